@@ -1,0 +1,104 @@
+"""One spec -> one model: the description every implementation is built from.
+
+Shape legend used throughout the suite: ``B`` batch, ``T`` time, ``X`` input features,
+``H`` hidden width (d_model for the Transformer), ``O`` head outputs, ``L`` layers.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from suite.errors import UserError
+
+ARCHS = ("gru", "lstm", "transformer")
+FRAMEWORKS = ("numpy", "torch", "keras")
+# Which (arch, framework) cells of the table exist.
+IMPLEMENTATIONS = {
+    ("gru", "numpy"), ("gru", "torch"), ("gru", "keras"),
+    ("lstm", "numpy"), ("lstm", "torch"), ("lstm", "keras"),
+    ("transformer", "torch"), ("transformer", "keras"),
+}
+# GRU conventions. reset_after: r applied after the recurrent matmul (cuDNN, PyTorch, Keras
+# reset_after=True). reset_before: Cho et al. 2014, r applied to h before the matmul.
+GRU_CONVENTIONS = ("reset_after", "reset_before")
+OUTPUTS = ("last", "sequence")          # head reads the last step, or every step
+HEADS = ("regression", "classes", "multilabel")
+DTYPES = ("float32", "float64")
+
+
+def check_choice(value, valid, what: str, where: str = "") -> None:
+    """Raise a one-line UserError listing the valid names when ``value`` is not among them."""
+    if value not in valid:
+        prefix = f"{where}: " if where else ""
+        raise UserError(f"{prefix}unknown {what} {value!r}; expected one of: {', '.join(map(str, valid))}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to build one model: encoder (arch, width, layers) + task head.
+
+    arch: gru | lstm | transformer;  framework: numpy | torch | keras
+    input_size X, hidden H, layers L, output_size O
+    output: 'last' (sequence-level tasks read the last position) | 'sequence' (one output per step)
+    head: 'regression' (MSE) | 'classes' (softmax cross-entropy) | 'multilabel' (sigmoid BCE)
+    convention: GRU only, 'reset_after' (default) | 'reset_before'
+    num_heads: Transformer attention heads (0 = auto: 4, 2 or 1, the largest that divides H)
+    ff: Transformer feed-forward width (0 = 4 H)
+    dtype: float32 | float64;  seed: initialisation seed
+    """
+
+    arch: str
+    framework: str
+    input_size: int
+    hidden: int
+    output_size: int
+    layers: int = 1
+    output: str = "last"
+    head: str = "regression"
+    convention: str = "reset_after"
+    num_heads: int = 0
+    ff: int = 0
+    dtype: str = "float32"
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice(self.arch, ARCHS, "arch")
+        check_choice(self.framework, FRAMEWORKS, "framework")
+        if (self.arch, self.framework) not in IMPLEMENTATIONS:
+            have = sorted(f"{a}/{f}" for a, f in IMPLEMENTATIONS)
+            raise UserError(f"no implementation of {self.arch} in {self.framework}; available: {', '.join(have)}")
+        check_choice(self.convention, GRU_CONVENTIONS, "GRU convention")
+        if self.arch == "gru" and self.framework == "torch" and self.convention != "reset_after":
+            raise UserError("torch.nn.GRU implements only convention 'reset_after'; use numpy or keras for 'reset_before'")
+        check_choice(self.output, OUTPUTS, "output")
+        check_choice(self.head, HEADS, "head")
+        check_choice(self.dtype, DTYPES, "dtype")
+        for key in ("input_size", "hidden", "output_size", "layers"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UserError(f"model spec: {key} must be a positive integer, got {value!r}")
+        if self.arch == "transformer" and self.hidden % self.attention_heads:
+            raise UserError(f"model spec: hidden={self.hidden} is not divisible by num_heads={self.num_heads}")
+
+    @property
+    def attention_heads(self) -> int:
+        if self.num_heads:
+            return self.num_heads
+        return next(h for h in (4, 2, 1) if self.hidden % h == 0)
+
+    @property
+    def ff_width(self) -> int:
+        return self.ff or 4 * self.hidden
+
+    @property
+    def name(self) -> str:
+        """Short model id, e.g. 'gru-torch', 'gru-keras-reset_before'."""
+        base = f"{self.arch}-{self.framework}"
+        if self.arch == "gru" and self.convention != "reset_after":
+            base += f"-{self.convention}"
+        return base
+
+    def with_(self, **changes) -> "ModelSpec":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
