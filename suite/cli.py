@@ -1,0 +1,161 @@
+"""Command line: ``python -m suite <command> --help``.
+
+Commands: list, params, equivalence, run, batch, bench fidelity, config-help.
+User errors print one line ``error: ...`` and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from suite.errors import UserError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _print_table(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(rows, indent=1, default=str))
+        return
+    import pandas as pd
+    frame = pd.DataFrame(rows)
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+        print(frame.to_string(index=False) if not frame.empty else "(no rows)")
+
+
+def cmd_list(args) -> int:
+    from suite.models import DESCRIPTIONS
+    rows = [{"kind": "model", "name": f"{a}-{f}", "description": d} for (a, f), d in DESCRIPTIONS.items()]
+    try:
+        from suite.tasks.describe import describe_tasks
+        rows += [{"kind": "task", "name": t["name"], "description": t.get("summary", t.get("description", ""))}
+                 for t in describe_tasks()]
+    except ImportError:
+        pass
+    if args.format == "json":
+        print(json.dumps(rows, indent=1, default=str))
+    else:
+        for r in rows:
+            print(f"{r['kind']:<6} {r['name']:<20} {r['description']}")
+    return 0
+
+
+def cmd_params(args) -> int:
+    from suite.models import REGISTRY, build_model
+    from suite.params import convention_name, formula_params
+    from suite.spec import ModelSpec
+    rows, bad = [], 0
+    conventions = {"gru": ["reset_after", "reset_before"]}
+    for arch, framework in REGISTRY:
+        if args.framework and framework not in args.framework:
+            continue
+        for conv in conventions.get(arch, ["reset_after"]):
+            if arch == "gru" and framework == "torch" and conv != "reset_after":
+                continue
+            for layers in args.layers:
+                for hidden in args.hidden:
+                    spec = ModelSpec(arch, framework, args.input, hidden, args.output, layers=layers, convention=conv)
+                    counted, formula = build_model(spec).num_params(), formula_params(spec)
+                    bad += counted != formula
+                    rows.append({"model": spec.name, "X": args.input, "H": hidden, "L": layers, "O": args.output,
+                                 "counted": counted, "formula": formula, "agree": counted == formula,
+                                 "convention": convention_name(spec)})
+    _print_table(rows, args.format)
+    return 1 if bad else 0
+
+
+def cmd_equivalence(args) -> int:
+    from suite.equivalence import run_equivalence
+    rows = run_equivalence()
+    _print_table(rows, args.format)
+    failed = [r for r in rows if not r["ok"]]
+    if failed:
+        print(f"{len(failed)} of {len(rows)} comparisons exceed their tolerance", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_run(args) -> int:
+    from suite.experiment import run_experiment
+    return run_experiment(args.config, out=args.out, resume=args.resume, stages=args.stages)
+
+
+def cmd_batch(args) -> int:
+    from suite.batch import run_batch
+    return run_batch(args.config, out=args.out, resume=args.resume)
+
+
+def cmd_bench(args) -> int:
+    from suite.fidelity import format_fidelity, run_fidelity
+    print(format_fidelity(run_fidelity(threads=args.threads)))
+    return 0
+
+
+def cmd_config_help(args) -> int:
+    from suite.config import schema_help
+    print("\n".join(schema_help()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m suite", description="GRU vs LSTM vs Transformer benchmark suite")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="the models and tasks, one line each")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("params", help="counted vs formula parameters per model and size (exit 1 on disagreement)")
+    s.add_argument("--input", type=_positive_int, default=32, metavar="X", help="input features (default 32)")
+    s.add_argument("--hidden", type=_positive_int, nargs="+", default=[32, 64, 128], metavar="H",
+                   help="widths (default 32 64 128)")
+    s.add_argument("--layers", type=_positive_int, nargs="+", default=[1, 2], metavar="L", help="layers (default 1 2)")
+    s.add_argument("--output", type=_positive_int, default=10, metavar="O", help="head outputs (default 10)")
+    s.add_argument("--framework", nargs="+", choices=("numpy", "torch", "keras"), help="only these frameworks")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+    s.set_defaults(func=cmd_params)
+
+    s = sub.add_parser("equivalence", help="weight-transplant comparisons between implementations (exit 1 if any "
+                                           "exceeds its tolerance)")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+    s.set_defaults(func=cmd_equivalence)
+
+    for name, func, text in (("run", cmd_run, "run the harness on a config (no notebooks), print a summary"),
+                             ("batch", cmd_batch, "execute the notebooks with papermill and write the report")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("config", nargs="?", help="YAML config, e.g. configs/smoke.yaml (optional with --resume)")
+        s.add_argument("--out", help="run directory (default results/<name>-<timestamp>)")
+        s.add_argument("--resume", metavar="RUN_DIR", help="complete only what is missing in RUN_DIR")
+        if name == "run":
+            from suite.runner import STAGES
+            s.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run")
+        s.set_defaults(func=func)
+
+    s = sub.add_parser("bench", help="benchmarks of the suite itself")
+    s.add_argument("which", choices=("fidelity",), help="fidelity: suite timer vs torch.utils.benchmark on nn.GRU")
+    s.add_argument("--threads", type=_positive_int, default=1, help="intra-op threads (default 1)")
+    s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("config-help", help="every config key with its type, default and meaning")
+    s.set_defaults(func=cmd_config_help)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

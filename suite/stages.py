@@ -1,0 +1,36 @@
+"""What a notebook calls: run one stage of the harness into a run directory and return the results.
+
+In a batch, every notebook writes into the batch's run directory; opened by hand in Jupyter with
+``run_dir = ""``, a notebook makes its own directory under results/.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+
+from suite.results import RunStore
+from suite.rundir import RESULTS_ROOT
+
+
+def open_store(run_dir: str, cfg: dict, name: str) -> RunStore:
+    """The run directory's store, created (with config and environment) if it has none yet."""
+    path = Path(run_dir) if run_dir else RESULTS_ROOT / f"notebook-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    store = RunStore(path)
+    if not (path / "config.yaml").is_file():
+        store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+    store.cells_dir.mkdir(parents=True, exist_ok=True)
+    return store
+
+
+def run_stage(stages, cfg: dict, run_dir: str, name: str, progress: bool = True):
+    """Run the missing cells of ``stages`` (a name or a list) and return (store, results frame)."""
+    from suite.experiment import prepare_process
+    from suite.runner import plan, run_cells
+    stages = [stages] if isinstance(stages, str) else list(stages)
+    store = open_store(run_dir, cfg, name)
+    prepare_process(cfg)
+    run_cells(plan(cfg, stages), store, progress=progress)
+    frame = store.finalize()
+    return store, frame
