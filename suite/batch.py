@@ -15,14 +15,16 @@ import time
 from pathlib import Path
 
 from suite.errors import UserError
-from suite.notebook_params import NOTEBOOK_KEYS, parameters_for
+from suite.notebook_params import parameters_for
 from suite.results import atomic_write_text
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def notebook_path(name: str) -> Path:
-    return NOTEBOOK_DIR / f"{name}.ipynb"
+    """notebooks/<name>.ipynb, or under $SUITE_NOTEBOOK_DIR when set (custom copies of the notebooks)."""
+    import os
+    return Path(os.environ.get("SUITE_NOTEBOOK_DIR") or NOTEBOOK_DIR) / f"{name}.ipynb"
 
 
 def check_notebook_parameters(cfg: dict, where: str) -> None:

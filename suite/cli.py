@@ -105,9 +105,16 @@ def cmd_config_help(args) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``error: ...``) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m suite", description="GRU vs LSTM vs Transformer benchmark suite")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = OneLineParser(prog="python -m suite", description="GRU vs LSTM vs Transformer benchmark suite")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
 
     s = sub.add_parser("list", help="the models and tasks, one line each")
     s.add_argument("--format", choices=("table", "json"), default="table")

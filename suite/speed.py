@@ -16,7 +16,8 @@ Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at 
 train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
 peak_rss_mb (the worker's ru_maxrss after the job) and import_rss_mb (after imports, before any model).
 Timing rows carry analytic FLOPs (suite.flops), achieved GFLOP/s, the framework's measured
-matmul peak and the fraction of it, and the fraction of the best peak of any framework in this run.
+matmul peak (the best of its matmul paths, suite.flops) and the fraction of it, and the fraction of
+the best peak of any framework in this run (machine_peak_*).
 A job that fails (in any metric, or a worker that crashes or times out) gives failed rows with the
 error text; the rest goes on.
 """

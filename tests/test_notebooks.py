@@ -27,6 +27,10 @@ def test_notebook_is_valid_and_clean(name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_parameters_are_typed_documented_and_match_the_batch(name):
     declared = pm.inspect_notebook(str(ROOT / f"{name}.ipynb"))
+    nb = nbformat.read(str(ROOT / f"{name}.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert len(declared) == len([line for line in cell.source.splitlines() if line.strip()])  # papermill parsed all
+    assert "run_dir" in declared
     for p in declared.values():
         assert p["inferred_type_name"] != "None", p
         assert p["help"], f"{name}: parameter {p['name']} has no help comment"

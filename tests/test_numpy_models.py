@@ -14,6 +14,7 @@ from suite.spec import ModelSpec
 CELLS = [("gru", "reset_after"), ("gru", "reset_before"), ("lstm", "reset_after")]
 CELL_IDS = ["gru-reset_after", "gru-reset_before", "lstm"]
 HEADS = [("last", "regression"), ("sequence", "classes"), ("sequence", "multilabel")]
+HEAD_IDS = ["regression-last", "classes-sequence", "multilabel-sequence"]
 B, T, X, H, O = 3, 5, 4, 6, 3
 
 
@@ -61,7 +62,7 @@ def relative_error(a, n):
 
 
 @pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("output,head", HEADS, ids=["regression-last", "classes-sequence", "multilabel-sequence"])
+@pytest.mark.parametrize("output,head", HEADS, ids=HEAD_IDS)
 @pytest.mark.parametrize("arch,convention", CELLS, ids=CELL_IDS)
 def test_backward_matches_central_differences(arch, convention, output, head, layers):
     model = make(arch, convention, layers, output, head)

@@ -50,7 +50,7 @@ def gru_cell(gi: np.ndarray, h: np.ndarray, W_h: np.ndarray, b_h: np.ndarray, re
     else:
         rzn[:, :2 * H] = sigmoid(gi[:, :2 * H] + h @ W_h[:, :2 * H])  # r|z
         hn = rzn[:, :H] * h                                       # r ⊙ h
-        rzn[:, 2 * H:] = np.tanh(gi[:, 2 * H:] + hn @ W_h[:, 2 * H:])  # n = tanh(x W_in + b_in + (r ⊙ h) W_hn)
+        rzn[:, 2 * H:] = np.tanh(gi[:, 2 * H:] + hn @ W_h[:, 2 * H:])  # n = tanh(x W_in + b_in + hn W_hn)
     z, n = rzn[:, H:2 * H], rzn[:, 2 * H:]
     return n + z * (h - n), rzn, hn                               # h' = (1 - z) ⊙ n + z ⊙ h
 
@@ -76,7 +76,7 @@ def gru_backward(dhs: np.ndarray, cache, need_dx: bool = True):
     x, hs, rzn, hn, W_i, W_h, reset_after = cache
     T, B, H = dhs.shape
     dgi = np.empty_like(rzn)    # d(x W_i + b_i), r|z|n
-    dgh = np.empty_like(rzn)    # d of the recurrent terms: h W_h + b_h (reset_after); h W_hr|h W_hz|(r⊙h) W_hn
+    dgh = np.empty_like(rzn)    # d recurrent terms: h W_h + b_h (reset_after); h W_hr|h W_hz|(r⊙h) W_hn
     dh = np.zeros_like(hs[0])
     for t in reversed(range(T)):
         dh = dh + dhs[t]                                   # h_t feeds the layer above and step t+1

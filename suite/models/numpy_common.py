@@ -336,7 +336,8 @@ class NumpyRecurrentModel(SequenceModel):
         if x_t.ndim != 2 or x_t.shape[1] != self.spec.input_size:
             raise UserError(f"step: x_t expected shape (B, {self.spec.input_size}), got {x_t.shape}")
         if len(state) != self.spec.layers:
-            raise UserError(f"step: state has {len(state)} layers, expected {self.spec.layers} (use init_state)")
+            raise UserError(f"step: state has {len(state)} layers, expected {self.spec.layers} "
+                            "(use init_state)")
         new_state, h = [], x_t
         for k in range(self.spec.layers):
             h, state_k = self._layer_step(k, h, state[k])

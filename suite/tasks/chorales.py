@@ -89,7 +89,7 @@ def build_rolls(log=sys.stderr) -> dict[str, np.ndarray]:
     paths = chorale_paths()
     ids, rolls, sharps = [], [], []
     for i, (chorale_id, path) in enumerate(paths.items(), 1):
-        score = music21.converter.parse(path)
+        score = music21.converter.parse(path, forceSource=True, storePickle=False)  # no music21 pickles
         if len(score.parts) == 4:
             ids.append(chorale_id)
             rolls.append(score_roll(score))
@@ -162,7 +162,8 @@ class ChoralesTask(Task):
             return cached_rolls()
         arrays = load_npz(Path(self.config["source"]).expanduser())
         if arrays is None or not {"ids", "lengths", "roll", "sharps"} <= set(arrays):
-            raise UserError(f"task chorales: option 'source' must name a chorale rolls .npz, got {self.config['source']!r}")
+            raise UserError(f"task chorales: option 'source' must name a chorale rolls .npz, "
+                            f"got {self.config['source']!r}")
         return arrays
 
     def windows(self, pieces, starts_of, split: str) -> list[tuple[int, int]]:

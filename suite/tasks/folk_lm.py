@@ -68,12 +68,12 @@ def encode(text: str) -> np.ndarray:
     return np.where(codes == 10, 0, np.where(printable, codes - 31, UNKNOWN))
 
 
-def split_streams(tunes: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """split -> encoded stream of its tunes in id order, and split -> number of tunes."""
-    parts = {"train": [], "val": [], "test": []}
+def split_streams(tunes: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """split -> encoded stream of its tunes in id order, and split -> those tune ids."""
+    ids = {"train": [], "val": [], "test": []}
     for tune_id in sorted(tunes):
-        parts[split_of(tune_id)].append(tunes[tune_id])
-    return {s: encode("".join(t)) for s, t in parts.items()}, {s: len(t) for s, t in parts.items()}
+        ids[split_of(tune_id)].append(tune_id)
+    return {s: encode("".join(tunes[i] for i in members)) for s, members in ids.items()}, ids
 
 
 def bigram_bits(train: np.ndarray, x_ids: np.ndarray, y: np.ndarray) -> float:
@@ -131,7 +131,7 @@ class FolkLMTask(Task):
                             f"{self.config['seq_len'] + 1} characters; lower 'seq_len'")
 
     def load(self, seed: int) -> TaskData:
-        streams, n_tunes = split_streams(self.tunes())
+        streams, tune_ids = split_streams(self.tunes())
         train = self.train_split(streams["train"], seed)
         val, test = self.eval_split(streams["val"], "val"), self.eval_split(streams["test"], "test")
         data = TaskData(
@@ -139,7 +139,8 @@ class FolkLMTask(Task):
             output="sequence", head="classes", metric="bits_per_char", higher_is_better=False,
             baseline=0.0, baseline_name="unigram", solved=None,
             info={"source": f"music21 ABC corpus ({self.config['source'] or 'bundled'})", "vocab_size": V,
-                  "tunes": n_tunes, "chars": {s: int(len(c)) for s, c in streams.items()},
+                  "tunes": {s: len(i) for s, i in tune_ids.items()},
+                  "chars": {s: int(len(c)) for s, c in streams.items()},
                   "unknown_rate_train": float(np.mean(streams["train"] == UNKNOWN)),
                   "bigram_bits_per_char": bigram_bits(streams["train"], test.x.argmax(-1), test.y)})
         data.baseline = self.metrics(self.naive_outputs(data, test), test.y)["bits_per_char"]
