@@ -34,18 +34,21 @@ def _print_table(rows: list[dict], fmt: str) -> None:
 
 def cmd_list(args) -> int:
     from suite.models import DESCRIPTIONS
-    rows = [{"kind": "model", "name": f"{a}-{f}", "description": d} for (a, f), d in DESCRIPTIONS.items()]
-    try:
-        from suite.tasks.describe import describe_tasks
-        rows += [{"kind": "task", "name": t["name"], "description": t.get("summary", t.get("description", ""))}
-                 for t in describe_tasks()]
-    except ImportError:
-        pass
+    from suite.tasks.describe import describe_tasks
+    models = [{"kind": "model", "name": f"{a}-{f}", "description": d} for (a, f), d in DESCRIPTIONS.items()]
+    tasks = [{"kind": "task", **t} for t in describe_tasks()] if args.what in ("all", "tasks") else []
+    models = models if args.what in ("all", "models") else []
     if args.format == "json":
-        print(json.dumps(rows, indent=1, default=str))
-    else:
-        for r in rows:
-            print(f"{r['kind']:<6} {r['name']:<20} {r['description']}")
+        print(json.dumps(models + tasks, indent=1, default=str))
+        return 0
+    for r in models:
+        print(f"model  {r['name']:<18} {r['description']}")
+    for t in tasks:
+        solved = f", solved at {t['solved']}" if t["solved"] is not None else ""
+        print(f"task   {t['name']:<18} {t['description']}\n"
+              f"       {'':<18} T={t['seq_len']} X={t['input_size']} O={t['output_size']} ({t['output']}, {t['head']}); "
+              f"train/val/test {t['n_train']}/{t['n_val']}/{t['n_test']}; {t['metric']}: baseline "
+              f"{t['baseline']:.4g} ({t['baseline_name']}){solved}")
     return 0
 
 
@@ -116,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m suite", description="GRU vs LSTM vs Transformer benchmark suite")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
 
-    s = sub.add_parser("list", help="the models and tasks, one line each")
+    s = sub.add_parser("list", help="the models and tasks, one line each (tasks with sizes and baselines)")
+    s.add_argument("what", nargs="?", choices=("all", "models", "tasks"), default="all")
     s.add_argument("--format", choices=("table", "json"), default="table")
     s.set_defaults(func=cmd_list)
 

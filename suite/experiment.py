@@ -4,6 +4,7 @@ Every check on the input happens before the run directory is created, so bad inp
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,13 +12,14 @@ import yaml
 
 from suite.config import load_config, model_entries, validate_config
 from suite.errors import UserError
-from suite.results import RunStore
+from suite.results import RunStore, atomic_write_json
 from suite.rundir import new_run_dir, resume_run_dir
 from suite.runner import STAGES, plan, run_cells
 
 
-def open_run(config_path: str | None, out: str | None, resume: str | None):
-    """Validate everything, then create (or reopen) the run directory. Returns (cfg, store)."""
+def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None):
+    """Validate everything, then create (or reopen) the run directory. Returns (cfg, store).
+    ``stages`` are remembered in run.json so that --resume completes the same plan."""
     if resume:
         run_dir = resume_run_dir(resume)
         if out:
@@ -37,7 +39,13 @@ def open_run(config_path: str | None, out: str | None, resume: str | None):
     run_dir = new_run_dir(cfg["name"], out)
     store = RunStore(run_dir)
     store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+    atomic_write_json(store.dir / "run.json", {"stages": list(stages or STAGES), "command": sys.argv[1:2]})
     return cfg, store
+
+
+def stored_stages(store) -> list[str]:
+    path = store.dir / "run.json"
+    return json.loads(path.read_text())["stages"] if path.is_file() else list(STAGES)
 
 
 def prepare_process(cfg: dict) -> None:
@@ -49,7 +57,9 @@ def prepare_process(cfg: dict) -> None:
 
 
 def run_experiment(config_path, out=None, resume=None, stages=STAGES) -> int:
-    cfg, store = open_run(config_path, out, resume)
+    cfg, store = open_run(config_path, out, resume, stages)
+    if resume:
+        stages = stored_stages(store)
     print(f"run directory: {store.dir}", file=sys.stderr)
     prepare_process(cfg)
     counts = run_cells(plan(cfg, stages), store)

@@ -12,7 +12,8 @@ Fairness (DESIGN.md: one process running both frameworks gave ratios swinging 0.
 - each row's value is the median over rounds of the per-round medians; n and iqr are over the
   pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians.
 
-Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c),
+Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c; such rows
+have B = 1, context = c and keep the job's T),
 train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
 peak_rss_mb (the worker's ru_maxrss after the job) and import_rss_mb (after imports, before any model).
 Timing rows carry analytic FLOPs (suite.flops), achieved GFLOP/s, the framework's measured
@@ -265,8 +266,9 @@ def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
             found.append(entry["measurement"]["samples"])
         else:
             errors.append((entry or {}).get("error") or r.get("error") or "not measured")
+    # step rows: B = 1 and the context c; T stays the job's T (the shape cell the row belongs to)
     row = {**base, "metric": metric, "unit": unit, "B": 1 if name == "step" else job.batch,
-           "T": None if name == "step" else job.seq_len, "context": context}
+           "context": context}
     if not found:
         return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": "failed",
                  "error": errors[0] if errors else "no rounds ran"}]

@@ -5,6 +5,7 @@ fixtures in tests/fixtures (never the music21 corpus), adding and copy use small
 """
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -68,6 +69,8 @@ def test_shapes_dtypes_and_ranges(name):
     X, O, output, head, metric, T = SHAPES[name]
     assert (data.input_size, data.output_size, data.output, data.head, data.metric, data.seq_len) == \
            (X, O, output, head, metric, T)
+    assert isinstance(data.baseline, float) and math.isfinite(data.baseline) and data.baseline_name
+    json.dumps(data.info)                                            # info goes into the results store
     for split in splits(data).values():
         assert len(split) > 0 and split.x.dtype == np.float32 and split.x.shape[1:] == (T, X)
         assert np.isfinite(split.x).all()

@@ -69,7 +69,8 @@ class GRUKeras(KerasSequenceModel):
         return out
 
     def init_state(self, batch_size: int) -> list:
-        return [[tf.zeros((batch_size, self.spec.hidden), dtype=self.spec.dtype)] for _ in self.rnn_layers]  # [h] per layer
+        h = lambda: tf.zeros((batch_size, self.spec.hidden), dtype=self.spec.dtype)  # noqa: E731
+        return [[h()] for _ in self.rnn_layers]   # [h] per layer
 
     def streaming_step(self, x_t, state):
         h, new_state = x_t, []

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from suite import layouts
-from suite.models.keras_common import KerasSequenceModel, keras, ops
+from suite.models.keras_common import KerasSequenceModel, keras, ops, tf
 
 LN_EPS = 1e-5
 
@@ -70,7 +70,7 @@ class CausalBlock(keras.layers.Layer):
         K = ops.concatenate([K, self.attn.key_dense(a)], axis=1)   # (B, t+1, n, d)
         V = ops.concatenate([V, self.attn.value_dense(a)], axis=1)
         scores = ops.einsum("bqnd,bknd->bnqk", q, K) / np.sqrt(self.d_head)   # (B, n, 1, t+1); all past visible
-        ctx = ops.einsum("bnqk,bknd->bqnd", ops.softmax(scores, axis=-1), V)  # (B, 1, n, d)
+        ctx = ops.einsum("bnqk,bknd->bqnd", tf.nn.softmax(scores, axis=-1), V)  # (B, 1, n, d)
         h = h + self.attn.output_dense(ctx)[:, 0]                 # (B, D)
         return h + self.ff2(self.ff1(self.ln2(h))), K, V
 
