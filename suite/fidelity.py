@@ -14,7 +14,9 @@ accumulated into .grad, so every call does identical work.
 """
 from __future__ import annotations
 
-from suite.timing import Timer, format_seconds
+import os
+
+from suite.timing import Timer, format_seconds, load_average
 
 SHAPE = {"B": 32, "T": 100, "X": 32, "H": 128}
 RATIO_TARGET = (0.9, 1.1)
@@ -54,7 +56,7 @@ def time_both(arch: str, threads: int, max_time_s: float = 5.0, min_run_time: fl
 def run_fidelity(threads: int = 1, max_time_s: float = 5.0, min_run_time: float = 1.0) -> dict:
     """The fidelity figures for nn.GRU and nn.LSTM at ``threads`` threads (see module docstring)."""
     import torch
-    before = torch.get_num_threads()
+    before, load_before = torch.get_num_threads(), load_average()
     try:
         gru = time_both("gru", threads, max_time_s, min_run_time)
         lstm = time_both("lstm", threads, max_time_s, min_run_time)
@@ -63,7 +65,8 @@ def run_fidelity(threads: int = 1, max_time_s: float = 5.0, min_run_time: float 
     return {"threads": threads, "shape": dict(SHAPE), "torch_version": torch.__version__,
             "gru": gru, "lstm": lstm, "gru_over_lstm": gru["suite_s"] / lstm["suite_s"],
             "ratio_ok": all(RATIO_TARGET[0] <= r["ratio"] <= RATIO_TARGET[1] for r in (gru, lstm)),
-            "drift_ok": all(r["drift"] <= DRIFT_TARGET for r in (gru, lstm))}
+            "drift_ok": all(r["drift"] <= DRIFT_TARGET for r in (gru, lstm)),
+            "load_before": load_before, "load_after": load_average(), "cpus": os.cpu_count()}
 
 
 def format_fidelity(result: dict) -> str:
@@ -82,4 +85,9 @@ def format_fidelity(result: dict) -> str:
                  f"(DESIGN.md: 22.7 ms vs 7.8 ms = 2.91x; torch fuses LSTM in oneDNN on CPU, not GRU)")
     verdict = "OK" if result["ratio_ok"] and result["drift_ok"] else "OUTSIDE TARGET"
     lines.append(f"  verdict: {verdict} (ratio_ok={result['ratio_ok']}, drift_ok={result['drift_ok']})")
+    load = max((v for v in (result.get("load_before"), result.get("load_after")) if v is not None), default=None)
+    if load is not None:
+        busy = load > (result.get("cpus") or 1) + 0.5      # more runnable threads than cores
+        lines.append(f"  load average {load:.2f} on {result.get('cpus')} CPUs"
+                     + (": other processes competed for the CPU; repeat on an idle machine" if busy else ""))
     return "\n".join(lines)

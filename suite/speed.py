@@ -273,6 +273,7 @@ def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
         return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": "failed",
                  "error": errors[0] if errors else "no rounds ran"}]
     seconds = summarise_rounds(found)
+    seconds["load_avg"] = _max_load(rounds, name, context)
     flops = _flops(job, name, context)
     gflop_s = flops / seconds["value"] / 1e9
     error = f"{len(errors)} of {len(rounds)} rounds failed: {errors[0]}" if errors else None
@@ -283,6 +284,15 @@ def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
     if name != "step":
         rows.append(throughput_row(job, name, found, row, error))
     return rows
+
+
+def _max_load(rounds: list[dict], name: str, context) -> float | None:
+    """Highest 1-minute load average seen around this metric's measurements (contention marker)."""
+    loads = [m["measurement"].get("meta", {}).get(k) for r in rounds for m in r.get("metrics", [])
+             if m["metric"] == name and m["context"] == context and "measurement" in m
+             for k in ("load_before", "load_after")]
+    loads = [x for x in loads if x is not None]
+    return max(loads) if loads else None
 
 
 def _flops(job: SpeedJob, name: str, context) -> int:

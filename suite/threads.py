@@ -15,9 +15,7 @@ def configure_process(threads: int, frameworks: set[str], deterministic: bool = 
         import torch
         torch.set_num_threads(threads)
     if "keras" in frameworks:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        import tensorflow as tf
+        from suite.models.keras_common import tf  # imports TensorFlow quietly, Keras on its backend
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)

@@ -116,6 +116,15 @@ class Measurement:
                 f"n={self.n} x {self.number} calls{flag}>")
 
 
+def load_average() -> float | None:
+    """1-minute load average (runnable processes): above the core count, others compete for the CPU
+    and threads > 1 can slow down many times (OpenMP barriers wait on descheduled threads)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def format_seconds(s: float) -> str:
     """Human time: 12.3 ms, 45.6 us, 1.23 s."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
@@ -206,6 +215,7 @@ class Timer:
         until_relative_iqr: stop early once IQR/median <= this (and >= min_samples samples).
         """
         _check_budget(n_samples, min_samples, min_sample_s, max_time_s)
+        load_before = load_average()
         start = self.clock()
         number, per_call = self.calibrate(min_sample_s, max_time_s)
         calibration_s = self.clock() - start
@@ -221,7 +231,9 @@ class Timer:
                 if Measurement(samples, number).relative_iqr <= until_relative_iqr:
                     break
         return Measurement(samples, number, label=self.label, threads=self.threads,
-                           calibration_s=calibration_s, total_s=self.clock() - start)
+                           calibration_s=calibration_s, total_s=self.clock() - start,
+                           meta={"load_before": load_before, "load_after": load_average(),
+                                 "cpus": os.cpu_count()})
 
     def blocked_autorange(self, min_run_time: float = 0.2,
                           min_sample_s: float = DEFAULT_MIN_SAMPLE_S,

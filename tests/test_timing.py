@@ -86,6 +86,7 @@ def test_max_time_is_respected():
     assert m.n == 3 and m.number == 1
     real = Timer(lambda: busy(5_000)).measure(n_samples=10_000, min_sample_s=0.01, max_time_s=0.3)
     assert real.n < 10_000 and real.total_s < 1.5
+    assert {"load_before", "load_after", "cpus"} <= set(real.meta)    # contention marker recorded
 
 
 def test_noisy_flag_and_quartiles_on_synthetic_samples():

@@ -82,6 +82,8 @@ class TaskNet(nn.Module):
 class TorchSequenceModel(SequenceModel):
     """SequenceModel plumbing for a ``TaskNet`` in PyTorch eager mode on the CPU."""
 
+    cudnn_eligible = False   # whether the encoder would dispatch to cuDNN on a CUDA device
+
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.dtype = TORCH_DTYPES[spec.dtype]
@@ -175,7 +177,7 @@ class TorchSequenceModel(SequenceModel):
         return sum(p.numel() for p in self.net.parameters() if p.requires_grad)
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        return self.native_to_canonical({n: to_numpy(p) for n, p in self.net.named_parameters()})
+        return self.native_to_canonical({n: to_numpy(p).copy() for n, p in self.net.named_parameters()})
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         expected = {k: v.shape for k, v in self.get_weights().items()}
@@ -188,11 +190,10 @@ class TorchSequenceModel(SequenceModel):
 
     # --- reporting ------------------------------------------------------------------------------
     def execution_path(self) -> dict[str, Any]:
-        return {"mode": "eager", "onednn": torch.backends.mkldnn.is_available(),
+        onednn = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+        return {"mode": "eager", "onednn": onednn,
                 "cudnn_eligible": self.cudnn_eligible, "device": "cpu",
                 "fused_kernel": self.fused_kernel(), "threads": torch.get_num_threads()}
-
-    cudnn_eligible = False
 
     def fused_kernel(self) -> bool | None:
         """Whether the encoder runs a fused (oneDNN) kernel on the CPU; None where not determined."""
