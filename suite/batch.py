@@ -50,7 +50,7 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)
     final = out_dir / f"{name}.ipynb"
-    tmp = out_dir / f".{name}.ipynb.partial"
+    tmp = out_dir / f".{name}.partial.ipynb"
     start = time.perf_counter()
     status, error = "ok", None
     try:

@@ -24,6 +24,7 @@ import pandas as pd
 from suite.summary import accuracy_table, gru_vs_lstm, ok_rows
 
 FASTER, SLOWER = 0.95, 1.05
+ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
 
 
 def _fmt(v: float, digits: int = 3) -> str:
@@ -102,7 +103,8 @@ def claim_gru_trains_faster(frame, T, H) -> dict:
     else:
         verdict = f"depends on the framework: faster in {', '.join(faster)}" + \
                   (f", slower in {', '.join(slower)}" if slower else "")
-    return {"claim": "GRU trains faster than LSTM", "evidence": f"train step at B, T={T}, H={H}: " +
+    B = int(sp["B"].iloc[0]) if "B" in sp and len(sp) else "?"
+    return {"claim": "GRU trains faster than LSTM", "evidence": f"train step at B={B}, T={T}, H={H}: " +
             "; ".join(evidence), "verdict": verdict}
 
 
@@ -138,7 +140,7 @@ def claim_transformer_long_sequences(frame, H) -> dict:
         if "transformer" in m and rec:
             best = min(rec, key=lambda a: m[a])
             wins[fw] = m["transformer"] / m[best]
-            ev.append(f"{fw}: Transformer {m['transformer']:.3g} ms vs {best.upper()} {m[best]:.3g} ms "
+            ev.append(f"{fw}: Transformer {m['transformer']:.3g} ms vs {ARCH_NAMES[best]} {m[best]:.3g} ms "
                       f"({wins[fw]:.2f}×)")
     if not wins:
         return _not_measured("Transformer trains faster on long sequences")
@@ -194,7 +196,7 @@ def claim_gru_streaming(frame) -> dict:
         if "gru" not in m or len(m) < 2:
             continue
         holds[fw] = all(m["gru"] <= m[a] for a in m.index)
-        ev.append(f"{fw}: " + ", ".join(f"{a.upper()} {m[a]:.3g} µs" for a in m.index))
+        ev.append(f"{fw}: " + ", ".join(f"{ARCH_NAMES[a]} {m[a]:.3g} µs" for a in m.index))
     if not holds:
         return _not_measured("GRU is cheaper per step for streaming / edge")
     good = [fw for fw, h in holds.items() if h]

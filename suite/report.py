@@ -83,11 +83,19 @@ def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
     w.add("## Parameters\n")
     p = frame[(frame["kind"] == "params") & (frame["metric"] == "params_counted")]
     if not p.empty:
-        t = p[["model", "hidden", "layers", "value", "formula", "convention_label"]].rename(
-            columns={"value": "counted", "convention_label": "convention"})
-        t = t.assign(agree=t["counted"].astype(int) == t["formula"].astype(int))
-        w.add("Counted by the framework (numel / count_params) vs the formula of its convention "
-              "(input size and head as in the config's `params` section).\n")
+        p = p.assign(agree=p["value"].astype(int) == p["formula"].astype(int),
+                     size=[f"L={int(l)} H={int(h)}" for l, h in zip(p["layers"], p["hidden"])])
+        t = p.pivot_table(index=["model", "convention_label"], columns="size", values="value", aggfunc="first",
+                          sort=False)
+        t = t[sorted(t.columns, key=lambda c: tuple(int(x.split("=")[1]) for x in c.split()))]
+        agree = p.groupby(["model", "convention_label"], sort=False)["agree"].agg(lambda a: f"{a.sum()}/{len(a)}")
+        t = t.astype(int).join(agree.rename("formula agrees")).reset_index().rename(
+            columns={"convention_label": "convention"})
+        w.add("Counted by the framework (numel / count_params); the last column says at how many sizes the formula "
+              "of its convention gives the same number (input size and head as in the config's `params` section; "
+              "every row in [params_long.csv](tables/params_long.csv)).\n")
+        atomic_write_csv(w.tab_dir / "params_long.csv", p[["model", "hidden", "layers", "value", "formula",
+                                                            "convention_label", "agree"]])
         w.table("params", t, ".6g")
     b = frame[(frame["kind"] == "params") & (frame["metric"] == "budget_width")]
     if not b.empty:
@@ -106,13 +114,15 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
           f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}.\n")
     w.table("speed", t)
     sp = ok_rows(frame, "speed")
-    eff = sp[sp["metric"].isin(["achieved_gflops", "fraction_of_peak"]) & (sp["T"] == s["seq_len"]) &
-             (sp["hidden"] == s["hidden"])] if not sp.empty else sp
-    if not eff.empty:
-        w.add("Achieved GFLOP/s (analytic FLOPs / measured time) and fraction of the matmul peak measured in the "
-              "same worker:\n")
-        w.table("efficiency", eff.pivot_table(index="model", columns="metric", values="value",
-                                              aggfunc="median").reset_index())
+    if not sp.empty and "gflop_s" in sp:
+        eff = sp[sp["metric"].isin(["train_step_ms", "infer_ms"]) & (sp["T"] == s["seq_len"]) &
+                 (sp["hidden"] == s["hidden"])]
+        eff = eff[["model", "metric", "value", "flops", "gflop_s", "peak_gflops", "peak_fraction"]].rename(
+            columns={"metric": "what", "value": "median", "peak_gflops": "framework matmul peak GFLOP/s",
+                     "peak_fraction": "fraction of peak"})
+        w.add("Achieved GFLOP/s = analytic FLOPs (matrix products, multiply-add = 2; training step = 3 × forward) / "
+              "median time, against the best float32 matmul throughput of that framework measured in the same worker:\n")
+        w.table("efficiency", eff)
     w.figure("train_step_vs_T", figures.speed_sweep(frame, "T", "hidden", s["hidden"]), "train step vs T")
     w.figure("train_step_vs_H", figures.speed_sweep(frame, "hidden", "T", s["seq_len"]), "train step vs H")
     w.figure("streaming_latency", figures.streaming_latency(frame), "streaming latency vs context")
@@ -134,7 +144,7 @@ def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> Non
         w.add("_(no accuracy runs in this run)_\n")
         return
     show = table[["task", "model", "params", "metric", "mean", "ci95", "n_seeds", "baseline", "baseline_name",
-                  "train_seconds", "failed"]]
+                  "beats_baseline", "train_seconds", "failed"]]
     w.add("Headline test metric, mean ± 95% CI (Student t) over seeds, the task's naive baseline beside it.\n")
     w.table("accuracy", show)
     w.add("### GRU vs LSTM (Welch's t-test per task and framework)\n")
@@ -151,8 +161,16 @@ def _equivalence(w: ReportWriter, frame: pd.DataFrame) -> None:
     if e.empty:
         w.add("_(not run)_\n")
         return
-    t = e.pivot_table(index=["model", "convention", "hidden", "layers", "T", "B"], columns="metric", values="value",
-                      aggfunc="max").reset_index().rename(columns={"model": "pair"})
+    t = e.pivot_table(index=["model", "convention", "hidden", "layers", "T", "B"], columns="metric",
+                      values=["value", "tolerance"], aggfunc="max", sort=False)
+    t.columns = [m if kind == "value" else m.replace("max_", "tol_") for kind, m in t.columns]
+    t = t.reset_index().rename(columns={"model": "pair"})
+    t = t[["pair", "convention", "hidden", "layers", "T", "B", "max_out_diff", "tol_out_diff", "max_grad_diff",
+           "tol_grad_diff"]]
+    for col in ("hidden", "layers", "T", "B"):
+        t[col] = t[col].astype(int)
+    t["convention"] = [c if str(p).startswith(("numpy-gru", "torch-gru")) else "" for c, p in
+                       zip(t["convention"], t["pair"])]
     w.table("equivalence", t, ".2e")
     bad = e[e["status"] != "ok"]
     w.add(f"{len(bad)} comparison(s) outside tolerance.\n" if len(bad) else "Every comparison within tolerance.\n")

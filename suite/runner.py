@@ -3,7 +3,8 @@
 A cell is one unit of work whose rows are stored together (``results/<run>/cells/<id>.json``):
     params                         counted vs formula parameters, matched-budget widths
     equivalence                    weight-transplant errors between implementations
-    speed-T{T}-H{H}                train step / inference / streaming latency of every model at one shape
+    speed-base                     train step, inference, streaming latency of every model at the base shape
+    speed-sweep                    train step and inference over the sweeps of T and H
     acc-{task}-{model}-s{seed}     train one model on one task with one seed, score the test split
     paper-{model}-s{seed}          chorales at Chung et al. 2014's matched budget
 Cells that fail are recorded as failed rows (with the error text) and the run goes on;
@@ -153,36 +154,35 @@ def _path_text(model) -> str:
 
 
 # --- speed -----------------------------------------------------------------------------------
-def speed_points(cfg: dict) -> list[tuple[int, int, bool]]:
-    """(T, H, with_streaming) points: the sweep over T at the base width, over H at the base length."""
+def speed_points(cfg: dict) -> list[tuple[int, int]]:
+    """(T, H) points of the sweeps: over T at the base width, over H at the base length (base excluded)."""
     s = cfg["speed"]
+    base = (s["seq_len"], s["hidden"])
     points = [(T, s["hidden"]) for T in s["seq_lens"]] + [(s["seq_len"], H) for H in s["hiddens"]]
-    points.append((s["seq_len"], s["hidden"]))
-    seen, out = set(), []
-    for p in points:
-        if p not in seen:
-            seen.add(p)
-            out.append((p[0], p[1], p == (s["seq_len"], s["hidden"])))
-    return out
+    return [p for i, p in enumerate(points) if p != base and p not in points[:i]]
 
 
-def speed_rows(cfg: dict, T: int, H: int, streaming: bool) -> list[dict]:
+def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool) -> list[dict]:
+    """Time every model at each (T, H). At the base shape (streaming=True) each job gets its own worker
+    process, so peak memory is per model; the sweep shares one worker per framework and round."""
     from suite.resources import check_fits, memory_limit_bytes
     from suite.speed import measure_speed
     s, jobs, rows = cfg["speed"], [], []
     limit = memory_limit_bytes(cfg["resources"]["max_memory_gb"])
-    for entry in model_entries(cfg):
-        spec = ModelSpec(entry["arch"], entry["framework"], s["input_size"], H, 1, convention=entry["convention"],
-                         layers=cfg["model"]["layers"])
-        try:
-            check_fits(spec, s["batch"], T, limit)
-        except UserError as e:
-            rows.append(base_row(spec, kind="speed", B=s["batch"], T=T, metric="train_step_ms", value=None,
-                                 status="skipped", error=str(e)))
-            continue
-        jobs.append((spec, s["batch"], T, s["contexts"] if streaming else []))
+    for T, H in points:
+        for entry in model_entries(cfg):
+            spec = ModelSpec(entry["arch"], entry["framework"], s["input_size"], H, 1,
+                             convention=entry["convention"], layers=cfg["model"]["layers"])
+            try:
+                check_fits(spec, s["batch"], T, limit)
+            except UserError as e:
+                rows.append(base_row(spec, kind="speed", B=s["batch"], T=T, metric="train_step_ms", value=None,
+                                     status="skipped", error=str(e)))
+                continue
+            jobs.append((spec, s["batch"], T, s["contexts"] if streaming else []))
     if jobs:
-        rows += measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"])
+        rows += measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
+                              isolate="job" if streaming else "framework")
     return [{**r, "kind": "speed"} for r in rows]
 
 
@@ -195,10 +195,13 @@ def plan(cfg: dict, stages=STAGES) -> list[Cell]:
         cells.append(Cell("equivalence", "equivalence", lambda: {"rows": equivalence_rows(cfg)},
                           "weight-transplant equivalence"))
     if "speed" in stages and cfg["speed"]["enabled"]:
-        for T, H, streaming in speed_points(cfg):
-            cells.append(Cell(f"speed-T{T}-H{H}", "speed",
-                              lambda T=T, H=H, st=streaming: {"rows": speed_rows(cfg, T, H, st)},
-                              f"speed T={T} H={H}"))
+        s = cfg["speed"]
+        base = [(s["seq_len"], s["hidden"])]
+        cells.append(Cell("speed-base", "speed", lambda: {"rows": speed_rows(cfg, base, True)},
+                          f"speed at T={base[0][0]} H={base[0][1]} with streaming"))
+        if speed_points(cfg):
+            cells.append(Cell("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False)},
+                              "speed sweep over T and H"))
     if "accuracy" in stages:
         for task_name in cfg["tasks"]:
             for entry in model_entries(cfg):

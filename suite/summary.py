@@ -28,9 +28,19 @@ def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
                      "hidden": g["hidden"].iloc[0], "params": _first(vals, "params"), "metric": metric,
                      "mean": mean, "ci95": half, "n_seeds": n, "baseline": float(base["value"].iloc[0]),
                      "baseline_name": base["unit"].iloc[0],
+                     "beats_baseline": _beats(mean, float(base["value"].iloc[0]), metric),
                      "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
                      "failed": int(failed["cell"].nunique()) if "cell" in failed else len(failed)})
     return pd.DataFrame(rows)
+
+
+LOWER_IS_BETTER = {"mse", "mae", "loss", "bits_per_char", "nll_per_step"}
+
+
+def _beats(mean: float, baseline: float, metric: str):
+    if math.isnan(mean):
+        return None
+    return bool(mean < baseline) if metric in LOWER_IS_BETTER else bool(mean > baseline)
 
 
 def _first(g: pd.DataFrame, col: str):
@@ -52,6 +62,9 @@ def speed_table(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
         lat = lat.pivot_table(index="model", columns="context", values="value", aggfunc="median")
         lat.columns = [f"step_us@{int(c)}" for c in lat.columns]
         pivot = pivot.join(lat, how="outer")
+    mem = sp[sp["metric"] == "peak_rss_mb"]
+    if not mem.empty:
+        pivot = pivot.join(mem.groupby("model")["value"].median().rename("peak_rss_mb"), how="outer")
     return pivot.reset_index()
 
 

@@ -91,4 +91,4 @@ def test_failed_and_timed_out_notebooks_do_not_stop_the_batch(tmp_path):
     report = (out / "report.md").read_text()
     assert "speed notebook broke" in report and "(notebooks/speed.html)" in report
     assert (out / "index.html").is_file()
-    assert not list(out.rglob("*.partial"))
+    assert not list(out.rglob("*.partial.ipynb"))
