@@ -1,6 +1,6 @@
 """Command line: ``python -m suite <command> --help``.
 
-Commands: list, params, equivalence, run, batch, bench fidelity, config-help.
+Commands: list, params, equivalence, run, batch, bench fidelity, publish-reference, config-help.
 User errors print one line ``error: ...`` and exit with status 2.
 """
 from __future__ import annotations
@@ -102,6 +102,12 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from suite.report import publish_reference
+    print(f"published {publish_reference(args.run_dir, args.dest)}")
+    return 0
+
+
 def cmd_config_help(args) -> int:
     from suite.config import schema_help
     print("\n".join(schema_help()))
@@ -154,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("which", choices=("fidelity",), help="fidelity: suite timer vs torch.utils.benchmark on nn.GRU")
     s.add_argument("--threads", type=_positive_int, default=1, help="intra-op threads (default 1)")
     s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("publish-reference", help="copy a finished batch's report to a folder (make reference)")
+    s.add_argument("run_dir", help="a finished batch run directory")
+    s.add_argument("dest", help="where to put the copy, e.g. results/reference")
+    s.set_defaults(func=cmd_publish)
 
     s = sub.add_parser("config-help", help="every config key with its type, default and meaning")
     s.set_defaults(func=cmd_config_help)

@@ -252,3 +252,33 @@ def to_html(markdown: str, title: str) -> str:
              "th{background:#f3f3f3}img{max-width:100%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
             f"<body>{body}</body></html>\n")
+
+
+PUBLISHED = ("report.md", "index.html", "environment.json", "config.yaml", "results.csv", "curves.csv")
+
+
+def publish_reference(run_dir, dest) -> Path:
+    """Copy a finished run's report (report.md, index.html, figures, tables, machine info, results and the
+    executed notebooks rendered as HTML) to ``dest`` -- results/reference/ is made this way."""
+    import shutil
+    run_dir, dest = Path(run_dir), Path(dest)
+    if not (run_dir / "report.md").is_file():
+        from suite.errors import UserError
+        raise UserError(f"{run_dir}: no report.md here (expected a finished batch run directory)")
+    tmp = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in PUBLISHED:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, tmp / name)
+    for folder in ("figures", "tables"):
+        if (run_dir / folder).is_dir():
+            shutil.copytree(run_dir / folder, tmp / folder)
+    (tmp / "notebooks").mkdir()
+    for path in sorted((run_dir / "notebooks").glob("*")):
+        if path.suffix in (".html", ".ipynb") and not path.name.startswith("."):
+            shutil.copy2(path, tmp / "notebooks" / path.name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    return dest

@@ -35,17 +35,7 @@ PACKAGES = ["numpy", "torch", "tensorflow-cpu", "tensorflow", "keras", "pandas",
 
 def atomic_write_text(path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file in the same directory and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

@@ -35,7 +35,18 @@ STEP_SAMPLES = 50            # one call per sample for streaming steps: take mor
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far (ru_maxrss is in KiB on Linux)."""
+    """This process's peak resident set size so far, in MiB.
+
+    Linux: VmHWM of /proc/self/status (the high-water mark of this process image). Not ru_maxrss:
+    that survives fork + exec, so a worker started by a 800 MB parent (a notebook kernel with torch and
+    TensorFlow loaded) would report the parent's size. Elsewhere ru_maxrss is the fallback."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
