@@ -10,7 +10,9 @@ Verdict rules (stated here so the report can quote them):
     transformer long sequences: per framework, Transformer/best-recurrent train_step_ms at the longest T:
                    holds if < 1 in every framework.
     transformer long-range memory: on 'copy' (else 'adding'), Transformer's test accuracy (lower MSE) vs
-                   the best recurrent model of the same framework; holds if better by more than the CIs.
+                   the best recurrent model of the same framework; better/worse when the gap exceeds the sum
+                   of both 95% CI half-widths, else a tie; holds if better in every framework, "not shown"
+                   if every framework ties.
     GRU streaming  per framework, GRU step latency at the longest context vs LSTM and Transformer:
                    holds if the GRU is the fastest in every framework (its state is also H vs LSTM's 2H).
 A claim without data in this run is "not measured".
@@ -21,7 +23,7 @@ import math
 
 import pandas as pd
 
-from suite.summary import accuracy_table, gru_vs_lstm, ok_rows
+from suite.summary import LOWER_IS_BETTER, accuracy_table, gru_vs_lstm, ok_rows
 
 FASTER, SLOWER = 0.95, 1.05
 ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
@@ -112,17 +114,21 @@ def claim_comparable_accuracy(frame) -> dict:
     tests = gru_vs_lstm(frame)
     if tests.empty:
         return _not_measured("GRU reaches accuracy comparable to LSTM")
-    ev, comparable = [], []
+    ev, comparable, apart = [], [], []
     for _, r in tests.iterrows():
         rel = abs(r["gru_minus_lstm"]) / max(abs(r["lstm_mean"]), 1e-12)
-        ok = (not math.isnan(r["p_value"]) and r["p_value"] >= 0.05) or rel <= 0.02 or \
-             (math.isnan(r["p_value"]) and rel <= 0.02)
+        ok = (not math.isnan(r["p_value"]) and r["p_value"] >= 0.05) or rel <= 0.02
         comparable.append(ok)
+        if not ok:
+            lower = r["metric"] in LOWER_IS_BETTER
+            gru_better = (r["gru_minus_lstm"] < 0) == lower
+            apart.append(f"{'GRU' if gru_better else 'LSTM'} better on {r['task']}/{r['framework']}")
         ev.append(f"{r['task']}/{r['framework']}: {r['metric']} GRU {_fmt(r['gru_mean'])} vs LSTM "
                   f"{_fmt(r['lstm_mean'])} (p={_fmt(r['p_value'], 2)}, n={r['n_gru']}/{r['n_lstm']})")
     n = len(comparable)
     verdict = "holds" if all(comparable) else (
-        "does not hold" if not any(comparable) else f"depends on the task: comparable on {sum(comparable)} of {n}")
+        "does not hold: " + ", ".join(apart) if not any(comparable) else
+        f"depends on the task: comparable on {sum(comparable)} of {n}; " + ", ".join(apart))
     return {"claim": "GRU reaches accuracy comparable to LSTM", "evidence": "; ".join(ev), "verdict": verdict}
 
 
@@ -177,8 +183,14 @@ def claim_transformer_memory(frame) -> dict:
     if not results:
         return _not_measured("Transformer is better at long-range memory")
     vals = set(results.values())
-    verdict = "holds" if vals == {"better"} else ("does not hold" if "better" not in vals else
-                                                 "depends on the framework: " + ", ".join(f"{k} {v}" for k, v in results.items()))
+    if vals == {"better"}:
+        verdict = "holds"
+    elif vals == {"worse"}:
+        verdict = "does not hold"
+    elif vals == {"tie"}:
+        verdict = f"not shown: the 95% CIs overlap at {int(t['n_seeds'].min())} seeds"
+    else:
+        verdict = "depends on the framework: " + ", ".join(f"{k} {v}" for k, v in results.items())
     return {"claim": "Transformer is better at long-range memory",
             "evidence": f"{task} task, test {t['metric'].iloc[0]}: " + "; ".join(ev), "verdict": verdict}
 

@@ -54,7 +54,7 @@ def test_comparable_accuracy_uses_the_test():
     assert claim_comparable_accuracy(same)["verdict"] == "holds"
     apart = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.951, 0.949],
                                                         ("lstm", "torch"): [0.70, 0.71, 0.69]}))
-    assert claim_comparable_accuracy(apart)["verdict"] == "does not hold"
+    assert claim_comparable_accuracy(apart)["verdict"] == "does not hold: GRU better on digits/torch"
 
 
 def test_transformer_claims():
