@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= configs/default.yaml
-OUT ?= results/latest
+OUT ?=
 
 .PHONY: setup test report reference smoke clean
 
@@ -20,14 +20,16 @@ setup: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
+# Writes results/<name>-<timestamp>/ (or OUT=dir) and points results/latest at it.
 report: $(VENV)/.installed
-	$(PY) -m suite batch $(CONFIG) --out $(OUT)
+	$(PY) -m suite batch $(CONFIG) $(if $(OUT),--out $(OUT))
 
 smoke: $(VENV)/.installed
-	$(PY) -m suite batch configs/smoke.yaml --out results/smoke
+	$(PY) -m suite batch configs/smoke.yaml
 
 # Regenerates the committed reference report from the default config.
 reference: $(VENV)/.installed
+	rm -rf results/reference-run
 	$(PY) -m suite batch configs/default.yaml --out results/reference-run
 	$(PY) -m suite publish-reference results/reference-run results/reference
 

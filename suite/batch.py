@@ -83,6 +83,19 @@ def render_html(notebook: Path) -> Path | None:
     return html
 
 
+def link_latest(run_dir: Path) -> None:
+    """results/latest -> the newest batch run, when the run lives under results/ (atomic symlink swap)."""
+    import os
+    from suite.rundir import RESULTS_ROOT
+    run_dir = run_dir.resolve()
+    if run_dir.parent != RESULTS_ROOT.resolve():
+        return
+    tmp = RESULTS_ROOT / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(run_dir.name, tmp)
+    os.replace(tmp, RESULTS_ROOT / "latest")
+
+
 def run_batch(config_path, out=None, resume=None) -> int:
     from tqdm.auto import tqdm
 
@@ -115,6 +128,7 @@ def run_batch(config_path, out=None, resume=None) -> int:
     failed = frame[frame["status"] == "failed"]
     n_nb = failed[failed["kind"] == "notebook"]["model"].nunique() if len(failed) else 0
     n_cells = failed[failed["kind"] != "notebook"]["cell"].nunique() if len(failed) else 0
+    link_latest(store.dir)
     print(f"report: {report}", file=sys.stderr)
     print(f"{len(names)} notebooks, {n_nb} failed; {n_cells} result cells failed", file=sys.stderr)
     return 1 if len(failed) else 0
