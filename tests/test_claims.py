@@ -75,3 +75,9 @@ def test_streaming_claim_and_missing_data():
                                   "hidden", "context", "task", "model", "seed"])
     table = claims_table(empty, 100, 128)
     assert len(table) == 6 and set(table["verdict"]) == {"not measured"}
+
+
+def test_overlapping_cis_are_not_shown_rather_than_refuted():
+    mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.2, 0.25, 0.15],
+                                                     ("transformer", "torch"): [0.13, 1.0, 0.2]}, baseline=0.125))
+    assert claim_transformer_memory(mem)["verdict"] == "not shown: the 95% CIs overlap at 3 seeds"
