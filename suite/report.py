@@ -259,7 +259,8 @@ PUBLISHED = ("report.md", "index.html", "environment.json", "config.yaml", "resu
 
 def publish_reference(run_dir, dest) -> Path:
     """Copy a finished run's report (report.md, index.html, figures, tables, machine info, results and the
-    executed notebooks rendered as HTML) to ``dest`` -- results/reference/ is made this way."""
+    executed notebooks rendered as HTML; the executed .ipynb stay in the run) to ``dest`` --
+    results/reference/ is made this way."""
     import shutil
     run_dir, dest = Path(run_dir), Path(dest)
     if not (run_dir / "report.md").is_file():
@@ -275,9 +276,15 @@ def publish_reference(run_dir, dest) -> Path:
         if (run_dir / folder).is_dir():
             shutil.copytree(run_dir / folder, tmp / folder)
     (tmp / "notebooks").mkdir()
-    for path in sorted((run_dir / "notebooks").glob("*")):
-        if path.suffix in (".html", ".ipynb") and not path.name.startswith("."):
-            shutil.copy2(path, tmp / "notebooks" / path.name)
+    for path in sorted((run_dir / "notebooks").glob("*.html")):   # the .ipynb copies stay in the run (size)
+        shutil.copy2(path, tmp / "notebooks" / path.name)
+    import re
+    for name in ("report.md", "index.html"):
+        if (tmp / name).is_file():
+            text = (tmp / name).read_text()
+            text = re.sub(r" \(\[ipynb\]\(notebooks/[\w-]+\.ipynb\)\)", "", text)
+            text = re.sub(r' \(<a href="notebooks/[\w-]+\.ipynb">ipynb</a>\)', "", text)
+            atomic_write_text(tmp / name, text)
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)

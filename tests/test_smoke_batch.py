@@ -93,3 +93,15 @@ def test_killed_batch_resumes(tmp_path):
         return f.sort_values(key)[key + ["value"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(rows(clean), rows(killed))
     assert (killed / "report.md").is_file()
+
+
+def test_publish_reference_copies_the_report(smoke_run, tmp_path):
+    out, _ = smoke_run
+    r = subprocess.run([sys.executable, "-m", "suite", "publish-reference", str(out), str(tmp_path / "ref")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    ref = tmp_path / "ref"
+    assert (ref / "report.md").read_text().startswith("# GRU vs LSTM vs Transformer")
+    assert (ref / "notebooks" / "speed.html").is_file() and not list(ref.rglob("*.ipynb"))
+    assert "ipynb" not in (ref / "index.html").read_text()
+    assert list((ref / "figures").glob("*.png")) and (ref / "environment.json").is_file()
