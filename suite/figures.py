@@ -11,6 +11,15 @@ STYLE = {"gru": "-", "lstm": "--", "transformer": ":"}
 MARK = {"numpy": "s", "torch": "o", "keras": "^"}
 
 
+def _log2_ticks(ax, values) -> None:
+    """Log-2 x axis labelled with the measured values themselves (25, 50, 100 rather than 2^5)."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(set(int(v) for v in values)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _lines(ax, data: pd.DataFrame, x: str, y: str = "value"):
     for model, g in data.groupby("model", sort=True):
         g = g.groupby(x)[y].median().sort_index()
@@ -30,7 +39,7 @@ def speed_sweep(frame: pd.DataFrame, x: str, fixed: str, fixed_value: int, metri
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _lines(ax, data, x)
-    ax.set_xscale("log", base=2)
+    _log2_ticks(ax, data[x])
     ax.set_yscale("log")
     ax.set_xlabel({"T": "sequence length T", "hidden": "width H"}[x])
     ax.set_ylabel(f"{metric} (median)")
@@ -47,7 +56,7 @@ def streaming_latency(frame: pd.DataFrame):
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4))
     _lines(ax, data, "context")
-    ax.set_xscale("log", base=2)
+    _log2_ticks(ax, data["context"])
     ax.set_yscale("log")
     ax.set_xlabel("context length (tokens already seen)")
     ax.set_ylabel("step latency, µs (median)")
