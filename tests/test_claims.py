@@ -81,3 +81,12 @@ def test_overlapping_cis_are_not_shown_rather_than_refuted():
     mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.2, 0.25, 0.15],
                                                      ("transformer", "torch"): [0.13, 1.0, 0.2]}, baseline=0.125))
     assert claim_transformer_memory(mem)["verdict"] == "not shown: the 95% CIs overlap at 3 seeds"
+
+
+def test_streaming_within_five_percent_is_a_tie():
+    rows = speed_rows({("gru", "keras"): 219, ("lstm", "keras"): 227, ("transformer", "keras"): 414},
+                      metric="step_latency_us", context=1024)
+    rows += speed_rows({("gru", "torch"): 38, ("lstm", "torch"): 91, ("transformer", "torch"): 172},
+                       metric="step_latency_us", context=1024)
+    v = claim_gru_streaming(pd.DataFrame(rows))["verdict"]
+    assert v == "depends on the framework: holds in torch (GRU ≈ LSTM in keras, within 5%)"
