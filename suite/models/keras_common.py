@@ -290,3 +290,53 @@ class KerasSequenceModel(SequenceModel):
 
     def cudnn_eligible(self) -> bool:
         return False
+
+
+class KerasRecurrentModel(KerasSequenceModel):
+    """Stacked keras.layers.GRU / LSTM (return_sequences=True): what GRUKeras and LSTMKeras share.
+    Subclasses give ``make_layer(k)`` and the one-layer layout converters."""
+
+    def make_layer(self, k: int):
+        raise NotImplementedError
+
+    def layer_to_canonical(self, kernel, recurrent_kernel, bias, grad: bool) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def layer_to_keras(self, W_i, W_h, b_i, b_h) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def build_encoder(self, inputs):
+        self.rnn_layers = [self.make_layer(k) for k in range(self.spec.layers)]
+        h = inputs
+        for layer in self.rnn_layers:
+            h = layer(h)                               # (B, T, H)
+        return h
+
+    def encoder_variables(self) -> dict[str, Any]:
+        out = {}
+        for k, layer in enumerate(self.rnn_layers):
+            cell = layer.cell
+            out.update({f"l{k}.kernel": cell.kernel, f"l{k}.recurrent_kernel": cell.recurrent_kernel,
+                        f"l{k}.bias": cell.bias})
+        return out
+
+    def encoder_to_canonical(self, p: dict[str, np.ndarray], grad: bool) -> dict[str, np.ndarray]:
+        out = {}
+        for k in range(self.spec.layers):
+            layer = self.layer_to_canonical(p[f"l{k}.kernel"], p[f"l{k}.recurrent_kernel"], p[f"l{k}.bias"], grad)
+            out.update({f"l{k}.{n}": v for n, v in layer.items()})
+        return out
+
+    def canonical_to_encoder(self, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for k in range(self.spec.layers):
+            layer = self.layer_to_keras(w[f"l{k}.W_i"], w[f"l{k}.W_h"], w[f"l{k}.b_i"], w[f"l{k}.b_h"])
+            out.update({f"l{k}.{n}": v for n, v in layer.items()})
+        return out
+
+    def streaming_step(self, x_t, state):
+        h, new_state = x_t, []
+        for layer, s in zip(self.rnn_layers, state):
+            h, s = layer.cell(h, s, training=False)    # (B, H), the layer's state list
+            new_state.append(s)
+        return self.head(h), new_state                 # (B, O)

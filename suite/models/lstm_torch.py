@@ -18,7 +18,6 @@ On the CPU in float32, nn.LSTM runs oneDNN's fused RNN kernel (``execution_path(
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -33,20 +32,8 @@ class LSTMTorch(TorchRecurrentModel):
         s = self.spec
         return RecurrentEncoder(nn.LSTM(s.input_size, s.hidden, num_layers=s.layers, batch_first=True))
 
-    def encoder_to_canonical(self, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = {}
-        for k in range(self.spec.layers):
-            layer = layouts.lstm_torch_to_canonical(p[f"rnn.weight_ih_l{k}"], p[f"rnn.weight_hh_l{k}"],
-                                                    p[f"rnn.bias_ih_l{k}"], p[f"rnn.bias_hh_l{k}"])
-            out.update({f"l{k}.{name}": v for name, v in layer.items()})
-        return out
-
-    def canonical_to_encoder(self, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = {}
-        for k in range(self.spec.layers):
-            layer = layouts.lstm_canonical_to_torch(w[f"l{k}.W_i"], w[f"l{k}.W_h"], w[f"l{k}.b_i"], w[f"l{k}.b_h"])
-            out.update({f"rnn.{name}_l{k}": v for name, v in layer.items()})
-        return out
+    layer_to_canonical = staticmethod(layouts.lstm_torch_to_canonical)
+    layer_to_torch = staticmethod(layouts.lstm_canonical_to_torch)
 
     def init_state(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         zeros = torch.zeros(self.spec.layers, batch_size, self.spec.hidden, dtype=self.dtype)

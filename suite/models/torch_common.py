@@ -231,6 +231,29 @@ class TorchRecurrentModel(TorchSequenceModel):
 
     cudnn_eligible = True   # nn.GRU / nn.LSTM dispatch to cuDNN whenever the input is on a CUDA device
 
+    def layer_to_canonical(self, W_ih, W_hh, b_ih, b_hh) -> dict[str, np.ndarray]:
+        """One layer, torch layout -> canonical {W_i, W_h, b_i, b_h} (suite.layouts)."""
+        raise NotImplementedError
+
+    def layer_to_torch(self, W_i, W_h, b_i, b_h) -> dict[str, np.ndarray]:
+        """One layer, canonical -> torch {weight_ih, weight_hh, bias_ih, bias_hh} (suite.layouts)."""
+        raise NotImplementedError
+
+    def encoder_to_canonical(self, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for k in range(self.spec.layers):
+            layer = self.layer_to_canonical(p[f"rnn.weight_ih_l{k}"], p[f"rnn.weight_hh_l{k}"],
+                                            p[f"rnn.bias_ih_l{k}"], p[f"rnn.bias_hh_l{k}"])
+            out.update({f"l{k}.{name}": v for name, v in layer.items()})
+        return out
+
+    def canonical_to_encoder(self, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for k in range(self.spec.layers):
+            layer = self.layer_to_torch(w[f"l{k}.W_i"], w[f"l{k}.W_h"], w[f"l{k}.b_i"], w[f"l{k}.b_h"])
+            out.update({f"rnn.{name}_l{k}": v for name, v in layer.items()})
+        return out
+
     def step(self, x_t, state):
         self.net.eval()
         with torch.inference_mode():
