@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from suite import layouts
 from suite.equivalence import PAIRS, EquivalenceCase, format_table, run_equivalence
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 EXPECTED_PAIRS = {
     ("numpy-gru vs torch-gru", "reset_after"), ("numpy-gru vs keras-gru", "reset_after"),
@@ -15,16 +16,6 @@ EXPECTED_PAIRS = {
     ("torch-lstm vs keras-lstm", "reset_after"), ("numpy-lstm vs torch-lstm", "reset_after"),
     ("torch-transformer vs keras-transformer", "reset_after"),
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The test machines' 2 cores are shared: PyTorch's 2 OpenMP threads then stall on tiny ops
-    (40 train steps of a small nn.GRU: 9.2 s at load 3 vs 0.024 s with one thread)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,13 @@ from suite.models.keras_common import tf
 from suite.params import formula_params
 from suite.spec import ModelSpec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 # (arch, framework, convention): every torch / Keras model
 MODELS = [("gru", "torch", "reset_after"), ("lstm", "torch", "reset_after"), ("transformer", "torch", "reset_after"),
           ("gru", "keras", "reset_after"), ("gru", "keras", "reset_before"), ("lstm", "keras", "reset_after"),
           ("transformer", "keras", "reset_after")]
 MODEL_IDS = [f"{a}-{f}-{c}" if a == "gru" else f"{a}-{f}" for a, f, c in MODELS]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The test machines' 2 cores are shared: PyTorch's 2 OpenMP threads then stall on tiny ops
-    (40 train steps of a small nn.GRU: 9.2 s at load 3 vs 0.024 s with one thread)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def spec(arch, framework, convention="reset_after", **kw):
