@@ -54,7 +54,7 @@ def cmd_list(args) -> int:
 
 def cmd_params(args) -> int:
     from suite.models import REGISTRY, build_model
-    from suite.params import convention_name, formula_params
+    from suite.models.params import convention_name, formula_params
     from suite.spec import ModelSpec
     rows, bad = [], 0
     conventions = {"gru": ["reset_after", "reset_before"]}
@@ -77,7 +77,7 @@ def cmd_params(args) -> int:
 
 
 def cmd_equivalence(args) -> int:
-    from suite.equivalence import run_equivalence
+    from suite.models.equivalence import run_equivalence
     rows = run_equivalence()
     _print_table(rows, args.format)
     failed = [r for r in rows if not r["ok"]]
@@ -87,23 +87,23 @@ def cmd_equivalence(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from suite.experiment import run_experiment
+    from suite.run.experiment import run_experiment
     return run_experiment(args.config, out=args.out, resume=args.resume, stages=args.stages)
 
 
 def cmd_batch(args) -> int:
-    from suite.batch import run_batch
+    from suite.run.batch import run_batch
     return run_batch(args.config, out=args.out, resume=args.resume)
 
 
 def cmd_bench(args) -> int:
-    from suite.fidelity import format_fidelity, run_fidelity
+    from suite.bench.fidelity import format_fidelity, run_fidelity
     print(format_fidelity(run_fidelity(threads=args.threads)))
     return 0
 
 
 def cmd_publish(args) -> int:
-    from suite.report import publish_reference
+    from suite.report.publish import publish_reference
     print(f"published {publish_reference(args.run_dir, args.dest)}")
     return 0
 
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--out", help="run directory (default results/<name>-<timestamp>)")
         s.add_argument("--resume", metavar="RUN_DIR", help="complete only what is missing in RUN_DIR")
         if name == "run":
-            from suite.runner import STAGES
+            from suite.run.plan import STAGES
             s.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run")
         s.set_defaults(func=func)
 

@@ -87,7 +87,7 @@ SCHEMA: dict[str, Any] = {
         "cell_timeout_s": Key("int", 900, "papermill per-cell timeout (nbclient CellTimeoutError past it)", positive=True),
     },
     "resources": {
-        "max_memory_gb": Key("float?", None, "refuse cells estimated above this (null = 80% of this machine's RAM)",
+        "max_memory_gb": Key("float?", None, "refuse work units estimated above this (null = 80% of this machine's RAM)",
                              positive=True),
     },
 }

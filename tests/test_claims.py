@@ -1,7 +1,7 @@
 """The claims table follows the numbers: synthetic results with known answers flip each verdict."""
 import pandas as pd
 
-from suite.claims import (claim_comparable_accuracy, claim_fewer_params, claim_gru_streaming,
+from suite.report.claims import (claim_comparable_accuracy, claim_fewer_params, claim_gru_streaming,
                           claim_gru_trains_faster, claim_transformer_long_sequences, claim_transformer_memory,
                           claims_table)
 

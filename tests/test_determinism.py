@@ -1,7 +1,7 @@
 """Same config and seed -> identical accuracy metrics: NumPy and PyTorch on CPU, Keras with op determinism."""
 import pytest
 
-from suite.runner import accuracy_rows
+from suite.run.units_accuracy import accuracy_rows
 from suite.config import validate_config
 
 CFG = validate_config({"models": ["gru-numpy", "lstm-torch", "gru-keras", "transformer-torch"], "seeds": [3],
@@ -11,7 +11,7 @@ CFG = validate_config({"models": ["gru-numpy", "lstm-torch", "gru-keras", "trans
 
 @pytest.fixture(scope="module", autouse=True)
 def deterministic_process():
-    from suite.experiment import prepare_process
+    from suite.run.experiment import prepare_process
     prepare_process(CFG)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite import layouts
-from suite.equivalence import PAIRS, EquivalenceCase, format_table, run_equivalence
+from suite.models import layouts
+from suite.models.equivalence import PAIRS, EquivalenceCase, format_table, run_equivalence
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -1,4 +1,4 @@
-"""Failure isolation: a raising cell, a NaN loss, a failing notebook and a notebook past its time limit
+"""Failure isolation: a raising work unit, a NaN loss, a failing notebook and a notebook past its time limit
 are recorded as failed (with their error text) and everything else goes on."""
 import math
 import subprocess
@@ -9,29 +9,30 @@ import nbformat
 import numpy as np
 import pandas as pd
 
-from suite.results import RunStore
-from suite.runner import Cell, run_cells
+from suite.results.store import RunStore
+from suite.run.execute import run_units
+from suite.run.plan import WorkUnit
 from suite.tasks import get_task
-from suite.training import TrainingConfig, train
+from suite.run.training import TrainingConfig, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_raising_cell_becomes_a_failed_row_and_the_rest_runs(tmp_path):
+def test_a_raising_unit_becomes_a_failed_row_and_the_rest_runs(tmp_path):
     store = RunStore(tmp_path / "run")
-    store.cells_dir.mkdir(parents=True)
+    store.units_dir.mkdir(parents=True)
     def boom():
         raise RuntimeError("model exploded\nsecond line")
-    cells = [Cell("a", "accuracy", boom, "raises"),
-             Cell("b", "accuracy", lambda: {"rows": [{"kind": "accuracy", "metric": "m", "value": 1.0,
+    units = [WorkUnit("a", "accuracy", boom, "raises"),
+             WorkUnit("b", "accuracy", lambda: {"rows": [{"kind": "accuracy", "metric": "m", "value": 1.0,
                                                       "status": "ok", "error": None}]}, "fine")]
-    counts = run_cells(cells, store, progress=False)
+    counts = run_units(units, store, progress=False)
     frame = store.finalize()
     assert counts["failed"] == 1
-    bad = frame[frame["cell"] == "a"].iloc[0]
+    bad = frame[frame["work_unit"] == "a"].iloc[0]
     assert bad["status"] == "failed" and bad["error"] == "RuntimeError: model exploded"
     assert (store.dir / "logs" / "a.txt").read_text().startswith("Traceback")
-    assert frame[frame["cell"] == "b"]["value"].iloc[0] == 1.0
+    assert frame[frame["work_unit"] == "b"]["value"].iloc[0] == 1.0
 
 
 class NaNModel:
@@ -81,7 +82,7 @@ def test_failed_and_timed_out_notebooks_do_not_stop_the_batch(tmp_path):
                        capture_output=True, text=True, timeout=600,
                        env={**__import__("os").environ, "SUITE_NOTEBOOK_DIR": str(_notebooks_with_faults(tmp_path))})
     assert r.returncode == 1, r.stderr[-2000:]
-    assert r.stderr.strip().splitlines()[-1] == "4 notebooks, 2 failed; 0 result cells failed"
+    assert r.stderr.strip().splitlines()[-1] == "4 notebooks, 2 failed; 0 work units failed"
     frame = pd.read_csv(out / "results.csv")
     nb = frame[frame["kind"] == "notebook"].set_index("model")
     assert nb.loc["parameters", "status"] == "ok" and nb.loc["report", "status"] == "ok"

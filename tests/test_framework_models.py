@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from suite import layouts
+from suite.models import layouts
 from suite.errors import UserError, WeightShapeError
 from suite.models import build_model
-from suite.models.keras_common import tf
-from suite.params import formula_params
+from suite.models.keras.common import tf
+from suite.models.params import formula_params
 from suite.spec import ModelSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

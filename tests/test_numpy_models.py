@@ -7,8 +7,8 @@ import pytest
 
 from suite.errors import UserError, WeightShapeError
 from suite.models import build_model
-from suite.models.numpy_common import Adam, clip_by_global_norm, global_norm
-from suite.params import formula_params
+from suite.models.numpy.common import Adam, clip_by_global_norm, global_norm
+from suite.models.params import formula_params
 from suite.spec import ModelSpec
 
 CELLS = [("gru", "reset_after"), ("gru", "reset_before"), ("lstm", "reset_after")]
@@ -257,7 +257,7 @@ def test_bad_inputs_raise_user_errors():
     with pytest.raises(UserError, match="x_t"):
         model.step(np.zeros((B, X + 1)), model.init_state(B))
     with pytest.raises(UserError, match="builds arch"):
-        from suite.models.lstm_numpy import LSTMNumpy
+        from suite.models.numpy.lstm import LSTMNumpy
         LSTMNumpy(model.spec)
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from suite.errors import UserError
-from suite.params import formula_params, width_for_budget
+from suite.models.params import formula_params, width_for_budget
 from suite.spec import ModelSpec
 
 

@@ -8,7 +8,7 @@ import papermill as pm
 import pytest
 
 from suite.errors import UserError
-from suite.resources import check_fits, estimate_training_bytes
+from suite.run.resources import check_fits, estimate_training_bytes
 from suite.spec import ModelSpec
 
 

@@ -21,7 +21,7 @@ training: {lr: 0.01, epochs: 3, max_seconds: null, batch_size: 32}
 speed: {enabled: false}
 paper_check: {enabled: false}
 """
-KEY = ["cell", "kind", "task", "model", "seed", "metric"]
+KEY = ["work_unit", "kind", "task", "model", "seed", "metric"]
 TIMING = {"train_seconds"}
 
 
@@ -47,14 +47,14 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
     proc = subprocess.Popen(_cli("run", str(cfg), "--out", str(killed), "--stages", "accuracy", cwd=tmp_path),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while time.time() < deadline and len(list((killed / "cells").glob("*.json"))) < 4:
+    while time.time() < deadline and len(list((killed / "units").glob("*.json"))) < 4:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list((killed / "cells").glob("*.json")))
+    done_before = len(list((killed / "units").glob("*.json")))
     assert 4 <= done_before < 12, "the kill must land mid-way"
     assert not list(killed.rglob("*.tmp")) or all(p.name.startswith(".") for p in killed.rglob("*.tmp"))
-    for p in (killed / "cells").glob("*.json"):  # no truncated cell survives
+    for p in (killed / "units").glob("*.json"):  # no truncated unit file survives
         pd.read_json(p, typ="series")
 
     t0 = time.perf_counter()
@@ -66,4 +66,4 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
     a, b = _frame(full), _frame(killed)
     assert a[KEY].equals(b[KEY])
     assert (a["value"].values == b["value"].values).all(), pd.concat([a[KEY + ["value"]], b["value"]], axis=1)
-    print(f"uninterrupted {uninterrupted_s:.1f} s; killed after {done_before}/12 cells; resume {resume_s:.1f} s")
+    print(f"uninterrupted {uninterrupted_s:.1f} s; killed after {done_before}/12 units; resume {resume_s:.1f} s")

@@ -78,7 +78,7 @@ def test_killed_batch_resumes(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "suite", "batch", str(cfg), "--out", str(killed)], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
-    while time.time() < deadline and not (killed / "cells" / "notebook-parameters.json").is_file():
+    while time.time() < deadline and not (killed / "units" / "notebook-parameters.json").is_file():
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the batch and its kernels
     proc.wait()
@@ -86,7 +86,7 @@ def test_killed_batch_resumes(tmp_path):
     r = subprocess.run([sys.executable, "-m", "suite", "batch", "--resume", str(killed)], cwd=tmp_path,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    key = ["cell", "metric", "model", "seed", "task"]
+    key = ["work_unit", "metric", "model", "seed", "task"]
     def rows(run):
         f = pd.read_csv(run / "results.csv")
         f = f[f["kind"].isin(["accuracy", "params"]) & (f["metric"] != "train_seconds")]

@@ -18,12 +18,14 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from suite.errors import UserError
-from suite.fidelity import format_fidelity, run_fidelity
-from suite.flops import forward_flops, matmul_peak_gflops, step_flops, train_step_flops
+from suite.bench.fidelity import format_fidelity, run_fidelity
+from suite.bench.peak import matmul_peak_gflops
+from suite.models.flops import forward_flops, step_flops, train_step_flops
 from suite.spec import ModelSpec
-from suite.speed import SpeedJob, measure_speed, schedule, summarise_rounds
-from suite.speed_worker import clone_state
-from suite.timing import Measurement, Timer, set_threads
+from suite.bench.speed import SpeedJob, measure_speed, schedule, summarise_rounds
+from suite.bench.speed_worker import clone_state
+from suite.bench.threads import set_threads
+from suite.bench.timer import Measurement, Timer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -134,7 +136,7 @@ def test_set_threads_torch_in_process():
 
 def test_set_threads_keras_refuses_a_change_after_the_first_op():
     code = textwrap.dedent("""
-        from suite.timing import set_threads
+        from suite.bench.threads import set_threads
         print(set_threads(1, "keras")["tf_intra_op"])
         import tensorflow as tf
         tf.constant(1.0) + 1.0

@@ -10,14 +10,14 @@ from suite.spec import IMPLEMENTATIONS, ModelSpec
 
 # (arch, framework) -> "module:Class"
 REGISTRY = {
-    ("gru", "numpy"): "suite.models.gru_numpy:GRUNumpy",
-    ("lstm", "numpy"): "suite.models.lstm_numpy:LSTMNumpy",
-    ("gru", "torch"): "suite.models.gru_torch:GRUTorch",
-    ("lstm", "torch"): "suite.models.lstm_torch:LSTMTorch",
-    ("transformer", "torch"): "suite.models.transformer_torch:TransformerTorch",
-    ("gru", "keras"): "suite.models.gru_keras:GRUKeras",
-    ("lstm", "keras"): "suite.models.lstm_keras:LSTMKeras",
-    ("transformer", "keras"): "suite.models.transformer_keras:TransformerKeras",
+    ("gru", "numpy"): "suite.models.numpy.gru:GRUNumpy",
+    ("lstm", "numpy"): "suite.models.numpy.lstm:LSTMNumpy",
+    ("gru", "torch"): "suite.models.torch.gru:GRUTorch",
+    ("lstm", "torch"): "suite.models.torch.lstm:LSTMTorch",
+    ("transformer", "torch"): "suite.models.torch.transformer:TransformerTorch",
+    ("gru", "keras"): "suite.models.keras.gru:GRUKeras",
+    ("lstm", "keras"): "suite.models.keras.lstm:LSTMKeras",
+    ("transformer", "keras"): "suite.models.keras.transformer:TransformerKeras",
 }
 assert set(REGISTRY) == IMPLEMENTATIONS
 

@@ -1,6 +1,6 @@
 """The one interface every model implements, whatever its framework.
 
-Canonical weight layout (shared by all implementations; converters live in ``suite.layouts``).
+Canonical weight layout (shared by all implementations; converters live in ``suite.models.layouts``).
 Row-vector convention, ``y = x @ W + b``:
 
 GRU, layer k (gate order r|z|n, like PyTorch; G = 3):

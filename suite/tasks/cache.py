@@ -7,12 +7,14 @@ a ``version`` entry; a file whose version differs from the caller's is treated a
 """
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from suite.atomic import atomic_write_bytes
 
 ENV_VAR = "SUITE_CACHE_DIR"
 DEFAULT_DIR = Path.home() / ".cache" / "gru-suite"
@@ -26,17 +28,10 @@ def cache_dir() -> Path:
 
 
 def save_npz_atomic(path: Path, version: int, **arrays: np.ndarray) -> None:
-    """Write ``arrays`` plus ``version`` to ``path`` (compressed .npz) via temp file + os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, version=np.int64(version), **arrays)
-        os.chmod(tmp, 0o644)                      # mkstemp makes 0600; the cache is shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``arrays`` plus ``version`` to ``path`` (compressed .npz), atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, version=np.int64(version), **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_npz(path: Path, version: int | None = None) -> dict[str, np.ndarray] | None:

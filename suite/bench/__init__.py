@@ -1,0 +1,1 @@
+"""Speed and its fidelity: the timer, thread control, speed workers, the matmul peak."""

@@ -1,0 +1,325 @@
+"""Speed measurement, fair across frameworks: fresh worker processes, same threads, A B A B.
+
+``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts).
+
+Fairness (DESIGN.md: one process running both frameworks gave ratios swinging 0.84-1.40):
+- every worker is a fresh ``python -m suite.bench.speed_worker`` process for ONE framework; OMP/MKL/
+  OpenBLAS/TF thread variables are set in its environment and ``set_threads`` runs before its
+  first op, so each framework gets the same intra-op thread count (inter-op 1);
+- the frameworks are interleaved A B A B ..., ``repeats`` rounds; with ``isolate='job'`` (default)
+  every job has its own worker (clean per-model peak RSS; ``isolate='framework'`` runs all jobs of
+  a framework in one worker per round, faster, but its peak RSS is a running maximum);
+- each row's value is the median over rounds of the per-round medians; n and iqr are over the
+  pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians.
+
+Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c; such rows
+have B = 1, context = c and keep the job's T),
+train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
+peak_rss_mb (the worker's ru_maxrss after the job) and import_rss_mb (after imports, before any model).
+Timing rows carry analytic FLOPs (suite.models.flops), achieved GFLOP/s, the framework's measured
+matmul peak (the best of its matmul paths, suite.models.flops) and the fraction of it, and the fraction of
+the best peak of any framework in this run (machine_peak_*).
+A job that fails (in any metric, or a worker that crashes or times out) gives failed rows with the
+error text; the rest goes on.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+
+from suite.errors import UserError
+from suite.models.flops import forward_flops, step_flops, train_step_flops
+from suite.spec import ModelSpec
+from suite.bench.threads import thread_env
+from suite.bench.timer import NOISY_RELATIVE_IQR, DEFAULT_MAX_TIME_S, quantiles
+
+ISOLATE = ("job", "framework")
+UNITS = {"train_step": ("train_step_ms", "ms", 1e3), "infer": ("infer_ms", "ms", 1e3),
+         "step": ("step_latency_us", "us", 1e6)}
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass(frozen=True)
+class SpeedJob:
+    """One model at one shape: train step and inference at (B, T), streaming at each context."""
+
+    spec: ModelSpec
+    batch: int
+    seq_len: int
+    contexts: tuple[int, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        return f"{self.spec.name} H={self.spec.hidden} L={self.spec.layers} B={self.batch} T={self.seq_len}"
+
+
+def as_job(job) -> SpeedJob:
+    """SpeedJob from a SpeedJob or a tuple (spec, B, T) / (spec, B, T, contexts); validated."""
+    if not isinstance(job, SpeedJob):
+        if not isinstance(job, (tuple, list)) or len(job) not in (3, 4):
+            raise UserError(f"speed job: expected (spec, B, T[, contexts]), got {job!r}")
+        job = SpeedJob(job[0], job[1], job[2], tuple(job[3]) if len(job) == 4 and job[3] else ())
+    if not isinstance(job.spec, ModelSpec):
+        raise UserError(f"speed job: spec must be a ModelSpec, got {type(job.spec).__name__}")
+    for key, value, low in (("B", job.batch, 1), ("T", job.seq_len, 1), *(("context", c, 0) for c in job.contexts)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise UserError(f"speed job {job.spec.name}: {key} must be an integer >= {low}, got {value!r}")
+    return job
+
+
+# --- scheduling --------------------------------------------------------------------------------
+def schedule(jobs: list[SpeedJob], repeats: int, isolate: str) -> list[tuple[int, str, list[int]]]:
+    """Worker runs in order: (round, framework, job ids), frameworks interleaved A B A B."""
+    by_fw: dict[str, list[int]] = {}
+    for i, job in enumerate(jobs):
+        by_fw.setdefault(job.spec.framework, []).append(i)
+    units = {fw: ([[i] for i in ids] if isolate == "job" else [ids]) for fw, ids in by_fw.items()}
+    order = [u for group in zip_longest(*units.values()) for u in group if u is not None]
+    return [(r, jobs[ids[0]].spec.framework, ids) for r in range(repeats) for ids in order]
+
+
+def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int,
+               timer_opts: dict, timeout_s: float, workdir: Path, tag: str,
+               on_line=None) -> list[dict]:
+    """Start one worker process, wait (calling ``on_line`` for each result line as it appears),
+    and return its JSON lines (header first); jobs without a line become errors."""
+    cfg = {"framework": framework, "threads": threads, "timer": timer_opts,
+           "jobs": [{"job_id": i, "spec": jobs[i].spec.to_dict(), "batch": jobs[i].batch,
+                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts)} for i in job_ids]}
+    jobs_path, out_path, err_path = (workdir / f"{tag}.{ext}" for ext in ("json", "jsonl", "err"))
+    jobs_path.write_text(json.dumps(cfg), encoding="utf-8")
+    env = {**os.environ, **thread_env(threads), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
+           "PYTHONPATH": os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)}
+    with open(err_path, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "suite.bench.speed_worker", str(jobs_path), str(out_path)],
+                                env=env, stdout=err, stderr=err, cwd=PACKAGE_ROOT)
+        problem = _wait(proc, out_path, timeout_s, on_line or (lambda line: None))
+    if problem is None and proc.returncode != 0:
+        problem = f"worker exited with status {proc.returncode}: {_last_line(err_path)}"
+    lines = _read_lines(out_path)
+    done = {r["job_id"] for r in lines if r.get("kind") == "job"}
+    lost = [{"kind": "job", "job_id": i, "metrics": [], "error": problem or "worker gave no result"}
+            for i in job_ids if i not in done]
+    for line in lost:
+        on_line and on_line(line)
+    return lines + lost
+
+
+def _wait(proc: subprocess.Popen, out_path: Path, timeout_s: float, on_line) -> str | None:
+    """Poll the worker, reporting new result lines; kill it (by its pid) after ``timeout_s``."""
+    deadline, seen = time.monotonic() + timeout_s, 0
+    while True:
+        try:
+            proc.wait(timeout=0.25)
+            finished = True
+        except subprocess.TimeoutExpired:
+            finished = False
+        lines = _read_lines(out_path)
+        for line in lines[seen:]:
+            on_line(line)
+        seen = len(lines)
+        if finished:
+            return None
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return f"worker timed out after {timeout_s:.0f} s (killed)"
+
+
+def _read_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            break                      # a line cut off by a crash: the jobs after it count as lost
+    return out
+
+
+def _last_line(path: Path) -> str:
+    lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else "(no output)"
+
+
+# --- entry point -------------------------------------------------------------------------------
+def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "job",
+                  n_samples: int = 10, min_sample_s: float = 0.05,
+                  max_time_s: float = DEFAULT_MAX_TIME_S, worker_timeout_s: float = 1800.0,
+                  progress: bool = True, task: str | None = None) -> list[dict]:
+    """Measure every job in fresh per-framework workers; returns tidy rows (see module docstring).
+
+    max_time_s: budget per single measurement (one metric of one job in one round).
+    """
+    jobs = [as_job(j) for j in jobs]
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise UserError(f"measure_speed: threads must be a positive integer, got {threads!r}")
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise UserError(f"measure_speed: repeats must be a positive integer, got {repeats!r}")
+    if isolate not in ISOLATE:
+        raise UserError(f"measure_speed: unknown isolate {isolate!r}; expected one of: {', '.join(ISOLATE)}")
+    timer_opts = {"n_samples": n_samples, "min_sample_s": min_sample_s, "max_time_s": max_time_s}
+    runs = schedule(jobs, repeats, isolate)
+    headers: list[dict] = []
+    results: dict[int, list[dict]] = {i: [] for i in range(len(jobs))}
+    with tempfile.TemporaryDirectory(prefix="suite-speed-") as tmp:
+        for k, (rnd, fw, ids) in enumerate(runs):
+            t0 = time.perf_counter()
+
+            def report(line, k=k, rnd=rnd, t0=t0):
+                if progress and line.get("kind") == "job":
+                    _print_progress(k + 1, len(runs), rnd, repeats, jobs[line["job_id"]], line,
+                                    time.perf_counter() - t0)
+
+            lines = run_worker(fw, ids, jobs, threads, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report)
+            header = next((ln for ln in lines if ln.get("kind") == "worker"), {"framework": fw})
+            headers.append(header)
+            for line in lines:
+                if line.get("kind") == "job":
+                    results[line["job_id"]].append({**line, "header": header})
+    peaks = _framework_peaks(headers)
+    rows = []
+    for i, job in enumerate(jobs):
+        rows += job_rows(job, results[i], threads, peaks, isolate, task)
+    return rows
+
+
+def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: float) -> None:
+    parts = []
+    for m in line.get("metrics", []):
+        metric, unit, scale = UNITS[m["metric"]]
+        at = f"@{m['context']}" if m["context"] is not None else ""
+        if "measurement" in m:
+            med = quantiles(m["measurement"]["samples"])[1] * scale
+            parts.append(f"{m['metric']}{at} {med:.4g} {unit}")
+        else:
+            parts.append(f"{m['metric']}{at} FAILED")
+    text = ", ".join(parts) if parts else f"FAILED: {line.get('error')}"
+    print(f"[speed {k}/{total}] round {rnd + 1}/{repeats} {job.describe()}: {text} ({wall:.1f} s)",
+          file=sys.stderr, flush=True)
+
+
+def _framework_peaks(headers: list[dict]) -> dict[str, float]:
+    """Median measured matmul peak per framework over its workers."""
+    by_fw: dict[str, list[float]] = {}
+    for h in headers:
+        if h.get("peak_gflops"):
+            by_fw.setdefault(h["framework"], []).append(h["peak_gflops"])
+    return {fw: statistics.median(v) for fw, v in by_fw.items()}
+
+
+# --- rows --------------------------------------------------------------------------------------
+def summarise_rounds(sample_lists: list[list[float]]) -> dict:
+    """value = median of per-round medians; n, iqr over pooled samples; spread of round medians."""
+    medians = [quantiles(s)[1] for s in sample_lists]
+    pooled = [x for s in sample_lists for x in s]
+    q1, _, q3 = quantiles(pooled)
+    value = statistics.median(medians)
+    spread = (max(medians) - min(medians)) / value if value else math.nan
+    return {"value": value, "n": len(pooled), "iqr": q3 - q1, "repeats": len(medians),
+            "repeat_spread": spread, "noisy": bool((q3 - q1) > NOISY_RELATIVE_IQR * abs(value))}
+
+
+def base_fields(job: SpeedJob, threads: int, isolate: str, task, rounds: list[dict]) -> dict:
+    s = job.spec
+    ok = [r for r in rounds if not r.get("error")]
+    first = ok[0] if ok else (rounds[0] if rounds else {})
+    path = first.get("path", {})
+    header = first.get("header", {})
+    return {"task": task, "model": s.name, "arch": s.arch, "framework": s.framework,
+            "convention": s.convention, "hidden": s.hidden, "layers": s.layers,
+            "input_size": s.input_size, "output_size": s.output_size, "params": first.get("params"),
+            "B": job.batch, "T": job.seq_len, "context": None, "threads": threads, "isolate": isolate,
+            "framework_version": header.get("framework_version"),
+            "exec_path": ";".join(f"{k}={v}" for k, v in sorted(path.items())) or None,
+            **{f"path_{k}": path.get(k) for k in ("mode", "onednn", "cudnn_eligible", "device")}}
+
+
+def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, float],
+             isolate: str, task) -> list[dict]:
+    """All rows of one job from its rounds (each round: a worker's result line for this job)."""
+    base = base_fields(job, threads, isolate, task, rounds)
+    peak = peaks.get(job.spec.framework)
+    best = max(peaks.values()) if peaks else None
+    rows = []
+    keys = [("train_step", None), ("infer", None)] + [("step", c) for c in job.contexts]
+    for name, context in keys:
+        rows += metric_rows(job, name, context, rounds, base, peak, best)
+    rows += memory_rows(rounds, base)
+    return rows
+
+
+def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
+    metric, unit, scale = UNITS[name]
+    found, errors = [], []
+    for r in rounds:
+        entry = next((m for m in r.get("metrics", []) if m["metric"] == name and m["context"] == context), None)
+        if entry and "measurement" in entry:
+            found.append(entry["measurement"]["samples"])
+        else:
+            errors.append((entry or {}).get("error") or r.get("error") or "not measured")
+    # step rows: B = 1 and the context c; T stays the job's T (the shape cell the row belongs to)
+    row = {**base, "metric": metric, "unit": unit, "B": 1 if name == "step" else job.batch,
+           "context": context}
+    if not found:
+        return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": "failed",
+                 "error": errors[0] if errors else "no rounds ran"}]
+    seconds = summarise_rounds(found)
+    seconds["load_avg"] = _max_load(rounds, name, context)
+    flops = _flops(job, name, context)
+    gflop_s = flops / seconds["value"] / 1e9
+    error = f"{len(errors)} of {len(rounds)} rounds failed: {errors[0]}" if errors else None
+    rows = [{**row, **seconds, "value": seconds["value"] * scale, "iqr": seconds["iqr"] * scale,
+             "flops": flops, "gflop_s": gflop_s, "peak_gflops": peak,
+             "peak_fraction": gflop_s / peak if peak else None, "machine_peak_gflops": best,
+             "machine_peak_fraction": gflop_s / best if best else None, "status": "ok", "error": error}]
+    if name != "step":
+        rows.append(throughput_row(job, name, found, row, error))
+    return rows
+
+
+def _max_load(rounds: list[dict], name: str, context) -> float | None:
+    """Highest 1-minute load average seen around this metric's measurements (contention marker)."""
+    loads = [m["measurement"].get("meta", {}).get(k) for r in rounds for m in r.get("metrics", [])
+             if m["metric"] == name and m["context"] == context and "measurement" in m
+             for k in ("load_before", "load_after")]
+    loads = [x for x in loads if x is not None]
+    return max(loads) if loads else None
+
+
+def _flops(job: SpeedJob, name: str, context) -> int:
+    if name == "train_step":
+        return train_step_flops(job.spec, job.batch, job.seq_len)
+    if name == "infer":
+        return forward_flops(job.spec, job.batch, job.seq_len)
+    return step_flops(job.spec, context, batch=1)
+
+
+def throughput_row(job, name, found, row, error) -> dict:
+    """train: sequences/s = B / s; infer: tokens/s = B T / s (summarised on per-sample rates)."""
+    work, metric, unit = ((job.batch, "train_throughput", "seq/s") if name == "train_step"
+                          else (job.batch * job.seq_len, "infer_throughput", "tokens/s"))
+    rates = summarise_rounds([[work / s for s in samples] for samples in found])
+    return {**row, **rates, "metric": metric, "unit": unit, "status": "ok", "error": error}
+
+
+def memory_rows(rounds: list[dict], base: dict) -> list[dict]:
+    """peak_rss_mb (after the job) and import_rss_mb (after imports), medians over rounds."""
+    rows = []
+    for metric, values in (("peak_rss_mb", [r["peak_rss_mb"] for r in rounds if r.get("peak_rss_mb")]),
+                           ("import_rss_mb", [r["header"]["import_rss_mb"] for r in rounds
+                                              if r.get("peak_rss_mb") and "import_rss_mb" in r["header"]])):
+        if values:
+            rows.append({**base, "metric": metric, "value": statistics.median(values), "unit": "MB",
+                         "n": len(values), "iqr": None, "noisy": None, "repeats": len(values),
+                         "status": "ok", "error": None})
+    return rows

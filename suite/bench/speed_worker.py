@@ -1,0 +1,233 @@
+"""Speed worker: measures the jobs of ONE framework in a fresh process (``suite.bench.speed`` starts it).
+
+    python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl
+
+JOBS.json: {"framework": str, "threads": int, "timer": {...}, "jobs": [{"job_id", "spec", "batch",
+"seq_len", "contexts"}]}. The thread count is fixed (``set_threads``) before the framework's first
+op. RESULTS.jsonl gets one JSON line for the worker (versions, threads, matmul peak, RSS after
+imports) and then one line per job as soon as it finishes, so a crash loses only the job it hit.
+Only plain numbers and strings cross the process boundary, never tensors.
+
+Per job: build the model, ``configure_training(lr=1e-3, clip_norm=1.0)``, then time
+    train_step      model.train_step(x, y) on one fixed random batch (forward + backward + Adam)
+    infer           model.predict_native(x) on the whole (B, T, X) batch
+    step@c          batch 1: init_state, c steps to reach context c, then ONE more step is timed.
+                    Before every timed call the state is restored to a pristine copy of the state
+                    at context c (outside the clock), so the Transformer's cache, which grows by
+                    one position per step, stays at c; each sample is then a single call.
+A failure in any of these becomes an error entry for that metric; the next one goes on.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from suite.bench.threads import set_threads
+from suite.bench.timer import Measurement, Timer
+
+LR, CLIP_NORM = 1e-3, 1.0
+STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB.
+
+    Linux: VmHWM of /proc/self/status (the high-water mark of this process image). Not ru_maxrss:
+    that survives fork + exec, so a worker started by a 800 MB parent (a notebook kernel with torch and
+    TensorFlow loaded) would report the parent's size. Elsewhere ru_maxrss is the fallback."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def one_line_error(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}".strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:500]
+
+
+# --- data ------------------------------------------------------------------------------------
+def random_batch(spec, batch: int, seq_len: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """x (B, T, X) standard normal; y shaped and typed for the spec's head and output."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, seq_len, spec.input_size)).astype(spec.dtype)
+    lead = (batch, seq_len) if spec.output == "sequence" else (batch,)
+    if spec.head == "classes":
+        y = rng.integers(0, spec.output_size, size=lead).astype(np.int64)
+    elif spec.head == "multilabel":
+        y = (rng.random(lead + (spec.output_size,)) < 0.5).astype(spec.dtype)
+    else:
+        y = rng.standard_normal(lead + (spec.output_size,)).astype(spec.dtype)
+    return x, y
+
+
+def to_native(array: np.ndarray, framework: str) -> Any:
+    """The framework's own tensor (converted once, outside the clock); NumPy stays NumPy."""
+    if framework == "torch":
+        import torch
+        return torch.from_numpy(np.ascontiguousarray(array))
+    if framework == "keras":
+        import tensorflow as tf
+        return tf.convert_to_tensor(array)
+    return array
+
+
+def framework_sync(framework: str, device: str) -> Any:
+    """The sync hook for the timer: CUDA synchronize for torch on a GPU, else None (no-op)."""
+    if framework == "torch" and str(device).startswith("cuda"):
+        import torch
+        return torch.cuda.synchronize
+    return None
+
+
+def framework_version(framework: str) -> str:
+    if framework == "torch":
+        import torch
+        return f"torch {torch.__version__}"
+    if framework == "keras":
+        import keras
+        import tensorflow as tf
+        return f"keras {keras.__version__} / tensorflow {tf.__version__}"
+    return f"numpy {np.__version__}"
+
+
+def clone_state(state: Any) -> Any:
+    """A copy of a streaming state that a step cannot alter: containers recursed, arrays and
+    torch tensors copied; immutable tensors (TensorFlow) returned as they are."""
+    if isinstance(state, (list, tuple)):
+        return type(state)(clone_state(s) for s in state)
+    if isinstance(state, dict):
+        return {k: clone_state(v) for k, v in state.items()}
+    if isinstance(state, np.ndarray):
+        return state.copy()
+    if hasattr(state, "clone") and callable(state.clone):       # torch.Tensor
+        return state.clone()
+    return state
+
+
+# --- measurements ----------------------------------------------------------------------------
+def timed(name: str, context: int | None, make_timer, timer_opts: dict) -> dict:
+    """Run one measurement; any exception becomes {'error': ...} for this metric only."""
+    entry = {"metric": name, "context": context}
+    try:
+        m: Measurement = make_timer().measure(**timer_opts)
+        entry["measurement"] = m.to_dict()
+    except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
+        traceback.print_exc(file=sys.stderr)
+        entry["error"] = one_line_error(err)
+    return entry
+
+
+def step_timer(model, spec, context: int, sync) -> Timer:
+    """Timer of one streaming step at context ``context`` (batch 1), state restored each call."""
+    xs, _ = random_batch(spec, 1, context + 1, seed=1)
+    framework = spec.framework
+    state = model.init_state(1)
+    for t in range(context):
+        _, state = model.step(to_native(xs[:, t], framework), state)
+    pristine, x_next = state, to_native(xs[:, context], framework)
+    holder = {}
+
+    def restore():
+        holder["state"] = clone_state(pristine)
+
+    return Timer(lambda: model.step(x_next, holder["state"]), setup_each=restore, sync=sync,
+                 label=f"{spec.name} step@{context}")
+
+
+def run_job(job: dict, timer_opts: dict) -> dict:
+    """Build, configure and time one model; returns a JSON-able dict."""
+    from suite.models import build_model
+    from suite.spec import ModelSpec
+    out: dict[str, Any] = {"job_id": job["job_id"], "metrics": [], "error": None}
+    start = time.perf_counter()
+    try:
+        spec = ModelSpec(**job["spec"])
+        model = build_model(spec)
+        model.configure_training(lr=LR, clip_norm=CLIP_NORM)
+        out["params"] = int(model.num_params())
+        out["path"] = {k: _plain(v) for k, v in model.execution_path().items()}
+    except Exception as err:  # noqa: BLE001 -- a failed row, not a failed run
+        traceback.print_exc(file=sys.stderr)
+        out["error"] = one_line_error(err)
+        return out
+    out["metrics"] = measure_model(model, spec, job, timer_opts)
+    out["peak_rss_mb"] = peak_rss_mb()
+    out["wall_s"] = time.perf_counter() - start
+    return out
+
+
+def measure_model(model, spec, job: dict, timer_opts: dict) -> list[dict]:
+    fw, B, T = spec.framework, job["batch"], job["seq_len"]
+    sync = framework_sync(fw, out_device(model))
+    x, y = random_batch(spec, B, T)
+    xn, yn = to_native(x, fw), to_native(y, fw)
+    entries = [
+        timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
+                                                label=f"{spec.name} train"), timer_opts),
+        timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
+                                           label=f"{spec.name} infer"), timer_opts),
+    ]
+    step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
+    for c in job.get("contexts", []):
+        entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync), step_opts))
+    return entries
+
+
+def out_device(model) -> str:
+    try:
+        return str(model.execution_path().get("device", "cpu"))
+    except Exception:  # noqa: BLE001 -- reporting only
+        return "cpu"
+
+
+def _plain(value):
+    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+
+
+# --- main --------------------------------------------------------------------------------------
+def worker_header(framework: str, threads: int, peak_size: int) -> dict:
+    """Thread setup first (before any op), then versions, RSS after imports, and the matmul peak."""
+    header: dict[str, Any] = {"kind": "worker", "framework": framework}
+    header["threads_applied"] = set_threads(threads, framework)
+    header["framework_version"] = framework_version(framework)
+    header["import_rss_mb"] = peak_rss_mb()
+    try:
+        from suite.bench.peak import matmul_gflops_by_path
+        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size)
+        header["peak_gflops"] = max(header["peak_by_path"].values())
+    except Exception as err:  # noqa: BLE001 -- the times are still valid without a peak
+        header["peak_gflops"], header["peak_error"] = None, one_line_error(err)
+    return header
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as f:
+        cfg = json.load(f)
+    with open(argv[1], "a", encoding="utf-8") as out:
+        header = worker_header(cfg["framework"], cfg["threads"], cfg.get("peak_size", 1024))
+        out.write(json.dumps(header) + "\n")
+        out.flush()
+        for job in cfg["jobs"]:
+            result = run_job(job, cfg.get("timer", {}))
+            out.write(json.dumps({"kind": "job", **result}) + "\n")
+            out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

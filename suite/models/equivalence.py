@@ -1,0 +1,143 @@
+"""Cross-framework equivalence: the same weights and inputs give the same outputs and gradients.
+
+For each pair (A, B) of implementations of one architecture: build A from a spec, copy
+``A.get_weights()`` into ``B.set_weights`` (the canonical layout, via suite.models.layouts), feed both the
+same random batch and compare
+    max_out_diff  = max |A.forward(x) − B.forward(x)|
+    max_grad_diff = max over canonical tensors of max |A.gradients(x, y) − B.gradients(x, y)|
+in float32 against out_tol / grad_tol (recurrent pairs 1e-5 / 1e-4, Transformer 1e-4 / 1e-4).
+Like minGPT's tests/test_huggingface_import.py, this is what makes the cross-framework timings
+comparable: the frameworks compute the same function.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from suite.errors import UserError
+from suite.models import build_model
+from suite.spec import ModelSpec
+
+# (arch, convention, framework A, framework B); weights flow A -> B.
+PAIRS = (
+    ("gru", "reset_after", "numpy", "torch"),
+    ("gru", "reset_after", "numpy", "keras"),
+    ("gru", "reset_after", "torch", "keras"),
+    ("gru", "reset_before", "numpy", "keras"),
+    ("lstm", "reset_after", "torch", "keras"),
+    ("lstm", "reset_after", "numpy", "torch"),
+    ("transformer", "reset_after", "torch", "keras"),
+)
+# (L, T, B, head, output) per case: covers L in {1, 2}, T in {1, 37}, B in {1, 5} and every head.
+SHAPES = (
+    (1, 37, 1, "regression", "last"),
+    (2, 1, 5, "multilabel", "sequence"),
+    (2, 37, 5, "classes", "sequence"),
+)
+TOLERANCES = {"recurrent": (1e-5, 1e-4), "transformer": (1e-4, 1e-4)}   # (outputs, gradients), float32
+
+
+@dataclass(frozen=True)
+class EquivalenceCase:
+    """One comparison: implementations ``a`` -> ``b`` of ``arch`` at one size (float32)."""
+
+    arch: str
+    a: str
+    b: str
+    convention: str = "reset_after"
+    X: int = 7
+    H: int = 13
+    L: int = 1
+    T: int = 1
+    B: int = 1
+    head: str = "regression"
+    output: str = "last"
+    O: int = 3
+    seed: int = 0
+
+    @property
+    def pair(self) -> str:
+        return f"{self.a}-{self.arch} vs {self.b}-{self.arch}"
+
+    def spec(self, framework: str) -> ModelSpec:
+        return ModelSpec(self.arch, framework, self.X, self.H, self.O, layers=self.L, output=self.output,
+                         head=self.head, convention=self.convention, dtype="float32", seed=self.seed)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EquivalenceCase":
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise UserError(f"equivalence case: unknown key {unknown[0]!r}; "
+                            f"expected one of: {', '.join(sorted(names))}")
+        return cls(**d)
+
+
+def default_cases() -> list[EquivalenceCase]:
+    return [EquivalenceCase(arch, a, b, convention, L=L, T=T, B=B, head=head, output=output)
+            for arch, convention, a, b in PAIRS for L, T, B, head, output in SHAPES]
+
+
+def random_batch(case: EquivalenceCase) -> tuple[np.ndarray, np.ndarray]:
+    """x (B, T, X) standard normal; y matching the head: (B, O) / (B, T, O) floats, or class ids."""
+    rng = np.random.default_rng(case.seed + 1)
+    x = rng.standard_normal((case.B, case.T, case.X)).astype(np.float32)
+    out_shape = (case.B, case.O) if case.output == "last" else (case.B, case.T, case.O)
+    if case.head == "regression":
+        y = rng.standard_normal(out_shape).astype(np.float32)
+    elif case.head == "classes":
+        y = rng.integers(0, case.O, out_shape[:-1])
+    else:
+        y = (rng.random(out_shape) < 0.5).astype(np.float32)
+    return x, y
+
+
+def max_grad_diff(ga: dict[str, np.ndarray], gb: dict[str, np.ndarray]) -> float:
+    if set(ga) != set(gb):
+        raise UserError(f"gradient names differ: {sorted(set(ga) ^ set(gb))}")
+    return max(float(np.max(np.abs(ga[k] - gb[k]))) for k in ga)
+
+
+def compare(case: EquivalenceCase) -> dict:
+    """Build both models, share A's weights, compare outputs and canonical gradients."""
+    out_tol, grad_tol = TOLERANCES["transformer" if case.arch == "transformer" else "recurrent"]
+    row = {"pair": case.pair, "arch": case.arch, "convention": case.convention, "X": case.X, "H": case.H,
+           "L": case.L, "T": case.T, "B": case.B, "head": case.head, "output": case.output,
+           "max_out_diff": float("nan"), "max_grad_diff": float("nan"), "max_abs_grad": float("nan"),
+           "out_tol": out_tol, "grad_tol": grad_tol, "ok": False, "error": "", "seconds": 0.0}
+    start = time.perf_counter()
+    try:
+        model_a, model_b = build_model(case.spec(case.a)), build_model(case.spec(case.b))
+        model_b.set_weights(model_a.get_weights())
+        x, y = random_batch(case)
+        row["max_out_diff"] = float(np.max(np.abs(model_a.forward(x) - model_b.forward(x))))
+        grads_a = model_a.gradients(x, y)
+        row["max_grad_diff"] = max_grad_diff(grads_a, model_b.gradients(x, y))
+        row["max_abs_grad"] = max(float(np.max(np.abs(g))) for g in grads_a.values())   # scale of the gradients
+        row["ok"] = row["max_out_diff"] <= out_tol and row["max_grad_diff"] <= grad_tol
+    except Exception as e:  # noqa: BLE001 -- a failing pair is a row of the table, not a crash
+        row["error"] = f"{type(e).__name__}: {e}"
+    row["seconds"] = round(time.perf_counter() - start, 3)
+    return row
+
+
+def run_equivalence(cases=None) -> list[dict]:
+    """One row per case (default: every pair in PAIRS at every size in SHAPES).
+
+    ``cases``: EquivalenceCase objects or dicts of their fields. Row keys: pair, arch, convention,
+    X, H, L, T, B, head, output, max_out_diff, max_grad_diff, max_abs_grad, out_tol, grad_tol, ok, error, seconds."""
+    cases = default_cases() if cases is None else [
+        c if isinstance(c, EquivalenceCase) else EquivalenceCase.from_dict(c) for c in cases]
+    return [compare(c) for c in cases]
+
+
+def format_table(rows: list[dict]) -> str:
+    """The rows as a Markdown table."""
+    cols = ["pair", "convention", "L", "T", "B", "head", "output",
+            "max_out_diff", "max_grad_diff", "max_abs_grad", "ok"]
+    fmt = lambda v: f"{v:.2e}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Statistics, result tables, claims and verdicts, figures, the report and its publication."""

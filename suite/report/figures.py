@@ -1,0 +1,114 @@
+"""Plots for the notebooks and the report. Each function takes the tidy results (or curves) and
+returns a matplotlib Figure, or None when the run has no data for it."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from suite.report.tables import ok_rows
+
+STYLE = {"gru": "-", "lstm": "--", "transformer": ":"}
+MARK = {"numpy": "s", "torch": "o", "keras": "^"}
+
+
+def _log2_ticks(ax, values) -> None:
+    """Log-2 x axis labelled with the measured values themselves (25, 50, 100 rather than 2^5)."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(set(int(v) for v in values)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _lines(ax, data: pd.DataFrame, x: str, y: str = "value"):
+    for model, g in data.groupby("model", sort=True):
+        g = g.groupby(x)[y].median().sort_index()
+        arch, framework = model.split("-")[:2]
+        ax.plot(g.index, g.values, STYLE.get(arch, "-"), marker=MARK.get(framework, "o"), label=model)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def speed_sweep(frame: pd.DataFrame, x: str, fixed: str, fixed_value: int, metric: str = "train_step_ms"):
+    """train_step_ms vs sequence length (x='T', fixed='hidden') or vs width (x='hidden', fixed='T')."""
+    sp = ok_rows(frame, "speed")
+    if sp.empty:
+        return None
+    data = sp[(sp["metric"] == metric) & (sp[fixed] == fixed_value)]
+    if data[x].nunique() < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    _lines(ax, data, x)
+    _log2_ticks(ax, data[x])
+    ax.set_yscale("log")
+    ax.set_xlabel({"T": "sequence length T", "hidden": "width H"}[x])
+    ax.set_ylabel(f"{metric} (median)")
+    ax.set_title(f"{metric} vs {'T' if x == 'T' else 'H'} at {fixed}={fixed_value}")
+    fig.tight_layout()
+    return fig
+
+
+def streaming_latency(frame: pd.DataFrame):
+    """Per-step latency (batch 1) vs context length: recurrent state vs attention over the past."""
+    sp = ok_rows(frame, "speed")
+    data = sp[sp["metric"] == "step_latency_us"] if not sp.empty else sp
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    _lines(ax, data, "context")
+    _log2_ticks(ax, data["context"])
+    ax.set_yscale("log")
+    ax.set_xlabel("context length (tokens already seen)")
+    ax.set_ylabel("step latency, µs (median)")
+    ax.set_title("Streaming: one more step at batch 1")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
+    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model."""
+    data = curves[curves["task"] == task] if not curves.empty else curves
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for model, g in data.groupby("model", sort=True):
+        arch, framework = model.split("-")[:2]
+        if x == "epoch":
+            g = g.groupby("epoch")["val_metric"].mean()
+            ax.plot(g.index, g.values, STYLE.get(arch, "-"), marker=MARK.get(framework, "o"), label=model)
+        else:
+            for i, (_, gs) in enumerate(g.groupby("seed")):
+                ax.plot(gs["wall_s"], gs["val_metric"], STYLE.get(arch, "-"), marker=MARK.get(framework, "o"),
+                        markersize=3, color=_color(model), label=model if i == 0 else None)
+    ax.set_xlabel("epoch" if x == "epoch" else "wall-clock seconds")
+    ax.set_ylabel("validation metric")
+    ax.set_title(f"{task}: learning curves vs {'epochs' if x == 'epoch' else 'seconds'}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+_COLORS: dict[str, str] = {}
+
+
+def _color(model: str) -> str:
+    if model not in _COLORS:
+        _COLORS[model] = f"C{len(_COLORS) % 10}"
+    return _COLORS[model]
+
+
+def accuracy_bars(table: pd.DataFrame, task: str):
+    """Headline test metric per model, mean ± 95% CI, with the naive baseline as a line."""
+    t = table[table["task"] == task]
+    if t.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.bar(t["model"], t["mean"], yerr=t["ci95"].fillna(0), capsize=4, color=[_color(m) for m in t["model"]])
+    ax.axhline(t["baseline"].iloc[0], color="k", ls="--", lw=1, label=f"baseline ({t['baseline_name'].iloc[0]})")
+    ax.set_ylabel(t["metric"].iloc[0])
+    ax.set_title(f"{task}: test {t['metric'].iloc[0]} (mean ± 95% CI over seeds)")
+    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

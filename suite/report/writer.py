@@ -1,0 +1,255 @@
+"""The generated report: report.md + index.html + figures/*.png + tables/*.csv in the run directory.
+
+Every number comes from the run's results.csv / curves.csv; nothing here is typed by hand except the
+published reference figures of Chung et al. 2014 (Table 2, JSB Chorales test NLL), which are quoted as
+such next to our measurement.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from suite.report.claims import claims_table
+from suite.atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
+from suite.results.store import load_curves, load_results
+from suite.report.tables import accuracy_table, gru_vs_lstm, ok_rows, speed_table
+
+CHUNG_2014_JSB_NLL = {"gru": 8.54, "lstm": 8.67}   # Chung et al. 2014, Table 2, JSB Chorales, test NLL
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    if frame is None or frame.empty:
+        return "_(no data in this run)_\n"
+    def cell(v):
+        if isinstance(v, float):
+            return "" if math.isnan(v) else format(v, floatfmt)
+        return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    sep = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, sep, *body]) + "\n"
+
+
+class ReportWriter:
+    def __init__(self, run_dir: Path):
+        self.dir = Path(run_dir)
+        self.fig_dir = self.dir / "figures"
+        self.tab_dir = self.dir / "tables"
+        self.fig_dir.mkdir(exist_ok=True)
+        self.tab_dir.mkdir(exist_ok=True)
+        self.parts: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.parts.append(text.rstrip() + "\n")
+
+    def table(self, name: str, frame: pd.DataFrame, floatfmt: str = ".4g") -> None:
+        if frame is not None and not frame.empty:
+            atomic_write_csv(self.tab_dir / f"{name}.csv", frame)
+            self.add(markdown_table(frame, floatfmt) + f"\n[{name}.csv](tables/{name}.csv)\n")
+        else:
+            self.add("_(no data in this run)_\n")
+
+    def figure(self, name: str, fig, caption: str) -> None:
+        if fig is None:
+            return
+        import io
+
+        import matplotlib.pyplot as plt
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        atomic_write_bytes(self.fig_dir / f"{name}.png", buf.getvalue())
+        self.add(f"![{caption}](figures/{name}.png)\n")
+
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+
+def _header(w: ReportWriter, cfg: dict, env: dict) -> None:
+    git = env.get("git", {})
+    pk = env.get("packages", {})
+    w.add(f"# GRU vs LSTM vs Transformer: report of run `{w.dir.name}`\n")
+    w.add(f"Machine: {env.get('cpu_model')} ({env.get('cpu_count')} cores, {env.get('memory_gb')} GB), "
+          f"Python {env.get('python')}, threads per framework: {env.get('threads')}. "
+          f"torch {pk.get('torch')}, tensorflow {pk.get('tensorflow-cpu') or pk.get('tensorflow')}, "
+          f"keras {pk.get('keras')}, numpy {pk.get('numpy')}. Commit {str(git.get('commit'))[:10]}"
+          f"{' (dirty)' if git.get('dirty') else ''}. Config: [config.yaml](config.yaml), "
+          f"machine: [environment.json](environment.json), every row: [results.csv](results.csv).\n")
+
+
+def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
+    w.add("## Parameters\n")
+    p = frame[(frame["kind"] == "params") & (frame["metric"] == "params_counted")]
+    if not p.empty:
+        p = p.assign(agree=p["value"].astype(int) == p["formula"].astype(int),
+                     size=[f"L={int(l)} H={int(h)}" for l, h in zip(p["layers"], p["hidden"])])
+        t = p.pivot_table(index=["model", "convention_label"], columns="size", values="value", aggfunc="first",
+                          sort=False)
+        t = t[sorted(t.columns, key=lambda c: tuple(int(x.split("=")[1]) for x in c.split()))]
+        agree = p.groupby(["model", "convention_label"], sort=False)["agree"].agg(lambda a: f"{a.sum()}/{len(a)}")
+        t = t.astype(int).join(agree.rename("formula agrees")).reset_index().rename(
+            columns={"convention_label": "convention"})
+        w.add("Counted by the framework (numel / count_params); the last column says at how many sizes the formula "
+              "of its convention gives the same number (input size and head as in the config's `params` section; "
+              "every row in [params_long.csv](tables/params_long.csv)).\n")
+        atomic_write_csv(w.tab_dir / "params_long.csv", p[["model", "hidden", "layers", "value", "formula",
+                                                            "convention_label", "agree"]])
+        w.table("params", t, ".6g")
+    b = frame[(frame["kind"] == "params") & (frame["metric"] == "budget_width")]
+    if not b.empty:
+        w.add(f"Matched budget ({int(b['budget'].iloc[0]):,} parameters, chorales shapes X=O=88; ≤ 10% over as in "
+              "Long Range Arena):\n")
+        w.table("budget_widths", b[["model", "value", "params"]].rename(columns={"value": "width H", "params":
+                                                                                  "achieved params"}), ".6g")
+
+
+def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
+    from suite.report import figures
+    s = cfg["speed"]
+    w.add("## Speed\n")
+    t = speed_table(frame, s["seq_len"], s["hidden"])
+    w.add(f"Medians at B={s['batch']}, T={s['seq_len']}, X={s['input_size']}, H={s['hidden']}; each framework in "
+          f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}.\n")
+    w.table("speed", t)
+    sp = ok_rows(frame, "speed")
+    if not sp.empty and "gflop_s" in sp:
+        eff = sp[sp["metric"].isin(["train_step_ms", "infer_ms"]) & (sp["T"] == s["seq_len"]) &
+                 (sp["hidden"] == s["hidden"])]
+        eff = eff[["model", "metric", "value", "flops", "gflop_s", "peak_gflops", "peak_fraction"]].rename(
+            columns={"metric": "what", "value": "median", "peak_gflops": "framework matmul peak GFLOP/s",
+                     "peak_fraction": "fraction of peak"})
+        w.add("Achieved GFLOP/s = analytic FLOPs (matrix products, multiply-add = 2; training step = 3 × forward) / "
+              "median time, against the best float32 matmul throughput of that framework measured in the same worker:\n")
+        w.table("efficiency", eff)
+    w.figure("train_step_vs_T", figures.speed_sweep(frame, "T", "hidden", s["hidden"]), "train step vs T")
+    w.figure("train_step_vs_H", figures.speed_sweep(frame, "hidden", "T", s["seq_len"]), "train step vs H")
+    w.figure("streaming_latency", figures.streaming_latency(frame), "streaming latency vs context")
+    noisy = sp[sp.get("noisy", pd.Series(False, index=sp.index)).astype(str).isin(["True", "true", "1"])] \
+        if not sp.empty else sp
+    if len(noisy):
+        w.add(f"{len(noisy)} of {len(sp)} speed figures had IQR/median > 10% (flagged `noisy` in results.csv).\n")
+    w.add("### Fairness ledger\n")
+    if not sp.empty:
+        cols = [c for c in ("model", "framework", "threads", "exec_path", "framework_version") if c in sp]
+        w.table("ledger", sp[cols].drop_duplicates(subset=["model"]))
+
+
+def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> None:
+    from suite.report import figures
+    w.add("## Accuracy\n")
+    table = accuracy_table(frame)
+    if table.empty:
+        w.add("_(no accuracy runs in this run)_\n")
+        return
+    show = table[["task", "model", "params", "metric", "mean", "ci95", "n_seeds", "baseline", "baseline_name",
+                  "beats_baseline", "train_seconds", "failed"]]
+    w.add("Headline test metric, mean ± 95% CI (Student t) over seeds, the task's naive baseline beside it.\n")
+    w.table("accuracy", show)
+    w.add("### GRU vs LSTM (Welch's t-test per task and framework)\n")
+    w.table("gru_vs_lstm", gru_vs_lstm(frame))
+    for task in table["task"].unique():
+        w.figure(f"accuracy_{task}", figures.accuracy_bars(table, task), f"{task} accuracy")
+        w.figure(f"curves_{task}_epochs", figures.learning_curves(curves, task, "epoch"), f"{task} curves/epoch")
+        w.figure(f"curves_{task}_seconds", figures.learning_curves(curves, task, "seconds"), f"{task} curves/s")
+
+
+def _equivalence(w: ReportWriter, frame: pd.DataFrame) -> None:
+    w.add("## Equivalence (shared weights, float32)\n")
+    e = frame[frame["kind"] == "equivalence"]
+    if e.empty:
+        w.add("_(not run)_\n")
+        return
+    t = e.pivot_table(index=["model", "convention", "hidden", "layers", "T", "B"], columns="metric",
+                      values=["value", "tolerance"], aggfunc="max", sort=False)
+    t.columns = [m if kind == "value" else m.replace("max_", "tol_") for kind, m in t.columns]
+    t = t.reset_index().rename(columns={"model": "pair"})
+    t = t[["pair", "convention", "hidden", "layers", "T", "B", "max_out_diff", "tol_out_diff", "max_grad_diff",
+           "tol_grad_diff"]]
+    for col in ("hidden", "layers", "T", "B"):
+        t[col] = t[col].astype(int)
+    t["convention"] = [c if str(p).startswith(("numpy-gru", "torch-gru")) else "" for c, p in
+                       zip(t["convention"], t["pair"])]
+    w.table("equivalence", t, ".2e")
+    bad = e[e["status"] != "ok"]
+    w.add(f"{len(bad)} comparison(s) outside tolerance.\n" if len(bad) else "Every comparison within tolerance.\n")
+
+
+def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
+    w.add("## Paper check: Chung et al. 2014, JSB-style chorales\n")
+    table = accuracy_table(frame, kind="paper")
+    if table.empty:
+        w.add("_(not run)_\n")
+        return
+    table = table.assign(chung_2014=[CHUNG_2014_JSB_NLL.get(a) for a in table["arch"]])
+    w.add("Our data is JSB-*style*: music21's bundled Bach chorales (not the 2012 Boulanger-Lewandowski pickle), "
+          "88-key piano roll at quarter notes, NLL per step summed over keys. Chung et al. 2014, Table 2 (JSB Chorales "
+          "test NLL) is quoted beside it; same budget, different data and training length, so compare the GRU–LSTM "
+          "ordering rather than the absolute values.\n")
+    w.table("paper_check", table[["model", "params", "hidden", "mean", "ci95", "n_seeds", "baseline", "chung_2014"]])
+
+
+def _failures(w: ReportWriter, frame: pd.DataFrame) -> None:
+    bad = frame[frame["status"].isin(["failed", "skipped"])]
+    w.add("## Failures and skipped work units\n")
+    if bad.empty:
+        w.add("None.\n")
+        return
+    cols = [c for c in ("work_unit", "kind", "task", "model", "seed", "status", "error", "notebook") if c in bad]
+    t = bad[cols].drop_duplicates(subset=["work_unit"]).copy()
+    if "notebook" in t:
+        t["notebook"] = [f"[{n}]({Path(n).with_suffix('.html').as_posix()})" if isinstance(n, str) else ""
+                         for n in t["notebook"]]
+    w.add(markdown_table(t))
+
+
+def _notebooks(w: ReportWriter, frame: pd.DataFrame) -> None:
+    nb = frame[frame["kind"] == "notebook"]
+    if nb.empty:
+        return
+    w.add("## Executed notebooks\n")
+    lines = []
+    for _, r in nb.iterrows():
+        html = r.get("html") if isinstance(r.get("html"), str) else None
+        link = f"[{r['model']}]({html})" if html else r["model"]
+        lines.append(f"- {link} ([ipynb]({r['notebook']})): {r['status']}, {float(r['value']):.1f} s"
+                     + (f" — {r['error']}" if isinstance(r.get("error"), str) else ""))
+    w.add("\n".join(lines) + "\n")
+
+
+def write_report(run_dir, cfg: dict) -> Path:
+    """Write report.md and index.html (+ figures, tables) for the run; returns the index.html path."""
+    run_dir = Path(run_dir)
+    frame = load_results(run_dir)
+    curves = load_curves(run_dir) if (run_dir / "curves.csv").is_file() else pd.DataFrame()
+    env = json.loads((run_dir / "environment.json").read_text()) if (run_dir / "environment.json").is_file() else {}
+    w = ReportWriter(run_dir)
+    _header(w, cfg, env)
+    w.add("## Claims\n")
+    w.add("Each claim of the folklore, the evidence measured in this run, and a verdict generated from it "
+          "(rules in `suite/claims.py`).\n")
+    w.table("claims", claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"]))
+    _notebooks(w, frame)
+    _failures(w, frame)
+    _params(w, frame)
+    _speed(w, frame, cfg)
+    _accuracy(w, frame, curves)
+    _paper(w, frame)
+    _equivalence(w, frame)
+    md = w.text()
+    atomic_write_text(run_dir / "report.md", md)
+    index = run_dir / "index.html"
+    atomic_write_text(index, to_html(md, f"Report {run_dir.name}"))
+    return index
+
+
+def to_html(markdown: str, title: str) -> str:
+    import mistune
+    body = mistune.create_markdown(plugins=["table"])(markdown)
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
+             "table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
+             "th{background:#f3f3f3}img{max-width:100%}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
+            f"<body>{body}</body></html>\n")

@@ -1,0 +1,1 @@
+"""The results store, the run directory and the captured environment."""

@@ -1,0 +1,134 @@
+"""`python -m suite batch CONFIG`: execute every notebook with papermill, keep the executed copies,
+render them to HTML, write the report.
+
+Order of work: load and validate the config; check every notebook parameter name against
+``papermill.inspect_notebook`` (papermill itself only warns on unknown names); only then create the run
+directory. Each notebook runs in its own kernel with parameters passed as data (papermill injects
+them as literals). A notebook that fails (PapermillExecutionError) or passes its cell time limit
+(nbclient's CellTimeoutError, which papermill does not convert) is recorded as failed, with a link to
+its executed copy, and the batch goes on; the exit status is 1 if anything failed.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from suite.errors import UserError
+from suite.notebook_params import parameters_for
+from suite.atomic import atomic_write_text
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def notebook_path(name: str) -> Path:
+    """notebooks/<name>.ipynb, or under $SUITE_NOTEBOOK_DIR when set (custom copies of the notebooks)."""
+    import os
+    return Path(os.environ.get("SUITE_NOTEBOOK_DIR") or NOTEBOOK_DIR) / f"{name}.ipynb"
+
+
+def check_notebook_parameters(cfg: dict, where: str) -> None:
+    """Every parameter the batch will pass must be declared in the notebook's parameters cell."""
+    import papermill as pm
+    for name in cfg["batch"]["notebooks"]:
+        path = notebook_path(name)
+        if not path.is_file():
+            raise UserError(f"{where}: key 'batch.notebooks': notebook {path} not found")
+        declared = set(pm.inspect_notebook(str(path)))
+        passed = set(parameters_for(name, cfg, "x"))
+        unknown = sorted(passed - declared)
+        if unknown:
+            raise UserError(f"{path}: parameter {unknown[0]!r} is not declared in its parameters cell "
+                            f"(declared: {', '.join(sorted(declared))})")
+
+
+def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
+    """Run one notebook; returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises for a
+    failure inside the notebook."""
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    out_dir = run_dir / "notebooks"
+    out_dir.mkdir(exist_ok=True)
+    final = out_dir / f"{name}.ipynb"
+    tmp = out_dir / f".{name}.partial.ipynb"
+    start = time.perf_counter()
+    status, error = "ok", None
+    try:
+        pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, run_dir.resolve()),
+                            kernel_name="python3", progress_bar=True, log_output=False,
+                            execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(Path.cwd()))
+    except pm.PapermillExecutionError as e:
+        status, error = "failed", f"{e.ename}: {e.evalue}".splitlines()[0][:500]
+    except CellTimeoutError as e:
+        status, error = "failed", f"cell timed out after {cfg['batch']['cell_timeout_s']} s: {str(e).splitlines()[0][:300]}"
+    except DeadKernelError as e:
+        status, error = "failed", f"kernel died: {str(e).splitlines()[0][:300]}"
+    seconds = time.perf_counter() - start
+    if tmp.exists():
+        tmp.replace(final)
+    html = render_html(final) if final.exists() else None
+    return {"status": status, "error": error, "seconds": seconds, "output": final, "html": html}
+
+
+def render_html(notebook: Path) -> Path | None:
+    import nbformat
+    from nbconvert import HTMLExporter
+    try:
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    except Exception as e:  # a rendering problem must not lose the executed notebook
+        print(f"warning: could not render {notebook} to HTML: {e}", file=sys.stderr)
+        return None
+    html = notebook.with_suffix(".html")
+    atomic_write_text(html, body)
+    return html
+
+
+def link_latest(run_dir: Path) -> None:
+    """results/latest -> the newest batch run, when the run lives under results/ (atomic symlink swap)."""
+    import os
+    from suite.results.run_dir import RESULTS_ROOT
+    run_dir = run_dir.resolve()
+    if run_dir.parent != RESULTS_ROOT.resolve():
+        return
+    tmp = RESULTS_ROOT / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(run_dir.name, tmp)
+    os.replace(tmp, RESULTS_ROOT / "latest")
+
+
+def run_batch(config_path, out=None, resume=None) -> int:
+    from tqdm.auto import tqdm
+
+    from suite.config import load_config
+    from suite.run.experiment import open_run
+    from suite.report.writer import write_report
+    if config_path and not resume:
+        check_notebook_parameters(load_config(config_path), config_path)
+    cfg, store = open_run(config_path, out, resume)
+    if resume:
+        check_notebook_parameters(cfg, str(store.dir / "config.yaml"))
+    print(f"run directory: {store.dir}", file=sys.stderr)
+    names = cfg["batch"]["notebooks"]
+    bar = tqdm(names, desc="batch", unit="notebook", dynamic_ncols=True)
+    for name in bar:
+        bar.set_postfix_str(name)
+        unit_id = f"notebook-{name}"
+        if store.has_unit(unit_id) and all(r["status"] == "ok" for r in store.read_unit(unit_id)["rows"]):
+            continue
+        result = execute_notebook(name, cfg, store.dir)
+        row = {"kind": "notebook", "model": name, "metric": "wall_s", "value": result["seconds"], "unit": "s",
+               "status": result["status"], "error": result["error"],
+               "notebook": str(result["output"].relative_to(store.dir)),
+               "html": str(result["html"].relative_to(store.dir)) if result["html"] else None}
+        store.write_unit(unit_id, [row], stage="notebook")
+        if result["status"] != "ok":
+            tqdm.write(f"notebook {name} failed: {result['error']} (see {result['output']})", file=sys.stderr)
+    frame = store.finalize()
+    report = write_report(store.dir, cfg)
+    failed = frame[frame["status"] == "failed"]
+    n_nb = failed[failed["kind"] == "notebook"]["model"].nunique() if len(failed) else 0
+    n_units = failed[failed["kind"] != "notebook"]["work_unit"].nunique() if len(failed) else 0
+    link_latest(store.dir)
+    print(f"report: {report}", file=sys.stderr)
+    print(f"{len(names)} notebooks, {n_nb} failed; {n_units} work units failed", file=sys.stderr)
+    return 1 if len(failed) else 0

@@ -1,0 +1,89 @@
+"""`python -m suite run`: validate -> choose the run directory -> run missing work units -> tidy results -> summary.
+
+Every check on the input happens before the run directory is created, so bad input leaves nothing behind.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from suite.config import load_config, model_entries, validate_config
+from suite.errors import UserError
+from suite.atomic import atomic_write_json
+from suite.results.store import RunStore
+from suite.results.run_dir import new_run_dir, resume_run_dir
+from suite.run.execute import run_units
+from suite.run.plan import STAGES, plan
+
+
+def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None):
+    """Validate everything, then create (or reopen) the run directory. Returns (cfg, store).
+    ``stages`` are remembered in run.json so that --resume completes the same plan."""
+    if resume:
+        run_dir = resume_run_dir(resume)
+        if out:
+            raise UserError("--out and --resume exclude each other: a resumed run keeps its directory")
+        cfg = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
+        if config_path:
+            given = load_config(config_path)
+            if given != cfg:
+                raise UserError(f"{config_path}: differs from the config stored in {run_dir}; "
+                                f"resume with the same config (or omit it)")
+        store = RunStore(run_dir)
+        store.units_dir.mkdir(exist_ok=True)
+        return cfg, store
+    if not config_path:
+        raise UserError("missing CONFIG: give a YAML config (e.g. configs/smoke.yaml) or --resume RUN_DIR")
+    cfg = load_config(config_path)
+    run_dir = new_run_dir(cfg["name"], out)
+    store = RunStore(run_dir)
+    store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+    atomic_write_json(store.dir / "run.json", {"stages": list(stages or STAGES), "command": sys.argv[1:2]})
+    return cfg, store
+
+
+def stored_stages(store) -> list[str]:
+    path = store.dir / "run.json"
+    return json.loads(path.read_text())["stages"] if path.is_file() else list(STAGES)
+
+
+def prepare_process(cfg: dict) -> None:
+    from suite.bench.threads import configure_process
+    frameworks = {e["framework"] for e in model_entries(cfg)}
+    if cfg["paper_check"]["enabled"]:
+        frameworks |= set(cfg["paper_check"]["frameworks"])
+    configure_process(cfg["threads"], frameworks)
+
+
+def run_experiment(config_path, out=None, resume=None, stages=STAGES) -> int:
+    cfg, store = open_run(config_path, out, resume, stages)
+    if resume:
+        stages = stored_stages(store)
+    print(f"run directory: {store.dir}", file=sys.stderr)
+    prepare_process(cfg)
+    counts = run_units(plan(cfg, stages), store)
+    frame = store.finalize()
+    print_summary(frame, cfg)
+    return finish_line(frame, counts, store.dir)
+
+
+def print_summary(frame, cfg) -> None:
+    import pandas as pd
+    from suite.report.tables import run_summary
+    table = run_summary(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"])
+    if not table.empty:
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def finish_line(frame, counts: dict, run_dir: Path) -> int:
+    failed = frame[frame["status"] == "failed"] if "status" in frame else frame.iloc[0:0]
+    skipped = frame[frame["status"] == "skipped"] if "status" in frame else frame.iloc[0:0]
+    units_failed = failed["work_unit"].nunique() if len(failed) else 0
+    line = (f"{counts['units']} work units ({counts['already_done']} already done), {units_failed} failed, "
+            f"{skipped['work_unit'].nunique() if len(skipped) else 0} skipped; results: {run_dir / 'results.csv'}")
+    print(line, file=sys.stderr)
+    return 1 if units_failed else 0

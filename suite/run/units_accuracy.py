@@ -1,0 +1,83 @@
+"""The accuracy work unit: train one model on one task with one seed, score the test split.
+
+The model's width is the configured one, or the width that matches the parameter budget. A unit whose
+estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run.
+"""
+from __future__ import annotations
+
+import math
+
+from suite.config import model_entries
+from suite.errors import UserError
+from suite.run.rows import base_row
+from suite.spec import ModelSpec
+
+
+def model_spec_for_task(entry: dict, data, cfg_model: dict, seed: int) -> ModelSpec:
+    """The spec of one model on one task: configured width, or the width matching the budget."""
+    from suite.models.params import width_for_budget
+    spec = ModelSpec(entry["arch"], entry["framework"], data.input_size, cfg_model["hidden"], data.output_size,
+                     layers=cfg_model["layers"], output=data.output, head=data.head,
+                     convention=entry["convention"], seed=seed)
+    if cfg_model.get("budget"):
+        reference = spec.with_(framework="keras" if spec.convention == "reset_before" else "torch")
+        spec = spec.with_(hidden=width_for_budget(reference, cfg_model["budget"])[0])
+    return spec
+
+
+def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: dict, training: dict,
+                  kind: str = "accuracy", progress=None) -> dict:
+    from suite.models import build_model
+    from suite.run.resources import check_fits, memory_limit_bytes
+    from suite.tasks import get_task
+    from suite.run.training import TrainingConfig, train
+    task = get_task(task_name, **cfg["tasks"].get(task_name, {}))
+    data = task.load(seed)
+    spec = model_spec_for_task(entry, data, cfg_model, seed)
+    common = dict(kind=kind, task=task_name, seed=seed, B=training["batch_size"], T=data.seq_len,
+                  threads=cfg["threads"])
+    try:
+        check_fits(spec, training["batch_size"], data.seq_len, memory_limit_bytes(cfg["resources"]["max_memory_gb"]))
+    except UserError as e:
+        return {"rows": [base_row(spec, **common, metric=data.metric, value=None, status="skipped", error=str(e))]}
+    model = build_model(spec)
+    if training.get("init") == "shared":
+        model.set_weights(shared_initial_weights(cfg, entry, spec))
+    tcfg = TrainingConfig(lr=training["lr"], clip_norm=training["clip_norm"], batch_size=training["batch_size"],
+                          epochs=training["epochs"], max_seconds=training["max_seconds"],
+                          patience=training.get("patience", 3), seed=seed)
+    result = train(model, task, data, tcfg, progress=progress)
+    params = model.num_params()
+    common.update(params=params, exec_path=_path_text(model))
+    rows = [base_row(spec, **common, metric=name, value=value, split="test", unit=_unit(name),
+                     status=result.status, error=result.error)
+            for name, value in (result.test or {data.metric: math.nan}).items()]
+    rows += [base_row(spec, **common, metric="train_seconds", value=result.train_seconds, unit="s",
+                      status=result.status, error=result.error),
+             base_row(spec, **common, metric="epochs", value=result.epochs, unit="epochs", status=result.status,
+                      error=result.error),
+             base_row(spec, **common, metric="baseline_" + data.metric, value=data.baseline, unit=data.baseline_name,
+                      split="test")]
+    if data.solved is not None:
+        rows.append(base_row(spec, **common, metric="solved_" + data.metric, value=data.solved, unit="threshold"))
+    curves = [{**c, "task": task_name, "model": spec.name, "arch": spec.arch, "framework": spec.framework,
+               "seed": seed} for c in result.curve]
+    return {"rows": rows, "curves": curves}
+
+
+def shared_initial_weights(cfg: dict, entry: dict, spec: ModelSpec) -> dict:
+    """`init: shared`: the initial weights of the first configured model of this arch (same seed),
+    so every framework starts from the same point."""
+    from suite.models import build_model
+    donor = next(e for e in model_entries(cfg) if e["arch"] == entry["arch"])
+    return build_model(spec.with_(framework=donor["framework"], convention=donor["convention"])).get_weights()
+
+
+def _unit(metric: str) -> str:
+    return {"accuracy": "fraction", "bits_per_char": "bits/char", "nll_per_step": "nats/step",
+            "mse": "scaled^2", "mae": "scaled", "loss": "loss"}.get(metric, "")
+
+
+def _path_text(model) -> str:
+    path = model.execution_path()
+    return ";".join(f"{k}={v}" for k, v in sorted(path.items()))
