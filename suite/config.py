@@ -1,149 +1,47 @@
-"""Experiment configs: YAML, safe-loaded, validated against a typed schema.
+"""The experiment config: one pydantic schema for the YAML files, ``config-help`` and the notebooks.
 
-Every key has a type, a default and a help line (``python -m suite config-help`` prints them).
-An unknown key, a wrong type, a non-positive size or an unknown task/model/framework raises
-UserError with one line: ``<file>: key '<dotted.key>': expected <what>, got <value>``.
-Nothing is written by loading a config.
+A config is YAML, safe-loaded and validated against ``Config`` below. Every key has a type, a default
+and a description (``python -m suite config-help`` prints them). An unknown key, a wrong type, a
+non-positive size, an unknown task/model/framework, or an empty file raises UserError with one line:
+``<file>: key '<dotted.key>': expected <what>, got <value>``. Nothing is written by loading a config.
+
+Notebook parameters are the same keys, flattened with '_' (``training.lr`` -> ``training_lr``;
+top-level keys keep their name): a notebook declares the ones it uses in its parameters cell, the batch
+passes their values from the config, and ``config_from_flat`` validates them with this schema.
 """
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BeforeValidator, Field
 
 from suite.errors import UserError
+from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, help_lines,
+                          non_empty_list, validate)
 from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, ModelSpec
-from suite.tasks import TASK_NAMES, task_class
 
-
-@dataclass(frozen=True)
-class Key:
-    type: str        # 'int', 'float', 'bool', 'str', 'ints', 'floats', 'strs', 'models', 'tasks', 'notebooks', 'int?', 'float?'
-    default: Any
-    help: str
-    positive: bool = False
-    choices: tuple = ()
-
-
-MODEL_NAME = re.compile(r"^(gru|lstm|transformer)-(numpy|torch|keras)(?:-(reset_after|reset_before))?$")
 NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-SCHEMA: dict[str, Any] = {
-    "name": Key("str", "run", "run name; the run directory is results/<name>-<timestamp> unless --out is given"),
-    "seeds": Key("ints", [0, 1, 2], "training seeds; accuracy figures are mean and 95% CI over them"),
-    "threads": Key("int", 1, "intra-op threads for every framework (set before the first op)", positive=True),
-    "models": Key("models", ["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
-                             "transformer-torch", "transformer-keras"],
-                  "models as arch-framework[-convention], e.g. gru-keras-reset_before"),
-    "tasks": Key("tasks", {"digits": {}, "adding": {}}, "task name -> task options (python -m suite list)"),
-    "model": {
-        "hidden": Key("int", 64, "encoder width H (d_model for the Transformer)", positive=True),
-        "layers": Key("int", 1, "encoder layers L", positive=True),
-        "budget": Key("int?", None, "if set: per arch, the width that matches this parameter budget (overrides hidden)",
-                      positive=True),
-    },
-    "training": {
-        "lr": Key("float", 3e-3, "Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)", positive=True),
-        "clip_norm": Key("float?", 1.0, "global gradient-norm clip (null = off)", positive=True),
-        "batch_size": Key("int", 32, "minibatch size", positive=True),
-        "epochs": Key("int", 10, "maximum epochs", positive=True),
-        "max_seconds": Key("float?", 60.0, "wall-clock budget per training run (null = none)", positive=True),
-        "patience": Key("int", 3, "early stopping: epochs without validation improvement", positive=True),
-        "init": Key("str", "framework", "framework: each framework's default init; shared: same initial weights "
-                    "copied into every implementation of an arch", choices=("framework", "shared")),
-    },
-    "speed": {
-        "enabled": Key("bool", True, "run the speed measurements"),
-        "batch": Key("int", 32, "batch size B for train step and inference", positive=True),
-        "input_size": Key("int", 32, "input features X", positive=True),
-        "hidden": Key("int", 128, "width H at which sequence lengths are swept", positive=True),
-        "seq_len": Key("int", 100, "sequence length T at which widths are swept", positive=True),
-        "seq_lens": Key("ints", [25, 50, 100, 200], "sequence lengths T of the sweep", positive=True),
-        "hiddens": Key("ints", [32, 64, 128, 256], "widths H of the sweep", positive=True),
-        "contexts": Key("ints", [16, 128, 1024], "context lengths for streaming step latency (batch 1)", positive=True),
-        "repeats": Key("int", 2, "interleaved A/B repeats per framework (medians reported)", positive=True),
-        "max_time_s": Key("float", 2.0, "time budget per single measurement", positive=True),
-    },
-    "params": {
-        "input_size": Key("int", 32, "input features X for the parameter table", positive=True),
-        "hiddens": Key("ints", [32, 64, 128], "widths H for the parameter table", positive=True),
-        "layers": Key("ints", [1, 2], "layer counts for the parameter table", positive=True),
-        "budget": Key("int", 20000, "parameter budget for matched widths (Chung et al. 2014: ~20k)", positive=True),
-    },
-    "paper_check": {
-        "enabled": Key("bool", True, "train GRU and LSTM on chorales at Chung et al. 2014's matched budget"),
-        "budget": Key("int", 20000, "parameter budget", positive=True),
-        "frameworks": Key("strs", ["torch"], "frameworks to run it in", choices=FRAMEWORKS),
-        "epochs": Key("int", 10, "maximum epochs", positive=True),
-        "max_seconds": Key("float", 60.0, "wall-clock budget per model", positive=True),
-    },
-    "batch": {
-        "notebooks": Key("notebooks", list(NOTEBOOKS), "notebooks the batch executes, in order"),
-        "cell_timeout_s": Key("int", 900, "papermill per-cell timeout (nbclient CellTimeoutError past it)", positive=True),
-    },
-    "resources": {
-        "max_memory_gb": Key("float?", None, "refuse work units estimated above this (null = 80% of this machine's RAM)",
-                             positive=True),
-    },
-}
 
-
-def defaults(schema=SCHEMA) -> dict:
-    return {k: defaults(v) if isinstance(v, dict) else copy.deepcopy(v.default) for k, v in schema.items()}
-
-
-def _fail(where: str, key: str, expected: str, value: Any):
-    raise UserError(f"{where}: key '{key}': expected {expected}, got {value!r}")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _check_scalar(kind: str, value, spec: Key, where: str, key: str):
-    base = kind.rstrip("?")
-    if kind.endswith("?") and value is None:
-        return None
-    if base == "int":
-        if not _is_int(value) or (spec.positive and value < 1):
-            _fail(where, key, "a positive integer" if spec.positive else "an integer", value)
-    elif base == "float":
-        if not (_is_int(value) or isinstance(value, float)) or (spec.positive and not value > 0):
-            _fail(where, key, "a positive number" if spec.positive else "a number", value)
-        value = float(value)
-    elif base == "bool":
-        if not isinstance(value, bool):
-            _fail(where, key, "true or false", value)
-    elif base == "str":
-        if not isinstance(value, str):
-            _fail(where, key, "a string", value)
-        if spec.choices and value not in spec.choices:
-            _fail(where, key, f"one of {', '.join(spec.choices)}", value)
-    return value
-
-
-def _check_list(kind: str, value, spec: Key, where: str, key: str):
-    item = {"ints": "int", "floats": "float", "strs": "str"}[kind]
-    if not isinstance(value, list) or not value:
-        _fail(where, key, f"a non-empty list of {item}s", value)
-    return [_check_scalar(item, v, spec, where, f"{key}[{i}]") for i, v in enumerate(value)]
+def _model_name_pattern() -> re.Pattern:
+    return re.compile(rf"^({'|'.join(ARCHS)})-({'|'.join(FRAMEWORKS)})(?:-({'|'.join(GRU_CONVENTIONS)}))?$")
 
 
 def parse_model_name(name, where: str = "", key: str = "models") -> dict:
     """'gru-keras-reset_before' -> {'arch': 'gru', 'framework': 'keras', 'convention': 'reset_before'}."""
-    m = MODEL_NAME.match(name) if isinstance(name, str) else None
+    m = _model_name_pattern().match(name) if isinstance(name, str) else None
     if not m:
         valid = sorted(f"{a}-{f}" for a, f in IMPLEMENTATIONS)
         raise UserError(f"{where or 'model'}: key '{key}': expected a model name among {', '.join(valid)} "
                         f"(GRU may add -{'|-'.join(GRU_CONVENTIONS)}), got {name!r}")
     arch, framework, convention = m.group(1), m.group(2), m.group(3) or "reset_after"
     if convention != "reset_after" and arch != "gru":
-        _fail(where, key, "a reset convention only on GRU models", name)
+        raise UserError(f"{where}: key '{key}': expected a reset convention only on GRU models, got {name!r}")
     try:
         ModelSpec(arch, framework, 1, 1, 1, convention=convention)
     except UserError as e:
@@ -151,91 +49,161 @@ def parse_model_name(name, where: str = "", key: str = "models") -> dict:
     return {"arch": arch, "framework": framework, "convention": convention}
 
 
-def _check_models(value, where, key):
-    if not isinstance(value, list) or not value:
-        _fail(where, key, "a non-empty list of model names", value)
+def _optional(phrase: str, ok):
+    return expects(f"{phrase} or null", lambda v: v is None or ok(v))
+
+
+def _positive_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+OptionalPositiveFloat = Annotated[float | None, _optional("a positive number", _positive_number)]
+OptionalPositiveInt = Annotated[int | None, _optional("a positive integer",
+                                                      lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)]
+ModelNames = Annotated[list[str], expects("a non-empty list of model names", lambda v: isinstance(v, list) and v)]
+NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
+TaskMap = Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v),
+                    expects("a mapping of task names to option mappings", lambda v: isinstance(v, dict) and v)]
+
+
+class ModelSection(Section):
+    hidden: PositiveInt = Field(64, description="encoder width H (d_model for the Transformer)")
+    layers: PositiveInt = Field(1, description="encoder layers L")
+    budget: OptionalPositiveInt = Field(None, description="if set: per arch, the width that matches this parameter "
+                                                          "budget (overrides hidden)")
+
+
+class TrainingSection(Section):
+    lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
+    clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
+    batch_size: PositiveInt = Field(32, description="minibatch size")
+    epochs: PositiveInt = Field(10, description="maximum epochs")
+    max_seconds: OptionalPositiveFloat = Field(60.0, description="wall-clock budget per training run (null = none)")
+    patience: PositiveInt = Field(3, description="early stopping: epochs without validation improvement")
+    init: choice("framework", "shared") = Field(
+        "framework", description="framework: each framework's default init; shared: same initial weights copied "
+                                 "into every implementation of an arch")
+
+
+class SpeedSection(Section):
+    enabled: Bool = Field(True, description="run the speed measurements")
+    batch: PositiveInt = Field(32, description="batch size B for train step and inference")
+    input_size: PositiveInt = Field(32, description="input features X")
+    hidden: PositiveInt = Field(128, description="width H at which sequence lengths are swept")
+    seq_len: PositiveInt = Field(100, description="sequence length T at which widths are swept")
+    seq_lens: non_empty_list(PositiveInt, "ints") = Field([25, 50, 100, 200], description="sequence lengths T of "
+                                                                                          "the sweep")
+    hiddens: non_empty_list(PositiveInt, "ints") = Field([32, 64, 128, 256], description="widths H of the sweep")
+    contexts: non_empty_list(PositiveInt, "ints") = Field([16, 128, 1024], description="context lengths for "
+                                                                                       "streaming step latency "
+                                                                                       "(batch 1)")
+    repeats: PositiveInt = Field(2, description="interleaved A/B repeats per framework (medians reported)")
+    max_time_s: PositiveFloat = Field(2.0, description="time budget per single measurement")
+
+
+class ParamsSection(Section):
+    input_size: PositiveInt = Field(32, description="input features X for the parameter table")
+    hiddens: non_empty_list(PositiveInt, "ints") = Field([32, 64, 128], description="widths H for the parameter "
+                                                                                    "table")
+    layers: non_empty_list(PositiveInt, "ints") = Field([1, 2], description="layer counts for the parameter table")
+    budget: PositiveInt = Field(20000, description="parameter budget for matched widths (Chung et al. 2014: ~20k)")
+
+
+class PaperCheckSection(Section):
+    enabled: Bool = Field(True, description="train GRU and LSTM on chorales at Chung et al. 2014's matched budget")
+    budget: PositiveInt = Field(20000, description="parameter budget")
+    frameworks: non_empty_list(choice(*FRAMEWORKS), "frameworks") = Field(["torch"], description="frameworks to run "
+                                                                                                 "it in")
+    epochs: PositiveInt = Field(10, description="maximum epochs")
+    max_seconds: PositiveFloat = Field(60.0, description="wall-clock budget per model")
+
+
+class BatchSection(Section):
+    notebooks: non_empty_list(NotebookName, "notebooks") = Field(list(NOTEBOOKS), description="notebooks the "
+                                                                                              "batch executes, "
+                                                                                              "in order")
+    cell_timeout_s: PositiveInt = Field(900, description="papermill per-cell timeout (nbclient CellTimeoutError "
+                                                         "past it)")
+
+
+class ResourcesSection(Section):
+    max_memory_gb: OptionalPositiveFloat = Field(None, description="refuse work units estimated above this "
+                                                                   "(null = 80% of this machine's RAM)")
+
+
+class Config(Section):
+    """The whole experiment. Sections are mappings; every key is optional (defaults below)."""
+
+    name: Str = Field("run", description="run name; the run directory is results/<name>-<timestamp> unless --out "
+                                         "is given")
+    seeds: non_empty_list(Int, "ints") = Field([0, 1, 2], description="training seeds; accuracy figures are mean and "
+                                                                      "95% CI over them")
+    threads: PositiveInt = Field(1, description="intra-op threads for every framework (set before the first op)")
+    models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
+                                "transformer-torch", "transformer-keras"],
+                               description="models as arch-framework[-convention], e.g. gru-keras-reset_before")
+    tasks: TaskMap = Field({"digits": {}, "adding": {}}, description="task name -> task options (python -m suite "
+                                                                     "list)")
+    model: ModelSection = Field(default_factory=ModelSection, description="model size")
+    training: TrainingSection = Field(default_factory=TrainingSection, description="training protocol")
+    speed: SpeedSection = Field(default_factory=SpeedSection, description="speed measurements")
+    params: ParamsSection = Field(default_factory=ParamsSection, description="parameter table")
+    paper_check: PaperCheckSection = Field(default_factory=PaperCheckSection, description="Chung et al. 2014 check")
+    batch: BatchSection = Field(default_factory=BatchSection, description="papermill batch")
+    resources: ResourcesSection = Field(default_factory=ResourcesSection, description="resource guard")
+
+
+# --- cross-field checks (need the task and model registries) ------------------------------------
+def _check_models(names: list, where: str) -> None:
     seen = []
-    for i, name in enumerate(value):
-        parse_model_name(name, where, f"{key}[{i}]")
+    for i, name in enumerate(names):
+        parse_model_name(name, where, f"models[{i}]")
         if name in seen:
-            _fail(where, f"{key}[{i}]", "each model once", name)
+            raise UserError(f"{where}: key 'models[{i}]': expected each model once, got {name!r}")
         seen.append(name)
-    return value
 
 
-def _check_tasks(value, where, key):
-    if not isinstance(value, dict) or not value:
-        _fail(where, key, f"a mapping of task names ({', '.join(TASK_NAMES)}) to option mappings", value)
+def _check_tasks(tasks: dict, where: str) -> dict:
+    from suite.tasks import TASK_NAMES, task_class
     out = {}
-    for name, options in value.items():
+    for name, options in tasks.items():
         if name not in TASK_NAMES:
-            _fail(where, f"{key}.{name}", f"a task among {', '.join(TASK_NAMES)}", name)
+            raise UserError(f"{where}: key 'tasks.{name}': expected a task among {', '.join(TASK_NAMES)}, "
+                            f"got {name!r}")
         options = {} if options is None else options
         if not isinstance(options, dict):
-            _fail(where, f"{key}.{name}", "a mapping of task options", options)
+            raise UserError(f"{where}: key 'tasks.{name}': expected a mapping of task options, got {options!r}")
+        cls = task_class(name)
+        validate(cls.Options, options, where, prefix=f"tasks.{name}.")
         try:
-            task_class(name)(**options)
+            cls(**options)                      # the task's own cross-option checks
         except UserError as e:
-            raise UserError(f"{where}: key '{key}.{name}': {e}") from None
+            raise UserError(f"{where}: key 'tasks.{name}': {e}") from None
         out[name] = options
     return out
 
 
-def _check_notebooks(value, where, key):
-    if not isinstance(value, list) or not value:
-        _fail(where, key, "a non-empty list of notebooks", value)
-    for i, nb in enumerate(value):
-        if nb not in NOTEBOOKS:
-            _fail(where, f"{key}[{i}]", f"a notebook among {', '.join(NOTEBOOKS)}", nb)
-    return value
-
-
-def _validate(raw: dict, schema: dict, where: str, prefix: str = "") -> dict:
-    out = {}
-    for key, value in raw.items():
-        dotted = f"{prefix}{key}"
-        if key not in schema:
-            raise UserError(f"{where}: unknown key '{dotted}'; expected one of: {', '.join(schema)}")
-        spec = schema[key]
-        if isinstance(spec, dict):
-            if not isinstance(value, dict):
-                _fail(where, dotted, "a mapping", value)
-            out[key] = _validate(value, spec, where, dotted + ".")
-        elif spec.type in ("ints", "floats", "strs"):
-            out[key] = _check_list(spec.type, value, spec, where, dotted)
-        elif spec.type == "models":
-            out[key] = _check_models(value, where, dotted)
-        elif spec.type == "tasks":
-            out[key] = _check_tasks(value, where, dotted)
-        elif spec.type == "notebooks":
-            out[key] = _check_notebooks(value, where, dotted)
-        else:
-            out[key] = _check_scalar(spec.type, value, spec, where, dotted)
-    return out
-
-
-def _merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for k, v in override.items():
-        merged[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k != "tasks" else v
-    return merged
-
-
 def validate_config(raw: Any, where: str = "<config>") -> dict:
-    """Validate a parsed mapping and fill in defaults."""
+    """Validate a parsed mapping and fill in defaults; returns a plain dict (sections are dicts)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected a YAML mapping of config keys at the top level, got {type(raw).__name__}")
-    cfg = _merge(defaults(), _validate(raw, SCHEMA, where))
+    cfg = validate(Config, raw, where).model_dump()
     if not RUN_NAME.match(cfg["name"]):
-        _fail(where, "name", "a run name of letters, digits, '_', '.', '-' (no path separators, <= 64 chars)",
-              cfg["name"])
+        raise UserError(f"{where}: key 'name': expected a run name of letters, digits, '_', '.', '-' (no path "
+                        f"separators, <= 64 chars), got {cfg['name']!r}")
+    _check_models(cfg["models"], where)
+    cfg["tasks"] = _check_tasks(cfg["tasks"], where)
     return cfg
 
 
+def defaults() -> dict:
+    return validate_config({})
+
+
 def load_config(path) -> dict:
-    """Read, safe-load and validate a YAML config file."""
+    """Read, safe-load and validate a YAML config file. An empty file is an error (not a default run)."""
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -248,6 +216,9 @@ def load_config(path) -> dict:
         raise UserError(f"{where}: invalid YAML{at}: {getattr(e, 'problem', e)}") from None
     except UnicodeDecodeError:
         raise UserError(f"{where}: expected a UTF-8 YAML text file") from None
+    if raw is None or raw == {}:
+        raise UserError(f"{where}: the file is empty; expected a YAML mapping of config keys (start from "
+                        f"configs/smoke.yaml; `python -m suite config-help` lists every key)")
     return validate_config(raw, where)
 
 
@@ -256,11 +227,48 @@ def model_entries(cfg: dict) -> list[dict]:
     return [{"name": n, **parse_model_name(n)} for n in cfg["models"]]
 
 
-def schema_help(schema=SCHEMA, prefix="") -> list[str]:
-    lines = []
-    for key, spec in schema.items():
-        if isinstance(spec, dict):
-            lines += schema_help(spec, f"{prefix}{key}.")
+def schema_help() -> list[str]:
+    """``key: type = default  # description`` for every key, with its notebook parameter name."""
+    flat = {dotted: name for name, dotted in flat_keys().items()}
+    return [f"{line}  (notebook parameter: {flat[line.split(':')[0]]})" for line in help_lines(Config)]
+
+
+# --- notebook parameters: the same keys, flattened -------------------------------------------------
+def flat_keys() -> dict[str, str]:
+    """Notebook parameter name -> dotted config key: 'training_lr' -> 'training.lr', 'models' -> 'models'."""
+    out = {}
+    for name, field in Config.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Section):
+            out.update({f"{name}_{sub}": f"{name}.{sub}" for sub in annotation.model_fields})
         else:
-            lines.append(f"{prefix}{key}: {spec.type} = {spec.default!r}  # {spec.help}")
-    return lines
+            out[name] = name
+    return out
+
+
+def config_value(cfg: dict, dotted: str):
+    for part in dotted.split("."):
+        cfg = cfg[part]
+    return cfg
+
+
+def flat_parameters(cfg: dict, names) -> dict:
+    """{name: value} of these notebook parameter names from a validated config."""
+    keys = flat_keys()
+    return {name: copy.deepcopy(config_value(cfg, keys[name])) for name in names}
+
+
+def config_from_flat(params: dict, where: str, base: dict | None = None) -> dict:
+    """A validated config: ``base`` (defaults when None) with these notebook parameters set."""
+    keys = flat_keys()
+    raw = copy.deepcopy(base) if base is not None else {}
+    for name, value in params.items():
+        if name not in keys:
+            raise UserError(f"{where}: parameter {name!r} is not a config key (config keys flattened with '_', "
+                            f"e.g. training_lr; see python -m suite config-help)")
+        *parents, leaf = keys[name].split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return validate_config(raw, where)

@@ -313,12 +313,12 @@ def test_cache_roundtrip_version_and_env(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name, options, message", [
     ("adding", {"T": 1}, "'T'"),
     ("adding", {"n_train": 0}, "'n_train'"),
-    ("adding", {"length": 5}, "unknown option 'length'"),
-    ("copy", {"T": "20"}, "'T' expects int"),
+    ("adding", {"length": 5}, "unknown key 'length'; expected one of: T, n_train"),
+    ("copy", {"T": "20"}, "key 'T': expected a positive integer, got '20'"),
     ("digits", {"variant": "cols"}, "variant"),
     ("digits", {"val_fraction": 0.5, "test_fraction": 0.5}, "val_fraction"),
     ("co2", {"window": 20}, "'window' must be >= 52"),
-    ("chorales", {"transpose": 1}, "'transpose' expects bool"),
+    ("chorales", {"transpose": 1}, "key 'transpose': expected true or false, got 1"),
 ])
 def test_bad_options_raise_user_error(name, options, message):
     with pytest.raises(UserError, match=message):

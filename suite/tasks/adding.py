@@ -14,10 +14,12 @@ fraction is reported as the extra metric 'frac_within_0.04'.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from suite.errors import UserError
+from suite.schema import PositiveInt
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.splits import rng_for
 
 BASELINE_MSE = 1.0 / 6.0
@@ -25,15 +27,17 @@ SOLVED_MSE = 0.01
 TOLERANCE = 0.04
 
 
+class AddingOptions(TaskOptions):
+    T: PositiveInt = Field(50, description="sequence length (markers: one in each half); longer = harder")
+    n_train: PositiveInt = Field(2000, description="training sequences")
+    n_val: PositiveInt = Field(500, description="validation sequences")
+    n_test: PositiveInt = Field(1000, description="test sequences")
+
+
 class AddingTask(Task):
     name = "adding"
     description = "sum of the two marked values in a sequence of U[0,1] numbers (long-range memory)"
-    options = {
-        "T": Option(int, 50, "sequence length (markers: one in each half); longer = harder"),
-        "n_train": Option(int, 2000, "training sequences"),
-        "n_val": Option(int, 500, "validation sequences"),
-        "n_test": Option(int, 1000, "test sequences"),
-    }
+    Options = AddingOptions
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from suite.errors import UserError
+from suite.schema import Section, validate
 
 
 @dataclass
@@ -51,36 +51,27 @@ class TaskData:
         return self.train.x.shape[1]
 
 
-@dataclass(frozen=True)
-class Option:
-    type: type
-    default: Any
-    help: str
+class TaskOptions(Section):
+    """A task's options: typed, with defaults and descriptions (pydantic); unknown keys are errors."""
 
 
 class Task(ABC):
-    """A task family. Subclasses set ``name``, ``description`` and ``options`` and implement
-    ``load`` and ``metrics``."""
+    """A task family. Subclasses set ``name``, ``description`` and ``Options`` (a TaskOptions schema)
+    and implement ``load`` and ``metrics``. ``self.config`` holds the validated options as a dict."""
 
     name: ClassVar[str]
     description: ClassVar[str]
-    options: ClassVar[dict[str, Option]] = {}
+    Options: ClassVar[type[TaskOptions]] = TaskOptions
 
-    def __init__(self, **options):
-        unknown = sorted(set(options) - set(self.options))
-        if unknown:
-            valid = ", ".join(self.options) or "(none)"
-            raise UserError(f"task {self.name}: unknown option {unknown[0]!r}; expected one of: {valid}")
-        self.config = {}
-        for key, opt in self.options.items():
-            value = options.get(key, opt.default)
-            if opt.type is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, opt.type) or isinstance(value, bool) and opt.type is not bool:
-                raise UserError(f"task {self.name}: option {key!r} expects {opt.type.__name__}, got {value!r}")
-            if opt.type in (int, float) and value <= 0:
-                raise UserError(f"task {self.name}: option {key!r} must be positive, got {value!r}")
-            self.config[key] = value
+    def __init__(self, where: str | None = None, **options):
+        """Validate ``options``; errors read ``<where>: key '<prefix>T': expected ...`` (where defaults to
+        'task <name>')."""
+        where = where or f"task {self.name}"
+        self.config = validate(self.Options, options, where).model_dump()
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        return cls.Options().model_dump()
 
     @abstractmethod
     def load(self, seed: int) -> TaskData:

@@ -38,10 +38,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from suite.errors import UserError
+from suite.schema import Bool, PositiveInt, Str
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.cache import cache_dir, load_npz, save_npz_atomic
 from suite.tasks.splits import rng_for, split_of
 
@@ -145,17 +147,19 @@ def transpose_to_c(roll: np.ndarray, sharps: int) -> np.ndarray:
 
 
 # --- the task ----------------------------------------------------------------------------------
+class ChoralesOptions(TaskOptions):
+    seq_len: PositiveInt = Field(32, description="T: steps (quarter notes) per window")
+    n_train: PositiveInt = Field(2000, description="training windows drawn by the seed (at most all of them)")
+    n_val: PositiveInt = Field(500, description="at most this many validation windows (non-overlapping)")
+    n_test: PositiveInt = Field(500, description="at most this many test windows (non-overlapping)")
+    transpose: Bool = Field(False, description="shift each chorale to a key signature without sharps/flats")
+    source: Str = Field("", description="rolls .npz in the cache format (tests); '' = music21 corpus via the cache")
+
+
 class ChoralesTask(Task):
     name = "chorales"
     description = "predict the next quarter-note chord of Bach chorales (88-key piano roll, music21)"
-    options = {
-        "seq_len": Option(int, 32, "T: steps (quarter notes) per window"),
-        "n_train": Option(int, 2000, "training windows drawn by the seed (at most all of them)"),
-        "n_val": Option(int, 500, "at most this many validation windows (non-overlapping)"),
-        "n_test": Option(int, 500, "at most this many test windows (non-overlapping)"),
-        "transpose": Option(bool, False, "shift each chorale to a key signature without sharps/flats"),
-        "source": Option(str, "", "rolls .npz in the cache format (tests); '' = music21 corpus via the cache"),
-    }
+    Options = ChoralesOptions
 
     def rolls(self) -> dict[str, np.ndarray]:
         if not self.config["source"]:

@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
 from suite.errors import UserError
+from suite.schema import PositiveFloat, PositiveInt
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 
 SEASON = 52   # weeks per year (the seasonal-naive lag)
 
@@ -38,15 +40,17 @@ def load_series() -> tuple[np.ndarray, np.ndarray]:
     return values, frame.index.to_numpy().astype("datetime64[D]")
 
 
+class CO2Options(TaskOptions):
+    window: PositiveInt = Field(52, description="W: past weeks given as input (>= 53 - horizon for the seasonal baseline)")
+    horizon: PositiveInt = Field(1, description="h: forecast this many weeks after the last input")
+    val_fraction: PositiveFloat = Field(0.15, description="fraction of the weeks (after train) for validation")
+    test_fraction: PositiveFloat = Field(0.15, description="fraction of the weeks (the latest) for test")
+
+
 class CO2Task(Task):
     name = "co2"
     description = "forecast weekly Mauna Loa CO2 (statsmodels) h weeks ahead from the past W weeks"
-    options = {
-        "window": Option(int, 52, "W: past weeks given as input (>= 53 - horizon for the seasonal baseline)"),
-        "horizon": Option(int, 1, "h: forecast this many weeks after the last input"),
-        "val_fraction": Option(float, 0.15, "fraction of the weeks (after train) for validation"),
-        "test_fraction": Option(float, 0.15, "fraction of the weeks (the latest) for test"),
-    }
+    Options = CO2Options
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -17,26 +17,30 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
+from suite.schema import PositiveInt
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.splits import rng_for
 
 SOLVED_ACCURACY = 0.99
 CERTAIN = 1e9     # logit gap that makes a softmax probability exactly 1 in float64
 
 
+class CopyOptions(TaskOptions):
+    T: PositiveInt = Field(20, description="delay: blanks between the last symbol and the delimiter, plus 1 (length T+2K)")
+    K: PositiveInt = Field(10, description="symbols to copy")
+    alphabet: PositiveInt = Field(8, description="number of distinct symbols A")
+    n_train: PositiveInt = Field(2000, description="training sequences")
+    n_val: PositiveInt = Field(500, description="validation sequences")
+    n_test: PositiveInt = Field(1000, description="test sequences")
+
+
 class CopyTask(Task):
     name = "copy"
     description = "recall K symbols after a delay of T blanks (Arjovsky et al. 2016 memory task)"
-    options = {
-        "T": Option(int, 20, "delay: blanks between the last symbol and the delimiter, plus 1 (length T+2K)"),
-        "K": Option(int, 10, "symbols to copy"),
-        "alphabet": Option(int, 8, "number of distinct symbols A"),
-        "n_train": Option(int, 2000, "training sequences"),
-        "n_val": Option(int, 500, "validation sequences"),
-        "n_test": Option(int, 1000, "test sequences"),
-    }
+    Options = CopyOptions
 
     @property
     def seq_len(self) -> int:

@@ -16,7 +16,7 @@ def describe_task(name: str, seed: int = 0, **options) -> dict:
             "head": data.head, "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
             "metric": data.metric, "higher_is_better": data.higher_is_better,
             "baseline_name": data.baseline_name, "baseline": round(data.baseline, 4), "solved": data.solved,
-            "options": {key: opt.default for key, opt in task.options.items()}}
+            "options": task.option_defaults()}
 
 
 def describe_tasks(seed: int = 0) -> list[dict]:

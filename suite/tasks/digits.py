@@ -13,24 +13,28 @@ the first ``test_fraction`` to test, the next ``val_fraction`` to val, the rest 
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
 from suite.errors import UserError
+from suite.schema import PositiveFloat, Str
 from suite.spec import check_choice
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.splits import rng_for
 
 VARIANTS = ("pixels", "rows")
 
 
+class DigitsOptions(TaskOptions):
+    variant: Str = Field("pixels", description="'pixels' (64 steps x 1) or 'rows' (8 steps x 8)")
+    val_fraction: PositiveFloat = Field(0.2, description="fraction of each class for validation")
+    test_fraction: PositiveFloat = Field(0.2, description="fraction of each class for test")
+
+
 class DigitsTask(Task):
     name = "digits"
     description = "classify 8x8 handwritten digits read pixel by pixel (or row by row)"
-    options = {
-        "variant": Option(str, "pixels", "'pixels' (64 steps x 1) or 'rows' (8 steps x 8)"),
-        "val_fraction": Option(float, 0.2, "fraction of each class for validation"),
-        "test_fraction": Option(float, 0.2, "fraction of each class for test"),
-    }
+    Options = DigitsOptions
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -28,10 +28,12 @@ import re
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from suite.errors import UserError
+from suite.schema import PositiveInt, Str
 from suite.tasks import scoring
-from suite.tasks.base import Option, Split, Task, TaskData
+from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.splits import rng_for, split_of
 
 VOCAB = "\n" + "".join(chr(c) for c in range(32, 127))     # then the unknown symbol
@@ -84,16 +86,18 @@ def bigram_bits(train: np.ndarray, x_ids: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(log_p[x_ids, y]) / math.log(2))
 
 
+class FolkLMOptions(TaskOptions):
+    seq_len: PositiveInt = Field(64, description="T: characters per window")
+    n_train: PositiveInt = Field(2000, description="training windows drawn by the seed (train stream: ~3.5 M chars)")
+    n_val: PositiveInt = Field(500, description="validation windows (non-overlapping, at most all of them)")
+    n_test: PositiveInt = Field(500, description="test windows (non-overlapping, at most all of them)")
+    source: Str = Field("", description="directory of .abc files (tests); '' = music21's corpus directory")
+
+
 class FolkLMTask(Task):
     name = "folk-lm"
     description = "character-level language model of folk tunes in ABC notation (music21 corpus)"
-    options = {
-        "seq_len": Option(int, 64, "T: characters per window"),
-        "n_train": Option(int, 2000, "training windows drawn by the seed (train stream: ~3.5 M chars)"),
-        "n_val": Option(int, 500, "validation windows (non-overlapping, at most all of them)"),
-        "n_test": Option(int, 500, "test windows (non-overlapping, at most all of them)"),
-        "source": Option(str, "", "directory of .abc files (tests); '' = music21's corpus directory"),
-    }
+    Options = FolkLMOptions
 
     def tunes(self) -> dict[str, str]:
         root = Path(self.config["source"]).expanduser() if self.config["source"] else corpus_dir()
