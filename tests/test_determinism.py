@@ -5,8 +5,8 @@ from suite.run.units_accuracy import accuracy_rows
 from suite.config import validate_config
 
 CFG = validate_config({"models": ["gru-numpy", "lstm-torch", "gru-keras", "transformer-torch"], "seeds": [3],
-                       "tasks": {"adding": {"T": 8, "n_train": 128, "n_val": 32, "n_test": 32}},
-                       "model": {"hidden": 8}, "training": {"epochs": 2, "max_seconds": None, "lr": 0.01}})
+                       "tasks": {"adding": {"T": 6, "n_train": 256, "n_val": 64, "n_test": 64}},
+                       "model": {"hidden": 16}, "training": {"epochs": 6, "max_seconds": None, "lr": 0.02, "patience": 6}})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -26,5 +26,5 @@ def test_same_seed_same_metrics(name):
     entry = {"name": name, **parse_model_name(name)}
     first, second = _metrics(entry, 3), _metrics(entry, 3)
     assert first == second
-    assert first["mse"] < first["baseline_mse"] * 10  # trained, not garbage
+    assert first["mse"] < first["baseline_mse"]        # trained: beats predicting the mean (zeros would not)
     assert _metrics(entry, 4)["mse"] != first["mse"]   # and the seed matters

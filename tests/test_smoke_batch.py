@@ -32,13 +32,30 @@ def test_every_notebook_ran_and_the_report_exists(smoke_run):
         assert (out / "notebooks" / f"{name}.ipynb").is_file()
         assert (out / "notebooks" / f"{name}.html").is_file()
     report = (out / "report.md").read_text()
-    for section in ("## Claims", "## Parameters", "## Speed", "## Accuracy", "## Equivalence", "### Fairness ledger"):
-        assert section in report
-    assert "GRU trains faster than LSTM" in report and "not measured" not in report.split("## Executed")[0]
+    sections = ["## Verdicts", "## Claims", "## Details", "### Parameters", "### Speed", "### Accuracy",
+                "### Equivalence", "#### Fairness ledger"]
+    positions = [report.index(s) for s in sections]
+    assert positions[:3] == sorted(positions[:3])          # the verdict summary comes first
+    assert "GRU trains faster than LSTM" in report and "not measured" not in report.split("## Details")[0]
     assert len(list((out / "figures").glob("*.png"))) >= 4
     assert (out / "tables" / "claims.csv").is_file()
     html = (out / "index.html").read_text()
     assert 'href="notebooks/speed.html"' in html
+    assert 'class="v-' in html                             # verdict cells are colour-coded
+
+
+def test_links_are_relative_and_the_report_is_written_once(smoke_run):
+    """No absolute path of this machine in the report or the rendered notebooks; the report notebook
+    writes the report and the batch does not write it again afterwards."""
+    out, _ = smoke_run
+    for page in [out / "index.html", out / "report.md", *sorted((out / "notebooks").glob("*.html"))]:
+        text = page.read_text()
+        assert str(out) not in text, page
+        assert 'src="/' not in text and "](/" not in text, page
+    import re
+    for src in re.findall(r'src="([^"]+)"', (out / "index.html").read_text()):
+        assert (out / src).is_file(), src
+    assert (out / "index.html").stat().st_mtime <= (out / "notebooks" / "report.ipynb").stat().st_mtime
 
 
 def test_every_model_has_results_and_nothing_failed(smoke_run):

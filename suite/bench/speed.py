@@ -2,7 +2,8 @@
 
 ``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts).
 
-Fairness (DESIGN.md: one process running both frameworks gave ratios swinging 0.84-1.40):
+Fairness (measured on the 2-core test machines: one process running both frameworks gave GRU/LSTM ratios
+swinging 0.84-1.40 between runs):
 - every worker is a fresh ``python -m suite.bench.speed_worker`` process for ONE framework; OMP/MKL/
   OpenBLAS/TF thread variables are set in its environment and ``set_threads`` runs before its
   first op, so each framework gets the same intra-op thread count (inter-op 1);
@@ -15,7 +16,7 @@ Fairness (DESIGN.md: one process running both frameworks gave ratios swinging 0.
 Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c; such rows
 have B = 1, context = c and keep the job's T),
 train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
-peak_rss_mb (the worker's ru_maxrss after the job) and import_rss_mb (after imports, before any model).
+peak_rss_mb (the worker's VmHWM high-water mark after the job) and import_rss_mb (after imports, before any model).
 Timing rows carry analytic FLOPs (suite.models.flops), achieved GFLOP/s, the framework's measured
 matmul peak (the best of its matmul paths, suite.models.flops) and the fraction of it, and the fraction of
 the best peak of any framework in this run (machine_peak_*).

@@ -193,7 +193,8 @@ def claim_transformer_memory(frame) -> dict:
     else:
         verdict = "depends on the framework: " + ", ".join(f"{k} {v}" for k, v in results.items())
     return {"claim": "Transformer is better at long-range memory",
-            "evidence": f"{task} task, test {t['metric'].iloc[0]}: " + "; ".join(ev), "verdict": verdict}
+            "evidence": f"{task} task, test {t['metric'].iloc[0]}: " + "; ".join(ev), "verdict": verdict,
+            "figure": f"accuracy_{task}"}
 
 
 def claim_gru_streaming(frame) -> dict:
@@ -229,7 +230,32 @@ def _not_measured(claim: str, why: str = "this run has no data for it") -> dict:
     return {"claim": claim, "evidence": why, "verdict": "not measured"}
 
 
+# claim -> (the rule that makes its verdict, the figure that decides it, the table that backs it)
+RULES = {
+    "GRU has fewer parameters than LSTM": (
+        "holds if the GRU's counted parameters < the LSTM's at every configured (H, L) in every framework",
+        "params", "params"),
+    "GRU trains faster than LSTM": (
+        "per framework, GRU/LSTM train_step_ms at the speed base shape: < 0.95 faster, > 1.05 slower, else the same; "
+        "holds if faster in every framework", "train_step_vs_T", "speed"),
+    "GRU reaches accuracy comparable to LSTM": (
+        "per task x framework, GRU vs LSTM headline test metric: comparable when Welch's p >= 0.05 or the relative "
+        "difference <= 2%; holds if comparable everywhere", "gru_vs_lstm", "gru_vs_lstm"),
+    "Transformer trains faster on long sequences": (
+        "per framework, Transformer / best recurrent train_step_ms at the longest T: holds if < 1 in every framework",
+        "train_step_vs_T", "speed"),
+    "Transformer is better at long-range memory": (
+        "on copy (else adding), Transformer vs the best recurrent model of its framework: better/worse when the gap "
+        "exceeds the sum of both 95% CI half-widths, else a tie; holds if better in every framework",
+        "accuracy_copy", "accuracy"),
+    "GRU is cheaper per step for streaming / edge": (
+        "per framework, GRU step latency at the longest context vs LSTM and Transformer: holds if the GRU is faster "
+        "than each by more than 5% in every framework", "streaming_latency", "speed"),
+}
+
+
 def claims_table(frame: pd.DataFrame, T: int, H: int) -> pd.DataFrame:
+    """One row per claim: claim, verdict, evidence, rule, figure, table."""
     rows = []
     for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H), claim_comparable_accuracy,
                lambda f: claim_transformer_long_sequences(f, H), claim_transformer_memory, claim_gru_streaming):
@@ -238,4 +264,7 @@ def claims_table(frame: pd.DataFrame, T: int, H: int) -> pd.DataFrame:
         except Exception as e:  # one broken claim must not sink the report
             rows.append({"claim": getattr(fn, "__name__", "claim"), "evidence": f"could not evaluate: {e}",
                          "verdict": "error"})
+    for row in rows:
+        rule, figure, table = RULES.get(row["claim"], ("", None, None))
+        row.update(rule=rule, figure=row.get("figure") or figure, table=table)
     return pd.DataFrame(rows)

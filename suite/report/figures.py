@@ -112,3 +112,48 @@ def accuracy_bars(table: pd.DataFrame, task: str):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def params_bars(frame: pd.DataFrame):
+    """Counted parameters per arch at each configured size (one framework per arch: the first found)."""
+    p = frame[(frame["kind"] == "params") & (frame["metric"] == "params_counted")]
+    p = p[p["convention"].fillna("reset_after") == "reset_after"] if not p.empty else p
+    if p.empty:
+        return None
+    p = p.assign(size=[f"L={int(l)}\nH={int(h)}" for l, h in zip(p["layers"], p["hidden"])])
+    piv = p.pivot_table(index="size", columns="arch", values="value", aggfunc="min", sort=False)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    width = 0.8 / len(piv.columns)
+    for i, arch in enumerate(piv.columns):
+        ax.bar([x + i * width for x in range(len(piv))], piv[arch], width, label=arch, color=f"C{i}")
+    ax.set_xticks([x + width * (len(piv.columns) - 1) / 2 for x in range(len(piv))], piv.index, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("parameters (counted)")
+    ax.set_title("Parameters per arch at equal width")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def gru_vs_lstm_bars(table: pd.DataFrame):
+    """Per task: GRU and LSTM headline test metric (mean ± 95% CI) side by side, one pair per framework."""
+    t = table[table["arch"].isin(["gru", "lstm"]) & (table["model"] == table["arch"] + "-" + table["framework"])] \
+        if not table.empty else table
+    if t.empty:
+        return None
+    tasks = list(t["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        g = t[t["task"] == task]
+        frameworks = list(g["framework"].unique())
+        for i, arch in enumerate(("gru", "lstm")):
+            a = g[g["arch"] == arch].set_index("framework").reindex(frameworks)
+            ax.bar([x + 0.4 * i for x in range(len(frameworks))], a["mean"], 0.4, yerr=a["ci95"].fillna(0),
+                   capsize=3, label=arch.upper(), color=f"C{i}")
+        ax.set_xticks([x + 0.2 for x in range(len(frameworks))], frameworks, fontsize=8)
+        ax.set_title(f"{task}: {g['metric'].iloc[0]}", fontsize=9)
+        ax.axhline(g["baseline"].iloc[0], color="k", ls="--", lw=1)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("GRU vs LSTM (mean ± 95% CI over seeds; dashed: naive baseline)", fontsize=9)
+    fig.tight_layout()
+    return fig

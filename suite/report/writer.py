@@ -52,9 +52,10 @@ class ReportWriter:
         else:
             self.add("_(no data in this run)_\n")
 
-    def figure(self, name: str, fig, caption: str) -> None:
+    def save_figure(self, name: str, fig) -> bool:
+        """figures/<name>.png from a matplotlib figure (None: nothing); True when written."""
         if fig is None:
-            return
+            return False
         import io
 
         import matplotlib.pyplot as plt
@@ -62,7 +63,11 @@ class ReportWriter:
         fig.savefig(buf, format="png", dpi=110)
         plt.close(fig)
         atomic_write_bytes(self.fig_dir / f"{name}.png", buf.getvalue())
-        self.add(f"![{caption}](figures/{name}.png)\n")
+        return True
+
+    def figure(self, name: str, fig, caption: str) -> None:
+        if self.save_figure(name, fig):
+            self.add(f"![{caption}](figures/{name}.png)\n")
 
     def text(self) -> str:
         return "\n".join(self.parts)
@@ -81,7 +86,7 @@ def _header(w: ReportWriter, cfg: dict, env: dict) -> None:
 
 
 def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
-    w.add("## Parameters\n")
+    w.add("### Parameters\n")
     p = frame[(frame["kind"] == "params") & (frame["metric"] == "params_counted")]
     if not p.empty:
         p = p.assign(agree=p["value"].astype(int) == p["formula"].astype(int),
@@ -109,7 +114,7 @@ def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
 def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
     from suite.report import figures
     s = cfg["speed"]
-    w.add("## Speed\n")
+    w.add("### Speed\n")
     t = speed_table(frame, s["seq_len"], s["hidden"])
     w.add(f"Medians at B={s['batch']}, T={s['seq_len']}, X={s['input_size']}, H={s['hidden']}; each framework in "
           f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}.\n")
@@ -131,7 +136,7 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
         if not sp.empty else sp
     if len(noisy):
         w.add(f"{len(noisy)} of {len(sp)} speed figures had IQR/median > 10% (flagged `noisy` in results.csv).\n")
-    w.add("### Fairness ledger\n")
+    w.add("#### Fairness ledger\n")
     if not sp.empty:
         cols = [c for c in ("model", "framework", "threads", "exec_path", "framework_version") if c in sp]
         w.table("ledger", sp[cols].drop_duplicates(subset=["model"]))
@@ -139,7 +144,7 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
 
 def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> None:
     from suite.report import figures
-    w.add("## Accuracy\n")
+    w.add("### Accuracy\n")
     table = accuracy_table(frame)
     if table.empty:
         w.add("_(no accuracy runs in this run)_\n")
@@ -148,7 +153,7 @@ def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> Non
                   "beats_baseline", "train_seconds", "failed"]]
     w.add("Headline test metric, mean ± 95% CI (Student t) over seeds, the task's naive baseline beside it.\n")
     w.table("accuracy", show)
-    w.add("### GRU vs LSTM (Welch's t-test per task and framework)\n")
+    w.add("#### GRU vs LSTM (Welch's t-test per task and framework)\n")
     w.table("gru_vs_lstm", gru_vs_lstm(frame))
     for task in table["task"].unique():
         w.figure(f"accuracy_{task}", figures.accuracy_bars(table, task), f"{task} accuracy")
@@ -157,7 +162,7 @@ def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> Non
 
 
 def _equivalence(w: ReportWriter, frame: pd.DataFrame) -> None:
-    w.add("## Equivalence (shared weights, float32)\n")
+    w.add("### Equivalence (shared weights, float32)\n")
     e = frame[frame["kind"] == "equivalence"]
     if e.empty:
         w.add("_(not run)_\n")
@@ -178,7 +183,7 @@ def _equivalence(w: ReportWriter, frame: pd.DataFrame) -> None:
 
 
 def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
-    w.add("## Paper check: Chung et al. 2014, JSB-style chorales\n")
+    w.add("### Paper check: Chung et al. 2014, JSB-style chorales\n")
     table = accuracy_table(frame, kind="paper")
     if table.empty:
         w.add("_(not run)_\n")
@@ -193,7 +198,7 @@ def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
 
 def _failures(w: ReportWriter, frame: pd.DataFrame) -> None:
     bad = frame[frame["status"].isin(["failed", "skipped"])]
-    w.add("## Failures and skipped work units\n")
+    w.add("### Failures and skipped work units\n")
     if bad.empty:
         w.add("None.\n")
         return
@@ -209,7 +214,7 @@ def _notebooks(w: ReportWriter, frame: pd.DataFrame) -> None:
     nb = frame[frame["kind"] == "notebook"]
     if nb.empty:
         return
-    w.add("## Executed notebooks\n")
+    w.add("### Executed notebooks\n")
     lines = []
     for _, r in nb.iterrows():
         html = r.get("html") if isinstance(r.get("html"), str) else None
@@ -219,37 +224,117 @@ def _notebooks(w: ReportWriter, frame: pd.DataFrame) -> None:
     w.add("\n".join(lines) + "\n")
 
 
+VERDICT_CLASSES = (("does not hold", "no"), ("holds", "yes"), ("depends", "mixed"), ("inconclusive", "open"),
+                   ("not shown", "open"), ("not measured", "open"), ("error", "no"))
+
+
+def verdict_class(verdict: str) -> str:
+    """CSS class of a verdict: yes (holds), no (does not hold), mixed (depends on ...), open (the rest)."""
+    for prefix, css in VERDICT_CLASSES:
+        if str(verdict).startswith(prefix):
+            return css
+    return "open"
+
+
+def _anchor(claim: str) -> str:
+    return "claim-" + "".join(c if c.isalnum() else "-" for c in claim.lower()).strip("-")
+
+
+def _verdicts(w: ReportWriter, claims: pd.DataFrame) -> None:
+    """The summary a reader sees first: claim, verdict, the figure that decides it."""
+    w.add("## Verdicts\n")
+    w.add("Each claim of the folklore and the verdict this run's measurements give it; the figure beside it is "
+          "the one the verdict rests on. Sections below give the rule, the evidence and the table.\n")
+    rows = []
+    for _, c in claims.iterrows():
+        fig = c.get("figure")
+        has_fig = isinstance(fig, str) and (w.fig_dir / f"{fig}.png").is_file()
+        rows.append({"claim": f"[{c['claim']}](#{_anchor(c['claim'])})", "verdict": c["verdict"],
+                     "deciding figure": f"![{fig}](figures/{fig}.png)" if has_fig else "(none in this run)"})
+    w.add(markdown_table(pd.DataFrame(rows)))
+    atomic_write_csv(w.tab_dir / "claims.csv", claims)
+    w.add("[claims.csv](tables/claims.csv)\n")
+
+
+def _claim_sections(w: ReportWriter, claims: pd.DataFrame) -> None:
+    w.add("## Claims\n")
+    for _, c in claims.iterrows():
+        w.add(f'<a id="{_anchor(c["claim"])}"></a>\n\n### {c["claim"]}\n')
+        w.add(f"**Verdict: {c['verdict']}**\n")
+        if c.get("rule"):
+            w.add(f"Rule (stated in `suite/report/claims.py`): {c['rule']}.\n")
+        w.add(f"Evidence: {c['evidence']}\n")
+        fig, table = c.get("figure"), c.get("table")
+        if isinstance(fig, str) and (w.fig_dir / f"{fig}.png").is_file():
+            w.add(f"![{c['claim']}](figures/{fig}.png)\n")
+        if isinstance(table, str) and (w.tab_dir / f"{table}.csv").is_file():
+            w.add(markdown_table(pd.read_csv(w.tab_dir / f"{table}.csv")) + f"\n[{table}.csv](tables/{table}.csv)\n")
+
+
 def write_report(run_dir, cfg: dict) -> Path:
-    """Write report.md and index.html (+ figures, tables) for the run; returns the index.html path."""
+    """Write report.md and index.html (+ figures, tables) for the run; returns the index.html path.
+
+    Order: header, verdict summary, one section per claim (rule, evidence, figure, table), then the details
+    (notebooks, failures, parameters, speed, accuracy, paper check, equivalence). Links are relative."""
+    from suite.report import figures
     run_dir = Path(run_dir)
     frame = load_results(run_dir)
     curves = load_curves(run_dir) if (run_dir / "curves.csv").is_file() else pd.DataFrame()
     env = json.loads((run_dir / "environment.json").read_text()) if (run_dir / "environment.json").is_file() else {}
+    details = ReportWriter(run_dir)
+    details.add("## Details\n")
+    _notebooks(details, frame)
+    _failures(details, frame)
+    _params(details, frame)
+    _speed(details, frame, cfg)
+    _accuracy(details, frame, curves)
+    _paper(details, frame)
+    _equivalence(details, frame)
+    details.save_figure("params", figures.params_bars(frame))
+    details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(accuracy_table(frame)))
+    claims = claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"])
     w = ReportWriter(run_dir)
     _header(w, cfg, env)
-    w.add("## Claims\n")
-    w.add("Each claim of the folklore, the evidence measured in this run, and a verdict generated from it "
-          "(rules in `suite/claims.py`).\n")
-    w.table("claims", claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"]))
-    _notebooks(w, frame)
-    _failures(w, frame)
-    _params(w, frame)
-    _speed(w, frame, cfg)
-    _accuracy(w, frame, curves)
-    _paper(w, frame)
-    _equivalence(w, frame)
-    md = w.text()
+    _verdicts(w, claims)
+    _claim_sections(w, claims)
+    md = w.text() + "\n" + details.text()
     atomic_write_text(run_dir / "report.md", md)
     index = run_dir / "index.html"
     atomic_write_text(index, to_html(md, f"Report {run_dir.name}"))
     return index
 
 
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
+         "table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
+         "th{background:#f3f3f3}img{max-width:100%}td img{max-width:260px}"
+         "td.v-yes{background:#dff3df}td.v-no{background:#f8dcdc}td.v-mixed{background:#fdf1d0}"
+         "td.v-open{background:#ececec}")
+
+
 def to_html(markdown: str, title: str) -> str:
+    """The report as one HTML page; verdict cells are coloured (green holds, red does not hold, amber depends,
+    grey inconclusive / not measured)."""
+    import re
+
     import mistune
-    body = mistune.create_markdown(plugins=["table"])(markdown)
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
-             "table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
-             "th{background:#f3f3f3}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
+    body = mistune.create_markdown(plugins=["table"], escape=False)(markdown)
+    body = re.sub(r"<td>(?=(does not hold|holds|depends|inconclusive|not shown|not measured|error))",
+                  lambda m: f'<td class="v-{verdict_class(m.group(1))}">', body)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
+
+
+def notebook_display(run_dir):
+    """The report as IPython display objects: Markdown text, figures embedded as PNG data (so the executed
+    notebook shows them wherever it is opened, without paths)."""
+    import re
+
+    from IPython.display import Image, Markdown
+    run_dir = Path(run_dir)
+    text = (run_dir / "report.md").read_text()
+    parts = re.split(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", text)
+    for i, part in enumerate(parts):
+        if i % 2:
+            yield Image(filename=str(run_dir / part))
+        elif part.strip():
+            yield Markdown(part)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from suite.errors import UserError
 
-RESULTS_ROOT = Path(__file__).resolve().parents[2] / "results"   # the repository's results/
+# The repository's results/, or $SUITE_RESULTS_DIR when set (tests, or results kept elsewhere).
+RESULTS_ROOT = Path(os.environ.get("SUITE_RESULTS_DIR") or Path(__file__).resolve().parents[2] / "results")
 
 
 def new_run_dir(name: str, out: str | None) -> Path:

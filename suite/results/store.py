@@ -39,6 +39,18 @@ class RunStore:
         atomic_write_text(self.dir / "config.yaml", config_text)
         atomic_write_json(self.dir / "environment.json", environment(threads))
 
+    def write_config(self, config_text: str) -> None:
+        atomic_write_text(self.dir / "config.yaml", config_text)
+
+    def forget_stage(self, stage: str) -> int:
+        """Delete the finished units of ``stage`` (they are re-run); returns how many."""
+        gone = 0
+        for path in sorted(self.units_dir.glob("*.json")):
+            if json.loads(path.read_text()).get("stage") == stage:
+                path.unlink()
+                gone += 1
+        return gone
+
     def has_unit(self, unit_id: str) -> bool:
         return (self.units_dir / f"{unit_id}.json").is_file()
 

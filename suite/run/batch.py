@@ -1,5 +1,6 @@
 """`python -m suite batch CONFIG`: execute every notebook with papermill, keep the executed copies,
-render them to HTML, write the report.
+render them to HTML; the report notebook writes the report (the batch writes it only when that notebook
+is not in the batch or failed).
 
 Order of work: load and validate the config; check every notebook parameter name against
 ``papermill.inspect_notebook`` (papermill itself only warns on unknown names); only then create the run
@@ -14,37 +15,59 @@ import sys
 import time
 from pathlib import Path
 
-from suite.errors import UserError
-from suite.notebook_params import parameters_for
 from suite.atomic import atomic_write_text
-
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def notebook_path(name: str) -> Path:
-    """notebooks/<name>.ipynb, or under $SUITE_NOTEBOOK_DIR when set (custom copies of the notebooks)."""
-    import os
-    return Path(os.environ.get("SUITE_NOTEBOOK_DIR") or NOTEBOOK_DIR) / f"{name}.ipynb"
+from suite.config import flat_parameters
+from suite.errors import UserError
+from suite.run.notebook_api import declared_parameters, notebook_path
 
 
 def check_notebook_parameters(cfg: dict, where: str) -> None:
-    """Every parameter the batch will pass must be declared in the notebook's parameters cell."""
-    import papermill as pm
+    """Every parameter a notebook declares (run_dir aside) must be a config key, so the batch can pass it."""
+    from suite.config import flat_keys
+    keys = flat_keys()
     for name in cfg["batch"]["notebooks"]:
         path = notebook_path(name)
         if not path.is_file():
             raise UserError(f"{where}: key 'batch.notebooks': notebook {path} not found")
-        declared = set(pm.inspect_notebook(str(path)))
-        passed = set(parameters_for(name, cfg, "x"))
-        unknown = sorted(passed - declared)
+        unknown = [p for p in declared_parameters(name) if p not in keys]
         if unknown:
-            raise UserError(f"{path}: parameter {unknown[0]!r} is not declared in its parameters cell "
-                            f"(declared: {', '.join(sorted(declared))})")
+            raise UserError(f"{path}: parameter {unknown[0]!r} in its parameters cell is not a config key "
+                            f"(config keys flattened with '_', e.g. speed_seq_len; python -m suite config-help)")
+
+
+def parameters_for(name: str, cfg: dict, run_dir) -> dict:
+    """The papermill parameters of notebook ``name``: run_dir and the config values of its declared keys."""
+    return {"run_dir": str(run_dir), **flat_parameters(cfg, declared_parameters(name))}
+
+
+def ipc_kernel_manager():
+    """A kernel manager on local IPC sockets in a private temporary folder, not TCP on localhost: nothing
+    is reachable from the network, and the kernel has no reason to warn about unencrypted TCP."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    folder = tempfile.mkdtemp(prefix="suite-kernels-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return tempfile.mkdtemp(dir=folder) + "/kernel"
+
+    return IPCKernelManager
 
 
 def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
-    """Run one notebook; returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises for a
-    failure inside the notebook."""
+    """Run one notebook in the run folder (its kernel's working directory; run_dir = "." so the executed copy
+    holds no path of this machine); returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises
+    for a failure inside the notebook."""
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     out_dir = run_dir / "notebooks"
@@ -54,9 +77,10 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
     start = time.perf_counter()
     status, error = "ok", None
     try:
-        pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, run_dir.resolve()),
+        pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, "."),
                             kernel_name="python3", progress_bar=True, log_output=False,
-                            execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(Path.cwd()))
+                            execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(run_dir.resolve()),
+                            kernel_manager_class=ipc_kernel_manager())
     except pm.PapermillExecutionError as e:
         status, error = "failed", f"{e.ename}: {e.evalue}".splitlines()[0][:500]
     except CellTimeoutError as e:
@@ -96,6 +120,12 @@ def link_latest(run_dir: Path) -> None:
     os.replace(tmp, RESULTS_ROOT / "latest")
 
 
+def notebook_ok(store, name: str) -> bool:
+    """The notebook ran to the end in this run folder (a resumed batch skips it)."""
+    unit_id = f"notebook-{name}"
+    return store.has_unit(unit_id) and all(r["status"] == "ok" for r in store.read_unit(unit_id)["rows"])
+
+
 def run_batch(config_path, out=None, resume=None) -> int:
     from tqdm.auto import tqdm
 
@@ -112,19 +142,20 @@ def run_batch(config_path, out=None, resume=None) -> int:
     bar = tqdm(names, desc="batch", unit="notebook", dynamic_ncols=True)
     for name in bar:
         bar.set_postfix_str(name)
-        unit_id = f"notebook-{name}"
-        if store.has_unit(unit_id) and all(r["status"] == "ok" for r in store.read_unit(unit_id)["rows"]):
+        if notebook_ok(store, name):
             continue
         result = execute_notebook(name, cfg, store.dir)
         row = {"kind": "notebook", "model": name, "metric": "wall_s", "value": result["seconds"], "unit": "s",
                "status": result["status"], "error": result["error"],
                "notebook": str(result["output"].relative_to(store.dir)),
                "html": str(result["html"].relative_to(store.dir)) if result["html"] else None}
-        store.write_unit(unit_id, [row], stage="notebook")
+        store.write_unit(f"notebook-{name}", [row], stage="notebook")
         if result["status"] != "ok":
             tqdm.write(f"notebook {name} failed: {result['error']} (see {result['output']})", file=sys.stderr)
     frame = store.finalize()
-    report = write_report(store.dir, cfg)
+    report = store.dir / "index.html"
+    if not notebook_ok(store, "report") or not report.is_file():
+        report = write_report(store.dir, cfg)     # the report notebook did not write it: the batch does, once
     failed = frame[frame["status"] == "failed"]
     n_nb = failed[failed["kind"] == "notebook"]["model"].nunique() if len(failed) else 0
     n_units = failed[failed["kind"] != "notebook"]["work_unit"].nunique() if len(failed) else 0

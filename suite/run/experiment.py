@@ -40,9 +40,22 @@ def open_run(config_path: str | None, out: str | None, resume: str | None, stage
     cfg = load_config(config_path)
     run_dir = new_run_dir(cfg["name"], out)
     store = RunStore(run_dir)
-    store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
-    atomic_write_json(store.dir / "run.json", {"stages": list(stages or STAGES), "command": sys.argv[1:2]})
+    try:
+        store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+        atomic_write_json(store.dir / "run.json", {"stages": list(stages or STAGES), "command": sys.argv[1:2]})
+    except OSError as e:            # e.g. --out /proc/x/run: the checks pass, mkdir does not
+        remove_created(run_dir)
+        flag = "--out" if out else "run directory"
+        raise UserError(f"{flag} {run_dir}: cannot create it ({e.strerror or e})") from None
     return cfg, store
+
+
+def remove_created(run_dir: Path) -> None:
+    """Remove what a failed create left behind (only files this run wrote, then empty folders)."""
+    import shutil
+    if run_dir.is_dir() and not any(p.name not in ("units", "config.yaml", "environment.json", "run.json")
+                                    for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def stored_stages(store) -> list[str]:

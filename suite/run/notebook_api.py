@@ -1,37 +1,95 @@
-"""What a notebook calls: run one stage of the harness into a run directory and return the results.
+"""What a notebook calls: its config from its parameters cell, one run folder, and its stage of the harness.
 
-In a batch, every notebook writes into the batch's run directory; opened by hand in Jupyter with
-``run_dir = ""``, a notebook makes its own directory under results/.
+A notebook declares the config keys it uses in its ``parameters`` cell (flattened names, e.g.
+``speed_seq_len``; see ``suite.config.flat_keys``) and nowhere else. ``notebook_run(name, globals())``
+reads the declared names from the notebook file itself (``papermill.inspect_notebook``), takes their
+values from the kernel's namespace and validates them with the config schema.
+
+One run folder for everything:
+- under the batch, ``run_dir`` is the batch's folder; its config.yaml (written by the batch) already holds
+  every key, and the parameters the batch passed are the same values;
+- opened by hand in Jupyter (``run_dir = ""``), every notebook uses ``results/lab``: run ``speed``, then
+  ``accuracy``, then ``report`` with their defaults and the report covers all of it. A notebook whose
+  parameters differ from what the folder's config.yaml holds updates it and re-runs its own stages
+  (their earlier units were measured under other settings); unchanged parameters reuse finished units.
 """
 from __future__ import annotations
 
-import time
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from suite.results.store import RunStore
+from suite.config import config_from_flat, validate_config
 from suite.results.run_dir import RESULTS_ROOT
+from suite.results.store import RunStore
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+LAB_DIR_NAME = "lab"
+# notebook -> the harness stages it runs
+NOTEBOOK_STAGES = {"parameters": ["params"], "equivalence": ["equivalence"], "speed": ["speed"],
+                   "accuracy": ["accuracy", "paper"], "report": []}
 
 
-def open_store(run_dir: str, cfg: dict, name: str) -> RunStore:
-    """The run directory's store, created (with config and environment) if it has none yet."""
-    path = Path(run_dir) if run_dir else RESULTS_ROOT / f"notebook-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+def notebook_path(name: str) -> Path:
+    """notebooks/<name>.ipynb, or under $SUITE_NOTEBOOK_DIR when set (custom copies of the notebooks)."""
+    return Path(os.environ.get("SUITE_NOTEBOOK_DIR") or NOTEBOOK_DIR) / f"{name}.ipynb"
+
+
+def declared_parameters(name: str) -> list[str]:
+    """The names in the notebook's parameters cell, run_dir excluded."""
+    import papermill as pm
+    return [p for p in pm.inspect_notebook(str(notebook_path(name))) if p != "run_dir"]
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    cfg: dict
+    store: RunStore
+
+    @property
+    def dir(self) -> Path:
+        return self.store.dir
+
+
+def resolve_run_dir(run_dir: str) -> Path:
+    return Path(run_dir) if run_dir else RESULTS_ROOT / LAB_DIR_NAME
+
+
+def stored_config(path: Path) -> dict | None:
+    config = path / "config.yaml"
+    if not config.is_file():
+        return None
+    return validate_config(yaml.safe_load(config.read_text()), str(config))
+
+
+def notebook_run(name: str, namespace: dict) -> NotebookRun:
+    """The config and run folder of notebook ``name``, from the parameter values in ``namespace``."""
+    values = {p: namespace[p] for p in declared_parameters(name)}
+    path = resolve_run_dir(namespace.get("run_dir", ""))
+    where = f"notebook {name} parameters"
+    before = stored_config(path)
+    cfg = config_from_flat(values, where, base=before)
     store = RunStore(path)
-    if not (path / "config.yaml").is_file():
+    if before is None:
         store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+    elif cfg != before:
+        store.write_config(yaml.safe_dump(cfg, sort_keys=False))
+        for stage in NOTEBOOK_STAGES.get(name, []):
+            store.forget_stage(stage)
     store.units_dir.mkdir(parents=True, exist_ok=True)
-    return store
+    return NotebookRun(name, cfg, store)
 
 
-def run_stage(stages, cfg: dict, run_dir: str, name: str, progress: bool = True):
-    """Run the missing work units of ``stages`` (a name or a list) and return (store, results frame)."""
-    from suite.run.experiment import prepare_process
+def run_stage(run: NotebookRun, progress: bool = True):
+    """Run the missing work units of the notebook's stages; returns the run's results frame."""
     from suite.run.execute import run_units
+    from suite.run.experiment import prepare_process
     from suite.run.plan import plan
-    stages = [stages] if isinstance(stages, str) else list(stages)
-    store = open_store(run_dir, cfg, name)
-    prepare_process(cfg)
-    run_units(plan(cfg, stages), store, progress=progress)
-    frame = store.finalize()
-    return store, frame
+    stages = NOTEBOOK_STAGES[run.name]
+    if stages:
+        prepare_process(run.cfg)
+        run_units(plan(run.cfg, stages), run.store, progress=progress)
+    return run.store.finalize()

@@ -1,4 +1,4 @@
-"""Task registry: ``get_task(name, **options)``; ``TASKS`` maps names to classes."""
+"""Task registry: ``get_task(name, **options)``; ``TASK_NAMES`` lists the names, ``task_class(name)`` the class."""
 from __future__ import annotations
 
 import importlib
