@@ -1,7 +1,8 @@
-"""The six shared tasks: shapes, determinism, disjoint splits, baselines, metrics, option errors.
+"""The shared tasks: shapes, determinism, disjoint splits, baselines, metrics, option errors.
 
 Real data only where it is bundled and fast (digits, co2); chorales and folk-lm read the small
-fixtures in tests/fixtures (never the music21 corpus), adding and copy use small sizes.
+fixtures in tests/fixtures (never the music21 corpus), the synthetic tasks use small sizes.
+The long-context tasks (mqar, selective-copy) have more checks in test_tasks_long_context.py.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from suite.errors import UserError
+from suite.models.base import IGNORE_INDEX
 from suite.tasks import TASK_NAMES, get_task
 from suite.tasks import cache, chorales, folk_lm
 from suite.tasks.splits import rng_for, split_of, unit_hash
@@ -30,6 +32,8 @@ SMALL = {
     "co2": dict(),
     "chorales": dict(source=ROLLS, seq_len=8, n_train=40, n_val=10, n_test=10),
     "folk-lm": dict(source=ABC, seq_len=16, n_train=40, n_val=8, n_test=8),
+    "mqar": dict(vocab=16, seq_len=32, num_pairs=4, n_train=64, n_val=32, n_test=32),
+    "selective-copy": dict(T=20, K=4, alphabet=6, n_train=64, n_val=32, n_test=32),
 }
 # Expected (input_size, output_size, output, head, metric, seq_len) at SMALL.
 SHAPES = {
@@ -39,7 +43,11 @@ SHAPES = {
     "co2": (1, 1, "last", "regression", "mse", 52),
     "chorales": (88, 88, "sequence", "multilabel", "nll_per_step", 8),
     "folk-lm": (97, 97, "sequence", "classes", "bits_per_char", 16),
+    "mqar": (16, 16, "sequence", "classes", "accuracy", 32),
+    "selective-copy": (8, 8, "sequence", "classes", "accuracy", 24),
 }
+# Tasks whose class targets mark unscored positions with IGNORE_INDEX (-100).
+IGNORING = ("mqar", "selective-copy")
 _loaded = {}
 
 
@@ -59,7 +67,8 @@ def perfect_outputs(data, y):
         return y.copy()
     if data.head == "multilabel":
         return (2 * y - 1) * 60.0                                   # logits +-60: p = 1 - 1e-26
-    return np.eye(data.output_size, dtype=np.float32)[y] * 60.0     # logit gap 60 on the true class
+    labels = np.where(y == IGNORE_INDEX, 0, y)                       # any class at ignored positions
+    return np.eye(data.output_size, dtype=np.float32)[labels] * 60.0  # logit gap 60 on the true class
 
 
 # --- interface: shapes, dtypes, ranges, determinism ---------------------------------------------
@@ -77,10 +86,12 @@ def test_shapes_dtypes_and_ranges(name):
         y_shape = {"last": (len(split),), "sequence": (len(split), T)}[output]
         if head == "classes":
             assert split.y.dtype == np.int64 and split.y.shape == y_shape
-            assert split.y.min() >= 0 and split.y.max() < O
+            scored = split.y[split.y != IGNORE_INDEX]
+            assert scored.size and scored.min() >= 0 and scored.max() < O
+            assert (scored.size < split.y.size) == (name in IGNORING)
         else:
             assert split.y.dtype == np.float32 and split.y.shape == y_shape + (O,)
-    if name in ("copy", "folk-lm"):                                  # one-hot inputs
+    if name in ("copy", "folk-lm", "mqar", "selective-copy"):       # one-hot inputs
         assert np.array_equal(data.train.x.sum(-1), np.ones(data.train.x.shape[:2]))
     if name in ("digits", "chorales"):
         assert data.train.x.min() >= 0 and data.train.x.max() <= 1
@@ -119,7 +130,7 @@ def test_naive_outputs_score_the_baseline(name):
     task = get_task(name, **SMALL[name])
     data = load(name)
     m = task.metrics(task.naive_outputs(data, data.test), data.test.y)
-    if name == "copy":          # headline baseline is the expected chance 1/A; the loss is exact
+    if name in ("copy", "mqar", "selective-copy"):   # headline baseline: expected chance; the loss is exact
         assert m["loss"] == pytest.approx(data.info["baseline_loss"], rel=1e-12)
     else:
         assert m[data.metric] == pytest.approx(data.baseline, rel=1e-12)
@@ -140,7 +151,7 @@ def test_loss_matches_torch_reference(name):
     elif data.head == "multilabel":
         ref = F.binary_cross_entropy_with_logits(o, t.double())
     else:
-        ref = F.cross_entropy(o.reshape(-1, data.output_size), t.reshape(-1))
+        ref = F.cross_entropy(o.reshape(-1, data.output_size), t.reshape(-1), ignore_index=IGNORE_INDEX)
     assert loss == pytest.approx(float(ref), rel=1e-6)
 
 
@@ -319,6 +330,8 @@ def test_cache_roundtrip_version_and_env(tmp_path, monkeypatch):
     ("digits", {"val_fraction": 0.5, "test_fraction": 0.5}, "val_fraction"),
     ("co2", {"window": 20}, "'window' must be >= 52"),
     ("chorales", {"transpose": 1}, "key 'transpose': expected true or false, got 1"),
+    ("mqar", {"num_pairs": 40}, "key 'num_pairs': must be <= vocab//2 - 1 = 31"),
+    ("selective-copy", {"T": 5, "K": 6}, "key 'K': must be <= T = 5"),
 ])
 def test_bad_options_raise_user_error(name, options, message):
     with pytest.raises(UserError, match=message):

@@ -18,7 +18,11 @@ Head (all archs): head.W (H, O)  head.b (O,)
 
 Losses (identical in every framework, means over every element):
     regression  MSE  = mean((y_hat - y)^2)
-    classes     CE   = mean(-log softmax(logits)[y])            y integer class ids
+    classes     CE   = sum over kept positions of -log softmax(logits)[y] / number of kept positions,
+                       y integer class ids; a position whose label is IGNORE_INDEX (-100, PyTorch's
+                       ignore_index) is not kept: it adds nothing to the loss, its gradient or the count
+                       (without ignored labels this is the plain mean over every position; with none
+                       kept it is NaN, 0/0, in every framework)
     multilabel  BCE  = mean(-(y log s + (1-y) log(1-s))), s = sigmoid(logits)
 Training: Adam(beta1=0.9, beta2=0.999, eps=1e-8), global-norm gradient clipping at ``clip_norm``.
 """
@@ -34,6 +38,7 @@ from suite.spec import ModelSpec
 ADAM_BETA1 = 0.9
 ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
+IGNORE_INDEX = -100   # class label of a position that the loss and the metrics skip
 
 
 class SequenceModel(ABC):

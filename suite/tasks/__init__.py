@@ -12,6 +12,8 @@ _REGISTRY = {
     "co2": "suite.tasks.co2:CO2Task",
     "chorales": "suite.tasks.chorales:ChoralesTask",
     "folk-lm": "suite.tasks.folk_lm:FolkLMTask",
+    "mqar": "suite.tasks.mqar:MQARTask",
+    "selective-copy": "suite.tasks.selective_copy:SelectiveCopyTask",
 }
 TASK_NAMES = tuple(_REGISTRY)
 

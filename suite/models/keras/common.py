@@ -11,7 +11,8 @@ Head: ``keras.layers.Dense(O)``, kernel (H, O) = canonical ``head.W``, bias ``he
 
 Losses (means over every element, exactly as in ``suite.models.base``):
     regression  mean((y_hat - y)^2)
-    classes     mean(sparse_categorical_crossentropy(y, logits, from_logits=True))
+    classes     sum(m * sparse_categorical_crossentropy(y', logits, from_logits=True)) / sum(m),
+                m = (y != IGNORE_INDEX), y' = y with ignored labels set to 0 (their CE is masked out)
     multilabel  mean(binary_crossentropy(y, logits, from_logits=True))   (element-wise, then mean)
 Training, the way Keras users train: ``model.compile(optimizer, loss, jit_compile=KERAS_JIT_COMPILE)``
 then ``model.train_on_batch`` (a tf.function train step built by Keras). Optimizer
@@ -42,7 +43,7 @@ import numpy as np
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
 from suite.spec import ModelSpec
 
 KERAS_JIT_COMPILE = "auto"   # Keras's own default; resolves to False (graph) on CPU-only machines
@@ -119,7 +120,11 @@ def task_loss(y, out, head: str):
     if head == "regression":
         return ops.mean(ops.square(out - y))
     if head == "classes":
-        return ops.mean(ops.sparse_categorical_crossentropy(ops.cast(y, "int32"), out, from_logits=True))
+        y = ops.cast(y, "int32")
+        kept = ops.not_equal(y, IGNORE_INDEX)
+        each = ops.sparse_categorical_crossentropy(ops.where(kept, y, 0), out, from_logits=True)
+        kept = ops.cast(kept, each.dtype)
+        return ops.sum(each * kept) / ops.sum(kept)
     return ops.mean(ops.binary_crossentropy(y, out, from_logits=True))
 
 

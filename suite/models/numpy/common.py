@@ -13,7 +13,8 @@ Head (row-vector convention, canonical ``head.W`` (H, O), ``head.b`` (O,)):
     output='sequence'  y_hat_t = h_t W + b for every t  (B, T, O)
 Losses (means over every element, as in suite.models.base), with the gradient d loss / d y_hat:
     regression  MSE = mean((y_hat - y)^2)               d = 2 (y_hat - y) / N,   N = y_hat.size
-    classes     CE  = mean(-log softmax(y_hat)[y])      d = (softmax(y_hat) - onehot(y)) / N, N = positions
+    classes     CE  = sum_kept(-log softmax(y_hat)[y]) / N   d = (softmax(y_hat) - onehot(y)) / N at kept
+                positions, 0 at ignored ones (y = IGNORE_INDEX, -100); N = kept positions (all, if none ignored)
     multilabel  BCE = mean(-(y log s + (1-y) log(1-s))), s = sigmoid(y_hat)   d = (s - y) / N, N = y_hat.size
 Training: global-norm clipping, then Adam (torch.optim.Adam's update, bias-corrected).
 """
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from suite.errors import UserError, WeightShapeError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
 from suite.models.params import GATES
 from suite.spec import ModelSpec
 
@@ -75,8 +76,9 @@ def check_targets(head: str, y_hat: np.ndarray, y) -> np.ndarray:
         if not np.issubdtype(y.dtype, np.integer):
             raise UserError(f"targets y: head 'classes' expects integer class ids, got dtype {y.dtype}")
         n_classes = y_hat.shape[-1]
-        if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise UserError(f"targets y: class ids must lie in [0, {n_classes}), got {y.min()}..{y.max()}")
+        if y.size and (((y < 0) & (y != IGNORE_INDEX)).any() or y.max() >= n_classes):
+            raise UserError(f"targets y: class ids must lie in [0, {n_classes}) or be {IGNORE_INDEX} (ignored), "
+                            f"got {y.min()}..{y.max()}")
         return y
     return y.astype(y_hat.dtype, copy=False)
 
@@ -91,12 +93,17 @@ def loss_and_grad(head: str, y_hat: np.ndarray, y) -> tuple[float, np.ndarray]:
         logits = y_hat.reshape(-1, y_hat.shape[-1])                  # (N, O), N positions
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        rows = np.arange(len(logits))
         labels = y.reshape(-1)
-        loss = -float(np.mean(log_p[rows, labels]))
-        d = np.exp(log_p)                                             # softmax
+        rows = np.flatnonzero(labels != IGNORE_INDEX)                 # kept positions
+        labels = labels[rows]
+        loss = -float(np.sum(log_p[rows, labels])) / len(rows) if len(rows) else float("nan")
+        if len(rows) == len(logits):                                  # nothing ignored
+            d = np.exp(log_p)                                         # softmax
+        else:
+            d = np.zeros_like(log_p)
+            d[rows] = np.exp(log_p[rows])                             # softmax at kept positions only
         d[rows, labels] -= 1.0                                        # - onehot(y)
-        return loss, (d / len(logits)).reshape(y_hat.shape)
+        return loss, (d / max(len(rows), 1)).reshape(y_hat.shape)
     # multilabel: -(y log s + (1-y) log(1-s)) = max(a, 0) - a y + log(1 + e^-|a|), stable for any a
     a = y_hat
     elementwise = np.maximum(a, 0) - a * y + np.log1p(np.exp(-np.abs(a)))

@@ -10,7 +10,8 @@ Head: ``head.W`` (H, O) is ``nn.Linear(H, O).weight.T``, ``head.b`` its bias.
 
 Losses (means over every element, as in ``suite.models.base``):
     regression  F.mse_loss(y_hat, y)
-    classes     F.cross_entropy(logits (N, O), y (N,))      N = B or B T
+    classes     F.cross_entropy(logits (N, O), y (N,), ignore_index=-100)   N = B or B T; the mean over
+                the positions whose label is not IGNORE_INDEX
     multilabel  F.binary_cross_entropy_with_logits(logits, y)
 Training: torch.optim.Adam(betas=(0.9, 0.999), eps=1e-8), torch.nn.utils.clip_grad_norm_ (global norm).
 """
@@ -25,7 +26,7 @@ from torch import nn
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
 from suite.spec import ModelSpec
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -57,7 +58,8 @@ def task_loss(out: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
     if head == "regression":
         return F.mse_loss(out, y)
     if head == "classes":
-        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))   # (N, O), (N,)
+        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1),    # (N, O), (N,)
+                               ignore_index=IGNORE_INDEX)
     return F.binary_cross_entropy_with_logits(out, y)
 
 
