@@ -22,6 +22,8 @@ Positive candidate (keeps h̃ > 0 so that log h̃ exists), and its log:
     log g(u) = log(u + 0.5) for u ≥ 0,   −softplus(−u) for u < 0,   softplus(u) = log(1 + e^u)
     g'(u)     = 1 for u ≥ 0,   σ(u)(1 − σ(u)) for u < 0
     (log g)'(u) = 1/(u + 0.5) for u ≥ 0,   σ(−u) for u < 0
+    g is continuous at 0 (g(0) = 1/2) but not differentiable there: its slope jumps from 1/4 to 1.
+    At exactly u = 0 the u ≥ 0 branch is used, as torch.where / keras.ops.where do.
 
 Backward of the scan, each line undoing one forward line (δ = d loss / d ·):
     δlog h_t = δh_t ⊙ h_t
@@ -32,8 +34,10 @@ Backward of the scan, each line undoing one forward line (δ = d loss / d ·):
     δlog b_t = δc_t,   δA_t −= δc_t
     δlog a_s = Σ_{t≥s} δA_t                        reverse cumulative sum
 
-Float32: log h_t = A_t + C_t adds two numbers of size |A_t| ≈ Σ|log a| that cancel, so the relative
-error of h_t grows like |A_t| times the float32 epsilon (~1e-7 · |A_t|); fine for the suite's lengths.
+Float32: log h_t = A_t + C_t adds two numbers of size |A_t| ≈ Σ_{s≤t} |log a_s| that cancel, so the
+relative error of h_t grows like |A_t| times the float32 epsilon, i.e. linearly in T. Measured (one layer,
+X=8, H=16, max relative error of h against float64): 2e-6 at T=37, 2e-5 at T=256, 1e-4 at T=1024,
+4e-4 at T=4096, alike in NumPy, PyTorch and Keras; the sequential form stays at 3e-7 at every length.
 
 Shapes: B batch, T time, X input features (X_k for layer k: X, then H), H hidden width, O outputs,
 G projection blocks (minGRU 2: z|h, minLSTM 3: f|i|h). Internally time-major (T, B, .).

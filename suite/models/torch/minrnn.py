@@ -10,6 +10,8 @@ Feng et al. 2024 ("Were RNNs All We Needed?"). Each layer is the linear recurren
     h_t     = exp(log h_t)
   'sequential': h_t = a_t ⊙ h_{t−1} + b_t in a Python loop over t (a, b computed for all t first).
 Gradients by autograd in both cases.
+Float32 precision of the parallel form falls linearly with T (log h_t adds A_t to a log-sum-exp of
+about −A_t, and |A_t| grows with t): relative error ~2e-5 at T=256, ~4e-4 at T=4096 (figures in suite.models.numpy.minrnn).
 
 Positive candidate: g(u) = u + 0.5 for u ≥ 0, σ(u) otherwise; log g(u) = log(u + 0.5) for u ≥ 0,
 −softplus(−u) otherwise (softplus(u) = log(1 + e^u)). g is continuous at 0 but its slope jumps from
