@@ -293,3 +293,41 @@ def test_adam_steps_reduce_the_loss(arch, framework, scan):
     assert model.loss(x, y) < 0.3 * first, (first, model.loss(x, y))
     after = model.get_weights()
     assert all(np.abs(after[k] - before[k]).max() > 0 for k in after)
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_keras_forms_compile_with_xla(scan):
+    """Keras's jit_compile='auto' means XLA where a GPU exists: both forms (the sequential one through
+    tf.scan's bounded loop) must compile with their gradients, and agree with the graph-mode ones."""
+    from suite.models.keras.common import tf
+    model = build_model(spec("minlstm", "keras", scan, dtype="float32"))
+    x = tf.constant(np.random.default_rng(7).standard_normal((3, 11, X)).astype(np.float32))
+    y = np.random.default_rng(8).standard_normal((3, 11, O)).astype(np.float32)
+    variables = [model.variables()[n] for n in ("l0.kernel", "head.kernel")]
+
+    @tf.function(jit_compile=True)
+    def forward_and_grads(x):
+        with tf.GradientTape() as tape:
+            out = model.model(x)
+            loss = tf.reduce_mean((out - y) ** 2)
+        return out, tape.gradient(loss, variables)
+
+    out, (d_kernel, d_head) = forward_and_grads(x)
+    np.testing.assert_allclose(out.numpy(), model.forward(x.numpy()), rtol=0, atol=1e-5)
+    grads = model.gradients(x.numpy(), y)
+    np.testing.assert_allclose(d_kernel.numpy(), grads["l0.W"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(d_head.numpy(), grads["head.W"], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_numpy_float32_stays_float32(arch, scan):
+    model = build_model(spec(arch, "numpy", scan, head="multilabel", dtype="float32"))
+    x, y = batch(model, np.random.default_rng(0))
+    assert model.forward(x).dtype == np.float32 and model.encode(x).shape == (B, T, H)
+    assert all(g.dtype == np.float32 for g in model.gradients(x, y).values())
+    model.configure_training(1e-3, 1.0)
+    model.train_step(x, y)
+    assert all(w.dtype == np.float32 for w in model.get_weights().values())
+    out, state = model.step(x[:, 0], model.init_state(B))
+    assert out.dtype == np.float32 and state[0].dtype == np.float32

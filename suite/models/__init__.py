@@ -42,8 +42,8 @@ DESCRIPTIONS = {
                           "or sequential loop",
     ("mingru", "torch"): "minGRU in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
     ("minlstm", "torch"): "minLSTM in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
-    ("mingru", "keras"): "minGRU as a custom Keras layer: tf.math.cumulative_logsumexp scan (or keras.ops.scan)",
-    ("minlstm", "keras"): "minLSTM as a custom Keras layer: tf.math.cumulative_logsumexp scan (or keras.ops.scan)",
+    ("mingru", "keras"): "minGRU as a custom Keras layer: tf.math.cumulative_logsumexp scan (or tf.scan)",
+    ("minlstm", "keras"): "minLSTM as a custom Keras layer: tf.math.cumulative_logsumexp scan (or tf.scan)",
 }
 
 

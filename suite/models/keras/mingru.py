@@ -1,4 +1,4 @@
-"""minGRU in Keras 3 (TensorFlow backend): a custom layer, log-space parallel scan (or ops.scan).
+"""minGRU in Keras 3 (TensorFlow backend): a custom layer, log-space parallel scan (or tf.scan).
 
 Follows Feng et al. 2024 ("Were RNNs All We Needed?"), minGRU. Per layer k, row-vector form,
 x_t (B, X_k), σ the logistic sigmoid, ⊙ elementwise, softplus(u) = log(1 + e^u):
@@ -7,7 +7,7 @@ x_t (B, X_k), σ the logistic sigmoid, ⊙ elementwise, softplus(u) = log(1 + e^
     z_t = σ(k_t)                                  update gate
     h̃_t = g(p_t)                                  candidate, g(u) = u + 0.5 (u ≥ 0), σ(u) (u < 0)
     h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t          h_0 = 0
-  scan='sequential':  a_t = 1 − z_t,  b_t = z_t ⊙ h̃_t,  h_t = a_t ⊙ h_{t−1} + b_t (keras.ops.scan)
+  scan='sequential':  a_t = 1 − z_t,  b_t = z_t ⊙ h̃_t,  h_t = a_t ⊙ h_{t−1} + b_t (tf.scan)
   scan='parallel':    log a_t = −softplus(k_t),  log b_t = −softplus(−k_t) + log g(p_t),
                       h_t = exp(A_t + logcumsumexp_{s≤t}(log b_s − A_s)),  A_t = cumsum_{s≤t} log a_s
 

@@ -1,4 +1,4 @@
-"""minLSTM in Keras 3 (TensorFlow backend): a custom layer, log-space parallel scan (or ops.scan).
+"""minLSTM in Keras 3 (TensorFlow backend): a custom layer, log-space parallel scan (or tf.scan).
 
 Follows Feng et al. 2024 ("Were RNNs All We Needed?"), minLSTM. Per layer k, row-vector form,
 x_t (B, X_k), σ the logistic sigmoid, ⊙ elementwise, softplus(u) = log(1 + e^u):
@@ -8,7 +8,7 @@ x_t (B, X_k), σ the logistic sigmoid, ⊙ elementwise, softplus(u) = log(1 + e^
     h̃_t = g(p_t)                                  candidate, g(u) = u + 0.5 (u ≥ 0), σ(u) (u < 0)
     f'_t = f_t / (f_t + i_t),  i'_t = i_t / (f_t + i_t)   normalised gates
     h_t = f'_t ⊙ h_{t−1} + i'_t ⊙ h̃_t              h_0 = 0
-  scan='sequential':  a_t = f'_t,  b_t = i'_t ⊙ h̃_t,  h_t = a_t ⊙ h_{t−1} + b_t (keras.ops.scan)
+  scan='sequential':  a_t = f'_t,  b_t = i'_t ⊙ h̃_t,  h_t = a_t ⊙ h_{t−1} + b_t (tf.scan)
   scan='parallel':    d_t = softplus(−u_t) − softplus(−v_t)  (= log i_t − log f_t),
                       log a_t = −softplus(d_t),  log b_t = −softplus(−d_t) + log g(p_t),
                       h_t = exp(A_t + logcumsumexp_{s≤t}(log b_s − A_s)),  A_t = cumsum_{s≤t} log a_s

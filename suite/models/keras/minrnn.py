@@ -10,8 +10,10 @@ Feng et al. 2024 ("Were RNNs All We Needed?"). Each layer is the linear recurren
     log h_t = A_t + log Σ_{s≤t} exp(log b_s − A_s)  tf.math.cumulative_logsumexp(log_b − A, axis=1)
     h_t     = exp(log h_t)
     (Keras 3 has no keras.ops.logcumsumexp; TensorFlow's op keeps a running max and has a gradient.)
-  'sequential': keras.ops.scan over time-major a_t, b_t (a tf.while_loop on this backend),
-    h_t = a_t ⊙ h_{t−1} + b_t.
+  'sequential': tf.scan over time-major a_t, b_t (a tf.while_loop), h_t = a_t ⊙ h_{t−1} + b_t.
+    Not keras.ops.scan: with a sequence length unknown when tracing, its loop has no maximum
+    iteration count, which XLA (Keras's jit_compile='auto' where a GPU exists) refuses to
+    differentiate ("XLA compilation requires a fixed tensor list size"); tf.scan sets it.
 Gradients by tf.GradientTape (Keras's compiled train step) in both cases.
 Float32 precision of the parallel form falls linearly with T (log h_t adds A_t to a log-sum-exp of
 about −A_t, and |A_t| grows with t): relative error ~2e-5 at T=256, ~4e-4 at T=4096 (figures in suite.models.numpy.minrnn).
@@ -55,12 +57,8 @@ def log_scan(log_a, log_b):
 def sequential_scan(a, b):
     """(B, T, H) a_t, b_t -> h (B, T, H): h_t = a_t ⊙ h_{t−1} + b_t, h_0 = 0, one step at a time."""
     a_tm, b_tm = ops.transpose(a, (1, 0, 2)), ops.transpose(b, (1, 0, 2))   # (T, B, H) time-major
-
-    def one_step(h, ab):
-        h = ab[0] * h + ab[1]                                                 # h_t = a_t ⊙ h_{t−1} + b_t
-        return h, h
-
-    _, hs = ops.scan(one_step, ops.zeros_like(b_tm[0]), (a_tm, b_tm))       # (T, B, H)
+    hs = tf.scan(lambda h, ab: ab[0] * h + ab[1],                             # h_t = a_t ⊙ h_{t−1} + b_t
+                 (a_tm, b_tm), initializer=ops.zeros_like(b_tm[0]))            # (T, B, H)
     return ops.transpose(hs, (1, 0, 2))
 
 
