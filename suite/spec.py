@@ -9,14 +9,20 @@ from dataclasses import asdict, dataclass, replace
 
 from suite.errors import UserError
 
-ARCHS = ("gru", "lstm", "transformer")
+ARCHS = ("gru", "lstm", "transformer", "mingru", "minlstm")
 FRAMEWORKS = ("numpy", "torch", "keras")
 # Which (arch, framework) cells of the table exist.
 IMPLEMENTATIONS = {
     ("gru", "numpy"), ("gru", "torch"), ("gru", "keras"),
     ("lstm", "numpy"), ("lstm", "torch"), ("lstm", "keras"),
     ("transformer", "torch"), ("transformer", "keras"),
+    ("mingru", "numpy"), ("mingru", "torch"), ("mingru", "keras"),
+    ("minlstm", "numpy"), ("minlstm", "torch"), ("minlstm", "keras"),
 }
+# minGRU / minLSTM (Feng et al. 2024): no hidden state inside any gate, so h_t = a_t ⊙ h_{t-1} + b_t is
+# a linear recurrence, computed either as a log-space parallel scan or step by step (same function).
+MIN_RNN_ARCHS = ("mingru", "minlstm")
+SCANS = ("parallel", "sequential")
 # GRU conventions. reset_after: r applied after the recurrent matmul (cuDNN, PyTorch, Keras
 # reset_after=True). reset_before: Cho et al. 2014, r applied to h before the matmul.
 GRU_CONVENTIONS = ("reset_after", "reset_before")
@@ -36,7 +42,7 @@ def check_choice(value, valid, what: str, where: str = "") -> None:
 class ModelSpec:
     """Everything needed to build one model: encoder (arch, width, layers) + task head.
 
-    arch: gru | lstm | transformer;  framework: numpy | torch | keras
+    arch: gru | lstm | transformer | mingru | minlstm;  framework: numpy | torch | keras
     input_size X, hidden H, layers L, output_size O
     output: 'last' (sequence-level tasks read the last position) | 'sequence' (one output per step)
     head: 'regression' (MSE) | 'classes' (softmax cross-entropy) | 'multilabel' (sigmoid BCE)
@@ -44,6 +50,8 @@ class ModelSpec:
     num_heads: Transformer attention heads (0 = auto: 4, 2 or 1, the largest that divides H)
     ff: Transformer feed-forward width (0 = 4 H)
     dtype: float32 | float64;  seed: initialisation seed
+    scan: mingru/minlstm only, 'parallel' (log-space scan over T, the default) | 'sequential' (a loop
+          over t); both compute the same function, other archs keep the default
     """
 
     arch: str
@@ -59,6 +67,7 @@ class ModelSpec:
     ff: int = 0
     dtype: str = "float32"
     seed: int = 0
+    scan: str = "parallel"
 
     def __post_init__(self):
         check_choice(self.arch, ARCHS, "arch")
@@ -69,6 +78,12 @@ class ModelSpec:
         check_choice(self.convention, GRU_CONVENTIONS, "GRU convention")
         if self.arch == "gru" and self.framework == "torch" and self.convention != "reset_after":
             raise UserError("torch.nn.GRU implements only convention 'reset_after'; use numpy or keras for 'reset_before'")
+        check_choice(self.scan, SCANS, "scan")
+        if self.arch not in MIN_RNN_ARCHS and self.scan != "parallel":
+            raise UserError(f"model spec: scan={self.scan!r} applies to {'/'.join(MIN_RNN_ARCHS)} only, "
+                            f"not {self.arch}")
+        if self.arch in MIN_RNN_ARCHS and self.convention != "reset_after":
+            raise UserError(f"model spec: convention={self.convention!r} applies to gru only, not {self.arch}")
         check_choice(self.output, OUTPUTS, "output")
         check_choice(self.head, HEADS, "head")
         check_choice(self.dtype, DTYPES, "dtype")
@@ -91,10 +106,12 @@ class ModelSpec:
 
     @property
     def name(self) -> str:
-        """Short model id, e.g. 'gru-torch', 'gru-keras-reset_before'."""
+        """Short model id, e.g. 'gru-torch', 'gru-keras-reset_before', 'mingru-torch-sequential'."""
         base = f"{self.arch}-{self.framework}"
         if self.arch == "gru" and self.convention != "reset_after":
             base += f"-{self.convention}"
+        if self.arch in MIN_RNN_ARCHS and self.scan != "parallel":
+            base += f"-{self.scan}"
         return base
 
     def with_(self, **changes) -> "ModelSpec":

@@ -15,6 +15,10 @@ EXPECTED_PAIRS = {
     ("torch-gru vs keras-gru", "reset_after"), ("numpy-gru vs keras-gru", "reset_before"),
     ("torch-lstm vs keras-lstm", "reset_after"), ("numpy-lstm vs torch-lstm", "reset_after"),
     ("torch-transformer vs keras-transformer", "reset_after"),
+    *((pair.format(arch=arch), "reset_after") for arch in ("mingru", "minlstm") for pair in (
+        "numpy-{arch}-parallel vs torch-{arch}-parallel", "numpy-{arch}-parallel vs keras-{arch}-parallel",
+        "torch-{arch}-parallel vs keras-{arch}-parallel", "numpy-{arch}-parallel vs torch-{arch}-sequential",
+        "numpy-{arch}-sequential vs keras-{arch}-sequential")),
 }
 
 

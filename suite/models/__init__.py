@@ -18,6 +18,12 @@ REGISTRY = {
     ("gru", "keras"): "suite.models.keras.gru:GRUKeras",
     ("lstm", "keras"): "suite.models.keras.lstm:LSTMKeras",
     ("transformer", "keras"): "suite.models.keras.transformer:TransformerKeras",
+    ("mingru", "numpy"): "suite.models.numpy.mingru:MinGRUNumpy",
+    ("minlstm", "numpy"): "suite.models.numpy.minlstm:MinLSTMNumpy",
+    ("mingru", "torch"): "suite.models.torch.mingru:MinGRUTorch",
+    ("minlstm", "torch"): "suite.models.torch.minlstm:MinLSTMTorch",
+    ("mingru", "keras"): "suite.models.keras.mingru:MinGRUKeras",
+    ("minlstm", "keras"): "suite.models.keras.minlstm:MinLSTMKeras",
 }
 assert set(REGISTRY) == IMPLEMENTATIONS
 
@@ -30,6 +36,14 @@ DESCRIPTIONS = {
     ("gru", "keras"): "keras.layers.GRU (reset_after=True or False), TensorFlow backend",
     ("lstm", "keras"): "keras.layers.LSTM, TensorFlow backend",
     ("transformer", "keras"): "causal pre-LN Transformer from keras.layers.MultiHeadAttention",
+    ("mingru", "numpy"): "minGRU from scratch: NumPy forward + hand-written backward, log-space parallel scan "
+                         "or sequential loop",
+    ("minlstm", "numpy"): "minLSTM from scratch: NumPy forward + hand-written backward, log-space parallel scan "
+                          "or sequential loop",
+    ("mingru", "torch"): "minGRU in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
+    ("minlstm", "torch"): "minLSTM in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
+    ("mingru", "keras"): "minGRU as a custom Keras layer: tf.math.cumulative_logsumexp scan (or tf.scan)",
+    ("minlstm", "keras"): "minLSTM as a custom Keras layer: tf.math.cumulative_logsumexp scan (or tf.scan)",
 }
 
 

@@ -9,6 +9,8 @@ LSTM, layer k (gate order i|f|g|o, like both frameworks; G = 4):
     l{k}.W_i (X_k, 4H)   l{k}.W_h (H, 4H)   l{k}.b_i (4H,)   l{k}.b_h (4H,)
     (X_0 = X, X_k = H for k > 0.) Where a framework has one bias, it holds b_i + b_h; read back
     into canonical form it lands in b_i with b_h = 0 (outputs are unchanged).
+minGRU, layer k (blocks z|h; G = 2) and minLSTM, layer k (blocks f|i|h; G = 3), no recurrent weights:
+    l{k}.W (X_k, G H)   l{k}.b (G H,)
 Transformer (pre-LN, causal, sinusoidal positions, ReLU feed-forward, LayerNorm eps 1e-5), D = H, F = ff:
     in.W (X, D) in.b (D,)
     l{k}.ln1.g l{k}.ln1.b (D,)   l{k}.attn.W_q|W_k|W_v|W_o (D, D)   l{k}.attn.b_q|b_k|b_v|b_o (D,)

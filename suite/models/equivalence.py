@@ -5,7 +5,9 @@ For each pair (A, B) of implementations of one architecture: build A from a spec
 same random batch and compare
     max_out_diff  = max |A.forward(x) − B.forward(x)|
     max_grad_diff = max over canonical tensors of max |A.gradients(x, y) − B.gradients(x, y)|
-in float32 against out_tol / grad_tol (recurrent pairs 1e-5 / 1e-4, Transformer 1e-4 / 1e-4).
+in float32 against out_tol / grad_tol (recurrent pairs 1e-5 / 1e-4, minGRU / minLSTM included;
+Transformer 1e-4 / 1e-4). For minGRU / minLSTM each side also names its scan ('parallel' log-space
+scan or 'sequential' loop), so a pair can check one form against the other across frameworks.
 Like minGPT's tests/test_huggingface_import.py, this is what makes the cross-framework timings
 comparable: the frameworks compute the same function.
 """
@@ -13,22 +15,44 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
 from suite.errors import UserError
 from suite.models import build_model
-from suite.spec import ModelSpec
+from suite.spec import MIN_RNN_ARCHS, ModelSpec
 
-# (arch, convention, framework A, framework B); weights flow A -> B.
+
+class Pair(NamedTuple):
+    """Implementations ``a`` -> ``b`` of ``arch`` (weights flow a -> b); ``convention`` for GRU,
+    ``scan_a`` / ``scan_b`` for minGRU / minLSTM (so one pair can compare the parallel and the
+    sequential form across frameworks)."""
+
+    arch: str
+    a: str
+    b: str
+    convention: str = "reset_after"
+    scan_a: str = "parallel"
+    scan_b: str = "parallel"
+
+
 PAIRS = (
-    ("gru", "reset_after", "numpy", "torch"),
-    ("gru", "reset_after", "numpy", "keras"),
-    ("gru", "reset_after", "torch", "keras"),
-    ("gru", "reset_before", "numpy", "keras"),
-    ("lstm", "reset_after", "torch", "keras"),
-    ("lstm", "reset_after", "numpy", "torch"),
-    ("transformer", "reset_after", "torch", "keras"),
+    Pair("gru", "numpy", "torch"),
+    Pair("gru", "numpy", "keras"),
+    Pair("gru", "torch", "keras"),
+    Pair("gru", "numpy", "keras", convention="reset_before"),
+    Pair("lstm", "torch", "keras"),
+    Pair("lstm", "numpy", "torch"),
+    Pair("transformer", "torch", "keras"),
+    # minGRU / minLSTM: every framework pair in the parallel form, plus the two forms against each other
+    *(p for arch in MIN_RNN_ARCHS for p in (
+        Pair(arch, "numpy", "torch"),
+        Pair(arch, "numpy", "keras"),
+        Pair(arch, "torch", "keras"),
+        Pair(arch, "numpy", "torch", scan_b="sequential"),
+        Pair(arch, "numpy", "keras", scan_a="sequential", scan_b="sequential"),
+    )),
 )
 # (L, T, B, head, output) per case: covers L in {1, 2}, T in {1, 37}, B in {1, 5} and every head.
 SHAPES = (
@@ -56,14 +80,20 @@ class EquivalenceCase:
     output: str = "last"
     O: int = 3
     seed: int = 0
+    scan_a: str = "parallel"      # minGRU / minLSTM only: the form each side runs
+    scan_b: str = "parallel"
 
     @property
     def pair(self) -> str:
+        """e.g. 'numpy-gru vs torch-gru', 'numpy-mingru-parallel vs torch-mingru-sequential'."""
+        if self.arch in MIN_RNN_ARCHS:
+            return f"{self.a}-{self.arch}-{self.scan_a} vs {self.b}-{self.arch}-{self.scan_b}"
         return f"{self.a}-{self.arch} vs {self.b}-{self.arch}"
 
-    def spec(self, framework: str) -> ModelSpec:
+    def spec(self, framework: str, scan: str = "parallel") -> ModelSpec:
         return ModelSpec(self.arch, framework, self.X, self.H, self.O, layers=self.L, output=self.output,
-                         head=self.head, convention=self.convention, dtype="float32", seed=self.seed)
+                         head=self.head, convention=self.convention, dtype="float32", seed=self.seed,
+                         scan=scan)
 
     @classmethod
     def from_dict(cls, d: dict) -> "EquivalenceCase":
@@ -76,8 +106,9 @@ class EquivalenceCase:
 
 
 def default_cases() -> list[EquivalenceCase]:
-    return [EquivalenceCase(arch, a, b, convention, L=L, T=T, B=B, head=head, output=output)
-            for arch, convention, a, b in PAIRS for L, T, B, head, output in SHAPES]
+    return [EquivalenceCase(p.arch, p.a, p.b, p.convention, L=L, T=T, B=B, head=head, output=output,
+                            scan_a=p.scan_a, scan_b=p.scan_b)
+            for p in PAIRS for L, T, B, head, output in SHAPES]
 
 
 def random_batch(case: EquivalenceCase) -> tuple[np.ndarray, np.ndarray]:
@@ -103,13 +134,15 @@ def max_grad_diff(ga: dict[str, np.ndarray], gb: dict[str, np.ndarray]) -> float
 def compare(case: EquivalenceCase) -> dict:
     """Build both models, share A's weights, compare outputs and canonical gradients."""
     out_tol, grad_tol = TOLERANCES["transformer" if case.arch == "transformer" else "recurrent"]
-    row = {"pair": case.pair, "arch": case.arch, "convention": case.convention, "X": case.X, "H": case.H,
+    row = {"pair": case.pair, "arch": case.arch, "convention": case.convention,
+           "scan_a": case.scan_a, "scan_b": case.scan_b, "X": case.X, "H": case.H,
            "L": case.L, "T": case.T, "B": case.B, "head": case.head, "output": case.output,
            "max_out_diff": float("nan"), "max_grad_diff": float("nan"), "max_abs_grad": float("nan"),
            "out_tol": out_tol, "grad_tol": grad_tol, "ok": False, "error": "", "seconds": 0.0}
     start = time.perf_counter()
     try:
-        model_a, model_b = build_model(case.spec(case.a)), build_model(case.spec(case.b))
+        model_a = build_model(case.spec(case.a, case.scan_a))
+        model_b = build_model(case.spec(case.b, case.scan_b))
         model_b.set_weights(model_a.get_weights())
         x, y = random_batch(case)
         row["max_out_diff"] = float(np.max(np.abs(model_a.forward(x) - model_b.forward(x))))
@@ -127,7 +160,8 @@ def run_equivalence(cases=None) -> list[dict]:
     """One row per case (default: every pair in PAIRS at every size in SHAPES).
 
     ``cases``: EquivalenceCase objects or dicts of their fields. Row keys: pair, arch, convention,
-    X, H, L, T, B, head, output, max_out_diff, max_grad_diff, max_abs_grad, out_tol, grad_tol, ok, error, seconds."""
+    scan_a, scan_b, X, H, L, T, B, head, output, max_out_diff, max_grad_diff, max_abs_grad, out_tol,
+    grad_tol, ok, error, seconds."""
     cases = default_cases() if cases is None else [
         c if isinstance(c, EquivalenceCase) else EquivalenceCase.from_dict(c) for c in cases]
     return [compare(c) for c in cases]

@@ -7,11 +7,16 @@ biases, the loss) is not counted: it is O(B T H) against the O(B T H^2) matmuls,
 torch counts at all (it counts nothing inside the fused oneDNN LSTM kernel or CPU SDPA).
 
 Shape legend: B batch, T time, X input, H hidden (= D for the Transformer), O head outputs,
-L layers, G gates (GRU 3, LSTM 4), F feed-forward width, c streaming context length.
+L layers, G gates (GRU 3, LSTM 4; minGRU 2, minLSTM 3 input-projection blocks), F feed-forward
+width, c streaming context length.
 
 Forward, recurrent layer k with input width X_k (X_0 = X, else H):
     input projection   2 B T X_k G H        (x_t W_i for every t)
     recurrent matmul   2 B T H G H          (h_{t-1} W_h; step 0 counted though h_0 = 0, like torch)
+Forward, minGRU / minLSTM layer k: the input projection only,
+    input projection   2 B T X_k G H        (x_t W for every t; G = 2 z|h, or 3 f|i|h)
+  there is no recurrent matmul (no h_{t-1} in any gate); the scan over t is elementwise
+  (O(B T H), parallel or sequential alike) and not counted.
 Forward, Transformer (causal, pre-LN), per layer:
     Q, K, V, output    4 x 2 B T D^2
     scores Q K^T       2 B T^2 D            (the full T x T product; the causal mask discards half,
@@ -22,13 +27,15 @@ Head: 2 B H O for output='last', 2 B T H O for output='sequence'.
 Training step ~= 3 x forward: backward costs ~2 x forward (per matmul one product for the weight
 gradient, one for the input gradient; the first layer needs no input gradient, so this slightly
 overestimates); the Adam update is elementwise and not counted.
-Streaming step at context c (batch B, usually 1): one time step. GRU/LSTM: the forward at T = 1.
+Streaming step at context c (batch B, usually 1): one time step. GRU/LSTM/minGRU/minLSTM: the
+forward at T = 1.
 Transformer: the new token's Q, K, V, output and FF products at T = 1, and attention over the
 c cached positions plus itself: 2 x 2 B (c + 1) D.
 """
 from __future__ import annotations
 
 from suite.errors import UserError
+from suite.models.params import MIN_GATES
 from suite.spec import ModelSpec
 
 GATES = {"gru": 3, "lstm": 4}
@@ -54,6 +61,12 @@ def recurrent_encoder_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
                for k in range(spec.layers))
 
 
+def min_rnn_encoder_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
+    """Sum over layers of 2 B T X_k G H: the input projection only (no recurrent matmul)."""
+    G, H = MIN_GATES[spec.arch], spec.hidden
+    return sum(2 * batch * seq_len * (spec.input_size if k == 0 else H) * G * H for k in range(spec.layers))
+
+
 def transformer_layer_flops(spec: ModelSpec, batch: int, queries: int, keys: int) -> int:
     """One pre-LN layer: ``queries`` new positions attending to ``keys`` positions.
 
@@ -73,6 +86,8 @@ def forward_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
     _check_sizes(batch=batch, seq_len=seq_len)
     if spec.arch in GATES:
         encoder = recurrent_encoder_flops(spec, batch, seq_len)
+    elif spec.arch in MIN_GATES:
+        encoder = min_rnn_encoder_flops(spec, batch, seq_len)
     else:
         encoder = transformer_encoder_flops(spec, batch, seq_len)
     return encoder + head_flops(spec, batch, seq_len)
@@ -89,5 +104,7 @@ def step_flops(spec: ModelSpec, context: int, batch: int = 1) -> int:
     head = 2 * batch * spec.hidden * spec.output_size
     if spec.arch in GATES:
         return recurrent_encoder_flops(spec, batch, 1) + head
+    if spec.arch in MIN_GATES:
+        return min_rnn_encoder_flops(spec, batch, 1) + head
     inp = 2 * batch * spec.input_size * spec.hidden
     return inp + spec.layers * transformer_layer_flops(spec, batch, 1, context + 1) + head

@@ -18,6 +18,10 @@ Keras ``GRU`` cell          -- columns stacked z|r|h (Keras calls the candidate 
 PyTorch ``nn.LSTM`` layer k -- rows i|f|g|o: weight_ih (4H, X_k), weight_hh (4H, H), bias_ih, bias_hh (4H,)
 Keras ``LSTM`` cell         -- columns i|f|c|o (c = canonical g): kernel (X_k, 4H), recurrent_kernel (H, 4H),
     bias (4H,) = b_i + b_h.
+minGRU / minLSTM layer k (one input projection, no recurrent weights; G = 2 blocks z|h for minGRU,
+G = 3 blocks f|i|h for minLSTM; canonical l{k}.W (X_k, G H), l{k}.b (G H,)):
+    PyTorch ``nn.Linear(X_k, G H)``  weight (G H, X_k) rows in the canonical block order, bias (G H,)
+    Keras ``MinRNN`` layer            kernel (X_k, G H) columns in the canonical block order, bias (G H,)
 PyTorch ``nn.TransformerEncoderLayer`` -- self_attn.in_proj_weight (3D, D) rows q|k|v, in_proj_bias (3D,),
     self_attn.out_proj.weight (D, D), linear1.weight (F, D), linear2.weight (D, F), norm1/norm2 weight+bias.
 Keras ``MultiHeadAttention`` -- query/key/value kernel (D, heads, D/heads), bias (heads, D/heads);
@@ -155,6 +159,27 @@ def lstm_canonical_to_keras(W_i, W_h, b_i, b_h) -> dict[str, np.ndarray]:
     """Canonical i|f|g|o  ->  Keras i|f|c|o, bias folded to b_i + b_h."""
     return {"kernel": np.array(W_i).copy(), "recurrent_kernel": np.array(W_h).copy(),
             "bias": np.asarray(b_i) + np.asarray(b_h)}
+
+
+# --- minGRU / minLSTM (blocks z|h or f|i|h, the same order in every framework) ----------------
+def minrnn_torch_to_canonical(weight, bias) -> dict[str, np.ndarray]:
+    """nn.Linear rows z|h (f|i|h): weight (G H, X_k) -> W (X_k, G H) columns z|h (f|i|h); bias unchanged."""
+    return {"W": np.array(weight).T.copy(), "b": np.array(bias).copy()}
+
+
+def minrnn_canonical_to_torch(W, b) -> dict[str, np.ndarray]:
+    """W (X_k, G H) -> nn.Linear weight (G H, X_k), same block order; bias unchanged."""
+    return {"weight": np.array(W).T.copy(), "bias": np.array(b).copy()}
+
+
+def minrnn_keras_to_canonical(kernel, bias) -> dict[str, np.ndarray]:
+    """Keras MinRNN kernel (X_k, G H), bias (G H,): already canonical (copies)."""
+    return {"W": np.array(kernel).copy(), "b": np.array(bias).copy()}
+
+
+def minrnn_canonical_to_keras(W, b) -> dict[str, np.ndarray]:
+    """Canonical W (X_k, G H), b (G H,) -> Keras MinRNN kernel, bias (copies)."""
+    return {"kernel": np.array(W).copy(), "bias": np.array(b).copy()}
 
 
 # --- dense / linear ---------------------------------------------------------------------------

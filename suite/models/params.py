@@ -5,6 +5,8 @@ Per layer k with input width X_k (X_0 = X, X_k = H after), width H, gates G (GRU
     biases    2 G H  with two bias vectors (PyTorch; Keras GRU reset_after=True; NumPy GRU reset_after,
                      NumPy LSTM)
               G H    with one (Keras LSTM; Keras GRU reset_after=False; NumPy GRU reset_before)
+minGRU / minLSTM, layer k (no recurrent weights; G = 2 for minGRU z|h, G = 3 for minLSTM f|i|h):
+    weights   G H X_k      biases   G H        i.e. G H (X_k + 1) per layer
 Transformer (D = H, F = ff): input projection X D + D; per layer 4 (D^2 + D) attention,
     2 D F + F + D feed-forward, 4 D for two LayerNorms; final LayerNorm 2 D.
 Head: H O + O.
@@ -16,6 +18,7 @@ from suite.errors import UserError
 from suite.spec import ModelSpec
 
 GATES = {"gru": 3, "lstm": 4}
+MIN_GATES = {"mingru": 2, "minlstm": 3}   # input-projection blocks: z|h (minGRU), f|i|h (minLSTM)
 
 
 def bias_vectors(spec: ModelSpec) -> int:
@@ -24,6 +27,8 @@ def bias_vectors(spec: ModelSpec) -> int:
         return 2 if spec.convention == "reset_after" else 1
     if spec.arch == "lstm":
         return 1 if spec.framework == "keras" else 2
+    if spec.arch in MIN_GATES:
+        return 1
     return 0
 
 
@@ -31,12 +36,17 @@ def convention_name(spec: ModelSpec) -> str:
     """Human label of the counting convention, e.g. 'G=3, two biases (r|z|n rows)'."""
     if spec.arch == "transformer":
         return "pre-LN encoder: 4(D^2+D) + 2DF+F+D + 4D per layer"
+    if spec.arch in MIN_GATES:
+        return f"G={MIN_GATES[spec.arch]}, one bias, no recurrent weights: G H (X_k + 1) per layer"
     nb = bias_vectors(spec)
     return f"G={GATES[spec.arch]}, {'two biases' if nb == 2 else 'one bias'}"
 
 
 def encoder_params(spec: ModelSpec) -> int:
     H, X, L = spec.hidden, spec.input_size, spec.layers
+    if spec.arch in MIN_GATES:
+        G = MIN_GATES[spec.arch]
+        return sum(G * H * ((X if k == 0 else H) + 1) for k in range(L))
     if spec.arch in GATES:
         G, nb = GATES[spec.arch], bias_vectors(spec)
         return sum(G * H * ((X if k == 0 else H) + H) + nb * G * H for k in range(L))

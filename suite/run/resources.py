@@ -3,6 +3,8 @@
 Estimate (bytes, float32 = 4 B, training keeps activations for the backward pass, x3 for
 gradients and temporaries):
     recurrent  L * B * T * (G + 2) * H            gate pre-activations + states per step
+    minGRU/minLSTM  L * B * T * (G + 3) * H       projection (G H) + log a, log b, cumsum / log-cumsum-exp
+                                                  terms of the parallel scan; G = 2 (minGRU), 3 (minLSTM)
     transformer L * B * (heads * T^2 * 3 + T * (8 D + 2 F))   attention scores/probs/grad + activations
 plus parameters x 4 (weights, grads, two Adam moments). A rough upper bound, documented as such.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 
 from suite.errors import UserError
-from suite.models.params import formula_params
+from suite.models.params import MIN_GATES, formula_params
 from suite.spec import ModelSpec
 
 GATES = {"gru": 3, "lstm": 4}
@@ -31,6 +33,8 @@ def estimate_training_bytes(spec: ModelSpec, batch: int, seq_len: int) -> int:
     L, B, T, H = spec.layers, batch, seq_len, spec.hidden
     if spec.arch in GATES:
         acts = L * B * T * (GATES[spec.arch] + 2) * H
+    elif spec.arch in MIN_GATES:
+        acts = L * B * T * (MIN_GATES[spec.arch] + 3) * H
     else:
         acts = L * B * (spec.attention_heads * T * T * 3 + T * (8 * H + 2 * spec.ff_width))
     return itemsize * (3 * acts + 4 * formula_params(spec) + B * T * (spec.input_size + spec.output_size))

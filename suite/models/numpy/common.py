@@ -1,5 +1,5 @@
-"""Shared pieces of the from-scratch NumPy models (GRU, LSTM): head, losses, clipping, Adam, and
-the base class that turns a per-layer forward/backward pair into a ``SequenceModel``.
+"""Shared pieces of the from-scratch NumPy models (GRU, LSTM, minGRU, minLSTM): head, losses,
+clipping, Adam, and the base class that turns a per-layer forward/backward pair into a ``SequenceModel``.
 
 Everything here works in the model's dtype (float32 or float64); Python scalars do not upcast
 NumPy arrays (NEP 50), so a float32 model stays float32 end to end.
@@ -29,7 +29,7 @@ import numpy as np
 
 from suite.errors import UserError, WeightShapeError
 from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
-from suite.models.params import GATES
+from suite.models.params import GATES, MIN_GATES
 from suite.spec import ModelSpec
 
 
@@ -181,7 +181,7 @@ class NumpyRecurrentModel(SequenceModel):
             raise UserError(f"{type(self).__name__} builds arch {self.ARCH!r} framework 'numpy', "
                             f"got {spec.arch!r}/{spec.framework!r}")
         self.dtype = np.dtype(spec.dtype)
-        self.G = GATES[self.ARCH]
+        self.G = (GATES | MIN_GATES)[self.ARCH]
         self.params = self._init_params()
         self._optimizer: Adam | None = None
         self._clip_norm: float | None = None
