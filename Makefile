@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= configs/default.yaml
 OUT ?=
 
-.PHONY: setup test report reference smoke clean
+.PHONY: setup test test-fast report reference smoke lab clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# Both cores (pytest-xdist, one worker per core); the 10 slowest tests are listed at the end.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --durations=10
+
+# The fast loop while editing: everything not marked slow (< 1 min).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow" -n 2
 
 # Writes results/<name>-<timestamp>/ (or OUT=dir) and points results/latest at it.
 report: $(VENV)/.installed
@@ -32,6 +37,12 @@ reference: $(VENV)/.installed
 	rm -rf results/reference-run
 	$(PY) -m suite batch configs/default.yaml --out results/reference-run
 	$(PY) -m suite publish-reference results/reference-run results/reference
+
+# JupyterLab on the notebooks with the project's kernel (installs the `lab` extra on first use).
+lab: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,lab]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gru-suite)"
+	$(PY) -m jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) .cache

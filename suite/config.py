@@ -22,31 +22,40 @@ from pydantic import BeforeValidator, Field
 from suite.errors import UserError
 from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, help_lines,
                           non_empty_list, validate)
-from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, ModelSpec
+from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS, SCANS, ModelSpec
 
 NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _model_name_pattern() -> re.Pattern:
-    return re.compile(rf"^({'|'.join(ARCHS)})-({'|'.join(FRAMEWORKS)})(?:-({'|'.join(GRU_CONVENTIONS)}))?$")
+    variants = "|".join(GRU_CONVENTIONS + SCANS)
+    return re.compile(rf"^({'|'.join(sorted(ARCHS, key=len, reverse=True))})-({'|'.join(FRAMEWORKS)})"
+                      rf"(?:-({variants}))?$")
 
 
 def parse_model_name(name, where: str = "", key: str = "models") -> dict:
-    """'gru-keras-reset_before' -> {'arch': 'gru', 'framework': 'keras', 'convention': 'reset_before'}."""
+    """'gru-keras-reset_before' -> {'arch': 'gru', 'framework': 'keras', 'convention': 'reset_before',
+    'scan': 'parallel'}; 'mingru-torch-sequential' -> scan 'sequential'."""
     m = _model_name_pattern().match(name) if isinstance(name, str) else None
     if not m:
         valid = sorted(f"{a}-{f}" for a, f in IMPLEMENTATIONS)
         raise UserError(f"{where or 'model'}: key '{key}': expected a model name among {', '.join(valid)} "
-                        f"(GRU may add -{'|-'.join(GRU_CONVENTIONS)}), got {name!r}")
-    arch, framework, convention = m.group(1), m.group(2), m.group(3) or "reset_after"
-    if convention != "reset_after" and arch != "gru":
+                        f"(GRU may add -{'|-'.join(GRU_CONVENTIONS)}; {'/'.join(MIN_RNN_ARCHS)} may add "
+                        f"-{'|-'.join(SCANS)}), got {name!r}")
+    arch, framework, variant = m.group(1), m.group(2), m.group(3)
+    convention = variant if variant in GRU_CONVENTIONS else "reset_after"
+    scan = variant if variant in SCANS else "parallel"
+    if variant in GRU_CONVENTIONS and arch != "gru":
         raise UserError(f"{where}: key '{key}': expected a reset convention only on GRU models, got {name!r}")
+    if variant in SCANS and arch not in MIN_RNN_ARCHS:
+        raise UserError(f"{where}: key '{key}': expected a scan mode only on {'/'.join(MIN_RNN_ARCHS)} models, "
+                        f"got {name!r}")
     try:
-        ModelSpec(arch, framework, 1, 1, 1, convention=convention)
+        ModelSpec(arch, framework, 1, 1, 1, convention=convention, scan=scan)
     except UserError as e:
         raise UserError(f"{where}: key '{key}': {e}") from None
-    return {"arch": arch, "framework": framework, "convention": convention}
+    return {"arch": arch, "framework": framework, "convention": convention, "scan": scan}
 
 
 def _optional(phrase: str, ok):
@@ -223,7 +232,7 @@ def load_config(path) -> dict:
 
 
 def model_entries(cfg: dict) -> list[dict]:
-    """The config's models as {'name', 'arch', 'framework', 'convention'} dicts."""
+    """The config's models as {'name', 'arch', 'framework', 'convention', 'scan'} dicts."""
     return [{"name": n, **parse_model_name(n)} for n in cfg["models"]]
 
 

@@ -14,7 +14,8 @@ def _name(req: str) -> str:
 
 def _pyproject_requirements() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    reqs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["test"]
+    reqs = data["project"]["dependencies"] + [r for extra in data["project"]["optional-dependencies"].values()
+                                              for r in extra]
     return {_name(r): r.replace(" ", "") for r in reqs}
 
 

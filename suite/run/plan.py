@@ -60,7 +60,7 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
         for framework in pc["frameworks"]:
             for arch in ("gru", "lstm"):
                 entry = {"name": f"{arch}-{framework}", "arch": arch, "framework": framework,
-                         "convention": "reset_after"}
+                         "convention": "reset_after", "scan": "parallel"}
                 for seed in cfg["seeds"]:
                     units.append(WorkUnit(f"paper-{entry['name']}-s{seed}", "paper",
                                           lambda e=entry, sd=seed: accuracy_rows(

@@ -18,7 +18,7 @@ def model_spec_for_task(entry: dict, data, cfg_model: dict, seed: int) -> ModelS
     from suite.models.params import width_for_budget
     spec = ModelSpec(entry["arch"], entry["framework"], data.input_size, cfg_model["hidden"], data.output_size,
                      layers=cfg_model["layers"], output=data.output, head=data.head,
-                     convention=entry["convention"], seed=seed)
+                     convention=entry["convention"], scan=entry["scan"], seed=seed)
     if cfg_model.get("budget"):
         reference = spec.with_(framework="keras" if spec.convention == "reset_before" else "torch")
         spec = spec.with_(hidden=width_for_budget(reference, cfg_model["budget"])[0])
@@ -70,7 +70,7 @@ def shared_initial_weights(cfg: dict, entry: dict, spec: ModelSpec) -> dict:
     so every framework starts from the same point."""
     from suite.models import build_model
     donor = next(e for e in model_entries(cfg) if e["arch"] == entry["arch"])
-    return build_model(spec.with_(framework=donor["framework"], convention=donor["convention"])).get_weights()
+    return build_model(spec.with_(framework=donor["framework"], convention=donor["convention"], scan=donor["scan"])).get_weights()
 
 
 def _unit(metric: str) -> str:

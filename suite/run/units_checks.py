@@ -31,7 +31,7 @@ def params_rows(cfg: dict) -> list[dict]:
 
 def _spec(entry: dict, input_size: int, hidden: int, output_size: int, **kw) -> ModelSpec:
     return ModelSpec(entry["arch"], entry["framework"], input_size, hidden, output_size,
-                     convention=entry["convention"], **kw)
+                     convention=entry["convention"], scan=entry["scan"], **kw)
 
 
 def equivalence_rows(cfg: dict) -> list[dict]:

@@ -29,7 +29,7 @@ def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool) -> lis
     for T, H in points:
         for entry in model_entries(cfg):
             spec = ModelSpec(entry["arch"], entry["framework"], s["input_size"], H, 1,
-                             convention=entry["convention"], layers=cfg["model"]["layers"])
+                             convention=entry["convention"], scan=entry["scan"], layers=cfg["model"]["layers"])
             try:
                 check_fits(spec, s["batch"], T, limit)
             except UserError as e:
