@@ -83,6 +83,12 @@ def test_unwritable_output(tmp_path):
     assert_one_line_error(r, "--out", "cannot write there")
 
 
+def test_output_where_mkdir_fails(tmp_path):
+    """/proc/x/run passes the writability checks (root may write /proc) but cannot be created."""
+    r = run_cli("run", str(_good_config(tmp_path)), "--out", "/proc/x/run", cwd=tmp_path)
+    assert_one_line_error(r, "--out /proc/x/run", "cannot create it")
+
+
 def test_output_exists(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -121,7 +127,7 @@ def test_bad_flags(tmp_path, args, fragment):
 
 
 def test_unknown_notebook_parameter(tmp_path):
-    """A notebook whose parameters cell lacks a name the batch passes: refused before anything runs."""
+    """A notebook whose parameters cell declares a name that is no config key: refused before anything runs."""
     import nbformat
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
@@ -129,10 +135,10 @@ def test_unknown_notebook_parameter(tmp_path):
         nb = nbformat.read(str(p), as_version=4)
         if p.stem == "speed":
             cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-            cell.source = "\n".join(l for l in cell.source.splitlines() if not l.startswith("repeats"))
+            cell.source += "\nrepeats: int = 2  # not a config key (speed_repeats is)"
         nbformat.write(nb, str(nb_dir / p.name))
     out = tmp_path / "out"
     r = run_cli("batch", str(_good_config(tmp_path)), "--out", str(out), cwd=tmp_path,
                 env={"SUITE_NOTEBOOK_DIR": str(nb_dir)})
-    assert_one_line_error(r, "speed.ipynb", "parameter 'repeats' is not declared")
+    assert_one_line_error(r, "speed.ipynb", "parameter 'repeats' in its parameters cell is not a config key")
     assert not out.exists()

@@ -35,12 +35,32 @@ from typing import Any
 
 import numpy as np
 
+from suite.errors import UserError
 from suite.spec import ModelSpec
 
 ADAM_BETA1 = 0.9
 ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
 IGNORE_INDEX = -100   # class label of a position that the loss and the metrics skip
+
+
+def check_target_shape(y_shape: tuple, out_shape: tuple, head: str, what: str = "targets y") -> None:
+    """Targets: classes -> out_shape without its last axis (class ids); otherwise out_shape itself."""
+    expected = tuple(out_shape[:-1]) if head == "classes" else tuple(out_shape)
+    if tuple(y_shape) != expected:
+        raise UserError(f"{what}: expected shape {expected} for head {head!r}, got {tuple(y_shape)}")
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis, shifted by the max (stable)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def bce_each(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy per element from logits a: -(y log s + (1-y) log(1-s)), s = sigmoid(a),
+    written max(a, 0) - a y + log(1 + e^-|a|) so it is stable for any a."""
+    return np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
 
 
 class SequenceModel(ABC):

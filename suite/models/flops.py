@@ -35,10 +35,9 @@ c cached positions plus itself: 2 x 2 B (c + 1) D.
 from __future__ import annotations
 
 from suite.errors import UserError
-from suite.models.params import MIN_GATES
+from suite.models.params import GATES, MIN_GATES
 from suite.spec import ModelSpec
 
-GATES = {"gru": 3, "lstm": 4}
 TRAIN_OVER_FORWARD = 3.0      # training step FLOPs / forward FLOPs (see module docstring)
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 
 from suite.errors import UserError
-from suite.models.params import MIN_GATES, formula_params
+from suite.models.params import GATES, MIN_GATES, formula_params
 from suite.spec import ModelSpec
 
-GATES = {"gru": 3, "lstm": 4}
 
 
 def machine_memory_bytes() -> int:

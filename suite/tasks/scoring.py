@@ -15,17 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from suite.errors import UserError
-from suite.models.base import IGNORE_INDEX
+from suite.models.base import IGNORE_INDEX, bce_each, check_target_shape, log_softmax  # noqa: F401 (used by tasks)
 
 
 def check_shapes(outputs, y, head: str) -> tuple[np.ndarray, np.ndarray]:
     """Outputs as float64 and targets checked against them; UserError on a mismatch."""
     outputs = np.asarray(outputs, dtype=np.float64)
     y = np.asarray(y)
-    expected = outputs.shape[:-1] if head == "classes" else outputs.shape
-    if y.shape != expected:
-        raise UserError(f"metrics: outputs of shape {outputs.shape} need targets of shape {expected} "
-                        f"for head {head!r}, got {y.shape}")
+    check_target_shape(y.shape, outputs.shape, head, what=f"metrics: targets for outputs of shape {outputs.shape}")
     if head == "classes":
         n_classes = outputs.shape[-1]
         if not np.issubdtype(y.dtype, np.integer) or y.size and (
@@ -41,11 +38,6 @@ def mse(outputs: np.ndarray, y: np.ndarray) -> float:
 
 def mae(outputs: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.abs(outputs - y)))
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def kept(y: np.ndarray) -> np.ndarray:
@@ -65,11 +57,6 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     """The 'classes' training loss: mean of -log softmax(logits)[y] over the kept positions."""
     mask = kept(y)
     return float(cross_entropy_each(logits, y).sum() / mask.sum()) if mask.any() else float("nan")
-
-
-def bce_each(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Binary cross-entropy per element from logits, stable for any logit."""
-    return np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
 
 
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:

@@ -43,7 +43,7 @@ import numpy as np
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, check_target_shape
 from suite.spec import ModelSpec
 
 KERAS_JIT_COMPILE = "auto"   # Keras's own default; resolves to False (graph) on CPU-only machines
@@ -105,13 +105,6 @@ def to_tensor(a, dtype: str):
 
 def to_numpy(t) -> np.ndarray:
     return np.asarray(t)
-
-
-def check_target_shape(y_shape: tuple, out_shape: tuple, head: str) -> None:
-    """Targets: classes -> out_shape without its last axis; otherwise out_shape itself."""
-    expected = tuple(out_shape[:-1]) if head == "classes" else tuple(out_shape)
-    if tuple(y_shape) != expected:
-        raise UserError(f"targets y: expected shape {expected} for head {head!r}, got {tuple(y_shape)}")
 
 
 # --- losses -------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from suite.errors import UserError, WeightShapeError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
+from suite.models.base import (ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, bce_each,
+                               check_target_shape, log_softmax)
 from suite.models.params import GATES, MIN_GATES
 from suite.spec import ModelSpec
 
@@ -69,9 +70,7 @@ def head_backward(dy: np.ndarray, cache):
 def check_targets(head: str, y_hat: np.ndarray, y) -> np.ndarray:
     """Cast ``y`` for ``head`` and check its shape against y_hat; raise UserError otherwise."""
     y = np.asarray(y)
-    expected = y_hat.shape[:-1] if head == "classes" else y_hat.shape
-    if y.shape != expected:
-        raise UserError(f"targets y: expected shape {expected} for head {head!r}, got {y.shape}")
+    check_target_shape(y.shape, y_hat.shape, head)
     if head == "classes":
         if not np.issubdtype(y.dtype, np.integer):
             raise UserError(f"targets y: head 'classes' expects integer class ids, got dtype {y.dtype}")
@@ -91,8 +90,7 @@ def loss_and_grad(head: str, y_hat: np.ndarray, y) -> tuple[float, np.ndarray]:
         return float(np.mean(diff * diff)), (2.0 / diff.size) * diff
     if head == "classes":
         logits = y_hat.reshape(-1, y_hat.shape[-1])                  # (N, O), N positions
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_p = log_softmax(logits)
         labels = y.reshape(-1)
         rows = np.flatnonzero(labels != IGNORE_INDEX)                 # kept positions
         labels = labels[rows]
@@ -105,9 +103,7 @@ def loss_and_grad(head: str, y_hat: np.ndarray, y) -> tuple[float, np.ndarray]:
         d[rows, labels] -= 1.0                                        # - onehot(y)
         return loss, (d / max(len(rows), 1)).reshape(y_hat.shape)
     # multilabel: -(y log s + (1-y) log(1-s)) = max(a, 0) - a y + log(1 + e^-|a|), stable for any a
-    a = y_hat
-    elementwise = np.maximum(a, 0) - a * y + np.log1p(np.exp(-np.abs(a)))
-    return float(np.mean(elementwise)), (sigmoid(a) - y) / a.size
+    return float(np.mean(bce_each(y_hat, y))), (sigmoid(y_hat) - y) / y_hat.size
 
 
 # --- optimisation ----------------------------------------------------------------------------

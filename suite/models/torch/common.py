@@ -26,7 +26,7 @@ from torch import nn
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, check_target_shape
 from suite.spec import ModelSpec
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -42,13 +42,6 @@ def to_tensor(a, dtype: torch.dtype) -> torch.Tensor:
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy()
-
-
-def check_target_shape(y_shape: tuple, out_shape: tuple, head: str) -> None:
-    """Targets: classes -> out_shape without its last axis; otherwise out_shape itself."""
-    expected = tuple(out_shape[:-1]) if head == "classes" else tuple(out_shape)
-    if tuple(y_shape) != expected:
-        raise UserError(f"targets y: expected shape {expected} for head {head!r}, got {tuple(y_shape)}")
 
 
 # --- losses -----------------------------------------------------------------------------------
