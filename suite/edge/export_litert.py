@@ -3,7 +3,9 @@
 Path: the step as a ``tf.function`` with a fixed input signature (batch 1) -> concrete function -> its
 variables frozen into constants (``convert_variables_to_constants_v2``; converted with the variables
 alive, TF 2.21 keeps them as VAR_HANDLE/READ_VARIABLE resources that the interpreter never initialises,
-so every output is NaN) -> ``TFLiteConverter.from_concrete_functions`` -> a .tflite file run by
+so every output is NaN) -> ``TFLiteConverter.from_concrete_functions([frozen], model)`` (the Keras model
+as trackable object: the current converter path, which writes a signature 'serving_default' with inputs
+x, state names and outputs output_0, output_1, ...) -> a .tflite file run by
 ``ai_edge_litert.interpreter`` (``suite.edge.runtime``). Calling convention as in ``suite.edge.runtime``.
 
     GRU, LSTM ('keras cell'): the model's own ``streaming_step`` -- each layer's GRUCell / LSTMCell
@@ -98,8 +100,8 @@ def frozen_function(fn, signature):
     return convert_variables_to_constants_v2(tf.function(fn, input_signature=signature).get_concrete_function())
 
 
-def convert(frozen, int8: bool) -> bytes:
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+def convert(frozen, int8: bool, trackable) -> bytes:
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], trackable)
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]   # dynamic range: int8 weights, float activations
     with quiet_fd2():
@@ -118,15 +120,16 @@ def export_litert(model, path: str, precision: str = "fp32", capacity: int = DEF
         fn, sig, names = recurrent_step_fn(model)
         graph = "keras cell"
     frozen = frozen_function(fn, sig)
-    blob = convert(frozen, int8=precision == "int8")
+    blob = convert(frozen, int8=precision == "int8", trackable=model.model)
     with open(path, "wb") as f:
         f.write(blob)
-    outputs = [t.name.split(":")[0] for t in frozen.outputs]                 # Identity, Identity_1, ...
+    outputs = [f"output_{i}" for i in range(len(frozen.outputs))]           # the signature's names, in order
     exported = ExportedStep(path=str(path), runtime="litert", precision=precision, graph=graph,
                             inputs=["x", *names], outputs=outputs, ops=[],
                             capacity=capacity if s.arch == "transformer" else None,
                             notes={"converter": "tf.lite.TFLiteConverter.from_concrete_functions (frozen)"
-                                                + (", Optimize.DEFAULT" if precision == "int8" else "")})
+                                                + (", Optimize.DEFAULT" if precision == "int8" else ""),
+                                   "signature": "serving_default"})
     exported.ops, n_int8 = litert_ops(exported)
     if precision == "int8":
         exported.notes["int8_tensors"] = n_int8
@@ -139,7 +142,7 @@ def litert_ops(exported: ExportedStep) -> tuple[list[str], int]:
     with quiet_fd2():
         it = Interpreter(model_path=exported.path, num_threads=1,
                          experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    it.allocate_tensors()
+        it.allocate_tensors()
     names = sorted({d["op_name"] for d in it._get_ops_details()})
     n_int8 = sum(np.dtype(t["dtype"]) == np.int8 for t in it.get_tensor_details())
     return names, int(n_int8)
@@ -155,6 +158,6 @@ def sequence_ops(model, seq_len: int = 8) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "sequence.tflite")
         with open(path, "wb") as f:
-            f.write(convert(frozen, int8=False))
+            f.write(convert(frozen, int8=False, trackable=model.model))
         return litert_ops(ExportedStep(path, "litert", "fp32", "sequence", ["x"], [], []))[0]
 

@@ -10,7 +10,7 @@ layer plus the position t (an integer, (1,)). A runner starts from all-zero stat
 own input shapes and dtypes), so it needs no knowledge of the architecture.
 
 ``ExportedStep`` describes one file: where it is, what graph it holds, its ops, and the input/output names
-in calling-convention order (the runtimes' own names differ: LiteRT calls outputs Identity, Identity_1, ...).
+in calling-convention order (the runtimes' own names differ: LiteRT calls outputs output_0, output_1, ...).
 Nothing here imports torch or TensorFlow: a fresh worker process loads only the runtime it measures.
 """
 from __future__ import annotations
@@ -34,7 +34,8 @@ class ExportedStep:
     path: the .onnx / .tflite file (self-contained: weights inside, no external data)
     runtime: 'onnxruntime' | 'litert';  precision: 'fp32' | 'int8'
     graph: what the graph computes the step with, e.g. 'ONNX GRU op', 'matmul cell', 'KV cache C=64'
-    inputs / outputs: the runtime's names in calling-convention order (x, states... / logits, states...)
+    inputs / outputs: the runtime's names in calling-convention order (x, states... / logits, states...);
+        for LiteRT the names of the file's signature (outputs output_0, output_1, ...)
     ops: sorted op types the file holds (ONNX node op_type; LiteRT builtin op names before delegation)
     capacity: the Transformer's cache capacity (positions a stream may reach), None for RNNs
     notes: anything else worth recording (opset, quantized node count, converter path, ...)
@@ -121,9 +122,13 @@ class LiteRTRunner(StepRunner):
         with quiet_fd2():   # the 'Created TensorFlow Lite XNNPACK delegate' line
             self.interpreter = Interpreter(model_path=exported.path, num_threads=threads,
                                            experimental_op_resolver_type=resolver)
-        self.interpreter.allocate_tensors()
-        ins = {d["name"]: d for d in self.interpreter.get_input_details()}
-        outs = {d["name"]: d for d in self.interpreter.get_output_details()}
+            self.interpreter.allocate_tensors()
+        if self.interpreter.get_signature_list():          # names of the file's one signature
+            signature = self.interpreter.get_signature_runner()
+            ins, outs = signature.get_input_details(), signature.get_output_details()
+        else:                                              # tensor names
+            ins = {d["name"]: d for d in self.interpreter.get_input_details()}
+            outs = {d["name"]: d for d in self.interpreter.get_output_details()}
         self.in_index = [ins[n]["index"] for n in exported.inputs]
         self.out_index = [outs[n]["index"] for n in exported.outputs]
         self.state_specs = [(tuple(int(s) for s in ins[n]["shape"]), np.dtype(ins[n]["dtype"]))
