@@ -22,6 +22,8 @@ x, state names and outputs output_0, output_1, ...) -> a .tflite file run by
 int8: dynamic-range quantisation, ``converter.optimizations = [tf.lite.Optimize.DEFAULT]`` with no
 representative data set: weights of FULLY_CONNECTED / BATCH_MATMUL ... with at least 1024 elements are
 stored as int8 and the kernels quantise activations on the fly (hybrid kernels); smaller weights stay fp32.
+The converter also stores the Transformer's position table (a GATHER constant) as int8 with a DEQUANTIZE
+after the lookup; ONNX Runtime's path leaves that table in fp32 (``suite.edge.quantize``).
 """
 from __future__ import annotations
 

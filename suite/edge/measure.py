@@ -21,8 +21,10 @@ file_bytes, step_latency_us (median), max_abs_diff, accuracy, status ('ok' | 'mi
 'failed'), error (one line, or None), then graph (what the exported graph computes the step with),
 primary (the one row per model x runtime x precision for a headline table), latency_iqr_us, latency_n,
 peak_mb (worker VmHWM - VmRSS after imports), framework_accuracy, ops (op types in the file),
-sequence_ops (LiteRT fp32 rows: the ops of the whole-sequence model, a WHILE loop for Keras RNNs),
-capacity (Transformer cache slots), params, hidden, layers, threads, train_epochs, file, notes.
+sequence_ops (LiteRT fp32 rows of Keras RNNs: the ops of the whole-sequence model, a WHILE loop),
+capacity (Transformer cache slots), params, hidden, layers, threads, train_epochs, file, notes. Absent
+values are None: a framework row is the reference (no file, no max_abs_diff); an 'unsupported' row has
+no file. Latencies on a shared machine are noisy: latency_iqr_us and latency_n say how much.
 
 Choices (docstrings of the exporters say more): the Transformer's state is its key/value cache in
 buffers of fixed capacity ``capacity`` (64; static shapes for both runtimes; every step costs a full
@@ -33,6 +35,7 @@ overhead is included. A failure in one export or measurement becomes that row's 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -308,7 +311,7 @@ def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers,
                    "timer": {**DEFAULT_TIMER, **(timer or {})}, "workdir": workdir, "capacity": capacity,
                    "stream_path": str(stream_path), "xs": xs[:STREAM_STEPS], "test": None}
             try:
-                with _framework_threads(spec.framework, threads):
+                with _torch_threads(spec.framework, threads):
                     from suite.models import build_model
                     model = build_model(spec)
                     ctx["params"] = int(model.num_params())
@@ -337,25 +340,20 @@ def _failed_rows(spec: ModelSpec, ctx: dict, error: str) -> list[dict]:
     return out
 
 
-class _framework_threads:
-    """PyTorch's intra-op threads set to ``threads`` for the block and restored after. TensorFlow's are
-    left alone: they are fixed once per process (the harness's choice); the timed steps run in workers."""
-
-    def __init__(self, framework: str, threads: int):
-        self.framework, self.threads, self.saved = framework, threads, None
-
-    def __enter__(self):
-        if self.framework == "torch":
-            import torch
-            self.saved = torch.get_num_threads()
-            torch.set_num_threads(self.threads)
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved is not None:
-            import torch
-            torch.set_num_threads(self.saved)
-        return False
+@contextlib.contextmanager
+def _torch_threads(framework: str, threads: int):
+    """PyTorch's intra-op threads set to ``threads`` for the block and restored after. TensorFlow's are left
+    alone: they are fixed once per process (the harness's choice); the timed steps run in fresh workers."""
+    if framework != "torch":
+        yield
+        return
+    import torch
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 # --- presentation -------------------------------------------------------------------------------
