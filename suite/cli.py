@@ -1,6 +1,6 @@
 """Command line: ``python -m suite <command> --help``.
 
-Commands: list, params, equivalence, run, batch, bench fidelity, publish-reference, config-help.
+Commands: list, params, equivalence, run, batch, bench fidelity, edge, publish-reference, config-help.
 User errors print one line ``error: ...`` and exit with status 2.
 """
 from __future__ import annotations
@@ -102,6 +102,18 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_edge(args) -> int:
+    from suite.edge.measure import edge_rows, format_table
+    rows = edge_rows(args.models, threads=args.threads, seed=args.seed, train_epochs=args.epochs,
+                     tmpdir=args.out, hidden=args.hidden)
+    if args.out:
+        from pathlib import Path
+        from suite.atomic import atomic_write_json
+        atomic_write_json(Path(args.out) / "edge.json", rows)
+    print(json.dumps(rows, indent=1, default=str) if args.format == "json" else format_table(rows))
+    return 1 if any(r["status"] in ("failed", "mismatch") for r in rows) else 0
+
+
 def cmd_publish(args) -> int:
     from suite.report.publish import publish_reference
     print(f"published {publish_reference(args.run_dir, args.dest)}")
@@ -160,6 +172,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("which", choices=("fidelity",), help="fidelity: suite timer vs torch.utils.benchmark on nn.GRU")
     s.add_argument("--threads", type=_positive_int, default=1, help="intra-op threads (default 1)")
     s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("edge", help="each model's streaming step in ONNX Runtime / LiteRT, fp32 and int8: bytes, "
+                                    "latency, memory, max diff, accuracy (exit 1 if a row failed)")
+    s.add_argument("--models", nargs="+", metavar="MODEL", help="e.g. gru-torch lstm-keras (default: the six "
+                   "gru|lstm|transformer x torch|keras)")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+    s.add_argument("--out", help="keep the exported files (and edge.json) here (default: a temporary directory)")
+    s.add_argument("--epochs", type=int, default=5, help="training epochs on digits/rows before export (default 5)")
+    s.add_argument("--hidden", type=_positive_int, default=64, metavar="H", help="width (default 64)")
+    s.add_argument("--threads", type=_positive_int, default=1, help="runtime/framework threads (default 1)")
+    s.add_argument("--seed", type=int, default=0, help="init, split and stream seed (default 0)")
+    s.set_defaults(func=cmd_edge)
 
     s = sub.add_parser("publish-reference", help="copy a finished batch's report to a folder (make reference)")
     s.add_argument("run_dir", help="a finished batch run directory")

@@ -1,0 +1,379 @@
+"""Edge rows: each torch model's step in ONNX Runtime and each Keras model's step in LiteRT, fp32 and int8,
+next to the framework's own step -- file size, per-step latency, peak memory, agreement, accuracy.
+
+``edge_rows(model_names, threads=1, seed=0, train_epochs=5, tmpdir=None)`` -> list of dicts, one per
+(model, runtime, precision, graph). For each model:
+
+1. build it (digits/rows sizes: X = 8, O = 10; width ``hidden``, ``layers``), train it ``train_epochs``
+   epochs in its own framework (``suite.edge.train``) and score the test split with ``forward``
+   (``framework_accuracy``);
+2. feed a seed-fixed stream of ``STREAM_STEPS`` = 50 standard-normal tokens through the framework's
+   ``step()`` (the reference logits);
+3. export (torch -> ONNX, ``export_onnx``; Keras -> LiteRT, ``export_litert``), quantise (ORT:
+   ``quantize``; LiteRT: in the converter), run the same stream in the runtime: ``max_abs_diff`` = max
+   |runtime logits - framework logits| over the 50 steps; an fp32 export over ``TOLERANCE`` = 1e-5 gets
+   status 'mismatch'. Then the test split, one sequence at a time, step by step -> ``accuracy``;
+4. time one step (batch 1, ``threads`` threads) and take the peak memory in a fresh worker process
+   (``suite.edge.worker``), also for the framework's own step (runtime 'torch' | 'keras').
+
+Row keys: model, runtime ('onnxruntime' | 'litert' | 'torch' | 'keras'), precision ('fp32' | 'int8'),
+file_bytes, step_latency_us (median), max_abs_diff, accuracy, status ('ok' | 'mismatch' | 'unsupported' |
+'failed'), error (one line, or None), then graph (what the exported graph computes the step with),
+primary (the one row per model x runtime x precision for a headline table), latency_iqr_us, latency_n,
+peak_mb (worker VmHWM - VmRSS after imports), framework_accuracy, ops (op types in the file),
+sequence_ops (LiteRT fp32 rows of Keras RNNs: the ops of the whole-sequence model, a WHILE loop),
+capacity (Transformer cache slots), params, hidden, layers, threads, train_epochs, file, notes. Absent
+values are None: a framework row is the reference (no file, no max_abs_diff); an 'unsupported' row has
+no file. Latencies on a shared machine are noisy: latency_iqr_us and latency_n say how much.
+
+Choices (docstrings of the exporters say more): the Transformer's state is its key/value cache in
+buffers of fixed capacity ``capacity`` (64; static shapes for both runtimes; every step costs a full
+cache); the int8 GRU in ONNX Runtime is the 'matmul cell' graph (ORT's dynamic quantiser has no GRU op),
+so gru-torch also has a non-primary fp32 'matmul cell' row and an 'unsupported' int8 'ONNX GRU op' row.
+Latency is timed at context ``LATENCY_CONTEXT`` = 8 (a digits sequence), from Python, so per-call binding
+overhead is included. A failure in one export or measurement becomes that row's 'failed'; the rest goes on.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from suite.bench.speed_worker import one_line_error
+from suite.bench.threads import thread_env
+from suite.edge.runtime import ExportedStep, max_abs_diff, open_runner
+from suite.errors import UserError
+from suite.spec import ModelSpec
+
+EDGE_MODELS = ("gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras", "transformer-keras")
+OTHER_MODELS = ("gru-keras-reset_before",)            # accepted, not run by default
+ROW_KEYS = ("model", "runtime", "precision", "file_bytes", "step_latency_us", "max_abs_diff", "accuracy",
+            "status", "error")
+EXTRA_KEYS = ("graph", "primary", "latency_iqr_us", "latency_n", "peak_mb", "framework_accuracy", "ops",
+              "sequence_ops", "capacity", "params", "hidden", "layers", "threads", "train_epochs", "file", "notes")
+STATUSES = ("ok", "mismatch", "unsupported", "failed")
+
+TOLERANCE = 1e-5            # fp32 export vs framework step, max abs diff of the logits
+STREAM_STEPS = 50
+LATENCY_CONTEXT = 8
+DEFAULT_HIDDEN = 64
+DEFAULT_LAYERS = 1
+DEFAULT_EPOCHS = 5
+DEFAULT_CAPACITY = 64
+DEFAULT_TIMER = {"n_samples": 20, "min_sample_s": 0.02, "max_time_s": 3.0, "min_samples": 5}
+WORKER_TIMEOUT_S = 300.0
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+# --- names ------------------------------------------------------------------------------------
+def check_models(names) -> list[str]:
+    """Validated model names (order kept, duplicates dropped); UserError naming the first bad one."""
+    valid = EDGE_MODELS + OTHER_MODELS
+    names = list(EDGE_MODELS if names is None else names)
+    if not names:
+        raise UserError(f"edge: no models given; expected some of: {', '.join(valid)}")
+    for name in names:
+        if name not in valid:
+            raise UserError(f"edge: unknown model {name!r}; expected one of: {', '.join(valid)}")
+    return list(dict.fromkeys(names))
+
+
+def edge_spec(name: str, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS, seed: int = 0,
+              input_size: int = 8, output_size: int = 10) -> ModelSpec:
+    """'gru-keras-reset_before' -> ModelSpec for digits/rows (classes head on the last step), float32."""
+    arch, framework, *rest = name.split("-")
+    return ModelSpec(arch, framework, input_size, hidden, output_size, layers=layers, output="last",
+                     head="classes", convention=rest[0] if rest else "reset_after", seed=seed)
+
+
+# --- reference and runtime streams -------------------------------------------------------------
+def stream_inputs(spec: ModelSpec, steps: int = STREAM_STEPS, seed: int = 0) -> np.ndarray:
+    """(steps, X) float32 standard-normal tokens, fixed by ``seed``."""
+    return np.random.default_rng([seed, 50]).standard_normal((steps, spec.input_size)).astype(np.float32)
+
+
+def framework_stream(model, xs: np.ndarray) -> np.ndarray:
+    """The framework's own ``step()`` over xs (T, X), batch 1 -> logits (T, O)."""
+    state, out = model.init_state(1), []
+    for x_t in xs:
+        logits, state = model.step(x_t[None, :], state)
+        out.append(np.asarray(logits)[0])
+    return np.stack(out)
+
+
+def runtime_accuracy(runner, split) -> float:
+    """Test split through the runtime one sequence at a time, step by step; argmax of the last logits."""
+    from suite.edge.train import accuracy
+    last = [runner.stream(x)[-1] for x in split.x]
+    return accuracy(np.stack(last), split.y)
+
+
+# --- one export = one row ---------------------------------------------------------------------
+@dataclass
+class Planned:
+    runtime: str
+    precision: str
+    key: str            # graph key: 'native' | 'matmul' (torch), 'cell' (Keras)
+    primary: bool
+    make: Callable[[dict], ExportedStep]    # exports made so far (by (precision, key)) -> this export
+
+
+def plan_exports(model, outdir: Path, capacity: int) -> list[Planned]:
+    """What to export for this model, fp32 before the int8 that derives from it."""
+    spec, name = model.spec, model.spec.name
+    if spec.framework == "torch":
+        from suite.edge.export_onnx import export_onnx
+        from suite.edge.quantize import quantize_onnx
+
+        def fp32(key):
+            return lambda done: export_onnx(model, str(outdir / f"{name}-{key}.onnx"), key, capacity)
+
+        def int8(key):
+            def make(done):
+                if ("fp32", key) not in done:
+                    raise RuntimeError(f"the fp32 {key!r} export it quantises failed")
+                return quantize_onnx(done[("fp32", key)], str(outdir / f"{name}-{key}-int8.onnx"))
+            return make
+
+        plans = [Planned("onnxruntime", "fp32", "native", True, fp32("native"))]
+        if spec.arch == "gru":   # ORT has no int8 GRU op: the matmul cell is the int8 path
+            plans += [Planned("onnxruntime", "fp32", "matmul", False, fp32("matmul")),
+                      Planned("onnxruntime", "int8", "native", False, int8("native")),
+                      Planned("onnxruntime", "int8", "matmul", True, int8("matmul"))]
+        else:
+            plans.append(Planned("onnxruntime", "int8", "native", True, int8("native")))
+        return plans
+    from suite.edge.export_litert import export_litert
+
+    def litert(precision):
+        def make(done):
+            exported = export_litert(model, str(outdir / f"{name}-{precision}.tflite"), precision, capacity)
+            if precision == "int8" and not exported.notes.get("int8_tensors"):
+                from suite.edge.quantize import Unsupported
+                raise Unsupported("LiteRT's dynamic-range quantisation left every weight in fp32 (it quantises "
+                                  "only weights of >= 1024 elements)")
+            return exported
+        return make
+
+    return [Planned("litert", p, "cell", True, litert(p)) for p in ("fp32", "int8")]
+
+
+def base_row(model, runtime: str, precision: str, ctx: dict) -> dict:
+    row = {k: None for k in ROW_KEYS + EXTRA_KEYS}
+    spec = model.spec
+    row.update(model=spec.name, runtime=runtime, precision=precision, status="ok", primary=True,
+               framework_accuracy=ctx.get("framework_accuracy"), params=ctx.get("params"),
+               hidden=spec.hidden, layers=spec.layers, threads=ctx["threads"], train_epochs=ctx["train_epochs"])
+    return row
+
+
+def export_row(model, plan: Planned, done: dict, ctx: dict) -> dict:
+    """Export (or quantise), check against the framework, score, time: one row; never raises."""
+    from suite.edge.quantize import Unsupported
+    row = base_row(model, plan.runtime, plan.precision, ctx)
+    row["primary"] = plan.primary
+    try:
+        exported = plan.make(done)
+        done[(plan.precision, plan.key)] = exported
+        row.update(graph=exported.graph, file_bytes=exported.file_bytes, ops=exported.ops,
+                   capacity=exported.capacity, file=exported.path, notes=exported.notes)
+        if plan.runtime == "litert" and plan.precision == "fp32" and model.spec.arch != "transformer":
+            from suite.edge.export_litert import sequence_ops
+            row["sequence_ops"] = sequence_ops(model)
+        runner = open_runner(exported, ctx["threads"])
+        row["max_abs_diff"] = max_abs_diff(runner.stream(ctx["xs"]), ctx["reference"])
+        if plan.precision == "fp32" and not row["max_abs_diff"] <= TOLERANCE:
+            row["status"] = "mismatch"
+            row["error"] = (f"fp32 {plan.runtime} logits differ from {model.spec.framework}'s step(): max abs diff "
+                            f"{row['max_abs_diff']:.3g} > {TOLERANCE:g} over {len(ctx['xs'])} steps")
+        if ctx.get("test") is not None:
+            row["accuracy"] = runtime_accuracy(runner, ctx["test"])
+        if ctx["latency"]:
+            job = {"kind": plan.runtime, "exported": exported.to_dict()}
+            _add_latency(row, run_worker(job, ctx))
+    except Unsupported as err:
+        row.update(status="unsupported", error=str(err))
+    except Exception as err:  # noqa: BLE001 -- a failed row; the other exports go on
+        row.update(status="failed", error=one_line_error(err))
+    if row["graph"] is None:
+        row["graph"] = _graph_label(model.spec, plan.key, ctx["capacity"])
+    return row
+
+
+def _graph_label(spec: ModelSpec, key: str, capacity: int) -> str:
+    if spec.arch == "transformer":
+        return f"KV cache C={capacity}"
+    return {"native": f"ONNX {spec.arch.upper()} op", "matmul": "matmul cell", "cell": "keras cell"}[key]
+
+
+def framework_row(model, ctx: dict) -> dict:
+    """The framework's own step() as a row of its own (runtime 'torch' | 'keras')."""
+    spec = model.spec
+    row = base_row(model, spec.framework, "fp32", ctx)
+    row.update(graph="eager step()" if spec.framework == "torch" else "step() (tf.function)",
+               accuracy=ctx.get("framework_accuracy"))
+    if ctx["latency"]:
+        try:
+            weights = Path(ctx["workdir"]) / f"{spec.name}.weights.npz"
+            np.savez(weights, **model.get_weights())
+            _add_latency(row, run_worker({"kind": spec.framework, "spec": spec.to_dict(),
+                                          "weights": str(weights)}, ctx))
+        except Exception as err:  # noqa: BLE001
+            row.update(status="failed", error=one_line_error(err))
+    return row
+
+
+def _add_latency(row: dict, result: dict) -> None:
+    row.update(step_latency_us=result["median_s"] * 1e6, latency_iqr_us=result["iqr_s"] * 1e6,
+               latency_n=result["n"], peak_mb=result["peak_mb"])
+    if result.get("runtime_ops"):
+        row["notes"] = {**(row["notes"] or {}), "runtime_ops": result["runtime_ops"]}
+
+
+def run_worker(job: dict, ctx: dict) -> dict:
+    """Run ``suite.edge.worker`` on ``job`` in a fresh process; its result dict, or RuntimeError (one line)."""
+    workdir = Path(ctx["workdir"])
+    tag = f"job{len(list(workdir.glob('job*.json')))}"
+    job_path, out_path = workdir / f"{tag}.json", workdir / f"{tag}.result.json"
+    job = {**job, "threads": ctx["threads"], "timer": ctx["timer"], "stream": ctx["stream_path"],
+           "context": LATENCY_CONTEXT}
+    job_path.write_text(json.dumps(job), encoding="utf-8")
+    env = {**os.environ, **thread_env(ctx["threads"]), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
+           "PYTHONPATH": os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "suite.edge.worker", str(job_path), str(out_path)],
+                              env=env, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"latency worker timed out after {WORKER_TIMEOUT_S:.0f} s") from None
+    if proc.returncode != 0 or not out_path.exists():
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        raise RuntimeError(f"latency worker exited with status {proc.returncode}: {lines[-1] if lines else ''}"[:500])
+    return json.loads(out_path.read_text(encoding="utf-8"))
+
+
+# --- the whole table --------------------------------------------------------------------------
+def edge_rows(model_names=None, threads: int = 1, seed: int = 0, train_epochs: int = DEFAULT_EPOCHS,
+              tmpdir=None, *, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS,
+              capacity: int = DEFAULT_CAPACITY, latency: bool = True, timer: dict | None = None,
+              accuracy: bool = True) -> list[dict]:
+    """Rows (module docstring) for ``model_names`` (default: the six of EDGE_MODELS).
+
+    tmpdir: where the exported files go (kept); None = a temporary directory removed afterwards (the
+    rows' 'file' then names a deleted file). latency=False skips the worker processes (no latency,
+    no peak memory); accuracy=False skips training and the test-split scoring (train_epochs ignored).
+    """
+    names = check_models(model_names)
+    for key, value in (("threads", threads), ("hidden", hidden), ("layers", layers), ("capacity", capacity)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise UserError(f"edge: {key} must be a positive integer, got {value!r}")
+    if not isinstance(train_epochs, int) or isinstance(train_epochs, bool) or train_epochs < 0:
+        raise UserError(f"edge: train_epochs must be a non-negative integer, got {train_epochs!r}")
+    if capacity < STREAM_STEPS:
+        raise UserError(f"edge: capacity must be >= {STREAM_STEPS} (the checked stream's length), got {capacity}")
+    if tmpdir is None:
+        with tempfile.TemporaryDirectory(prefix="suite-edge-") as tmp:
+            rows = _edge_rows(names, threads, seed, train_epochs, Path(tmp), hidden, layers, capacity,
+                              latency, timer, accuracy)
+        for row in rows:   # the files are gone: keep their names only
+            row["file"] = row["file"] and os.path.basename(row["file"])
+        return rows
+    outdir = Path(tmpdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe = outdir / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"edge: cannot write to --out {str(outdir)!r}: {err.strerror or err}") from None
+    return _edge_rows(names, threads, seed, train_epochs, outdir, hidden, layers, capacity, latency, timer, accuracy)
+
+
+def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers, capacity, latency, timer,
+               accuracy) -> list[dict]:
+    from suite.edge import train as training
+    data = training.digits_data(seed) if accuracy else None
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="suite-edge-work-") as workdir:
+        for name in names:
+            spec = edge_spec(name, hidden, layers, seed)
+            xs = stream_inputs(spec, max(STREAM_STEPS, LATENCY_CONTEXT + 1), seed)
+            stream_path = Path(workdir) / f"{name}.stream.npy"
+            np.save(stream_path, xs)
+            ctx = {"threads": threads, "train_epochs": train_epochs if accuracy else 0, "latency": latency,
+                   "timer": {**DEFAULT_TIMER, **(timer or {})}, "workdir": workdir, "capacity": capacity,
+                   "stream_path": str(stream_path), "xs": xs[:STREAM_STEPS], "test": None}
+            try:
+                with _torch_threads(spec.framework, threads):
+                    from suite.models import build_model
+                    model = build_model(spec)
+                    ctx["params"] = int(model.num_params())
+                    if accuracy:
+                        training.train(model, data, train_epochs, seed)
+                        ctx["framework_accuracy"] = training.accuracy(model.forward(data.test.x), data.test.y)
+                        ctx["test"] = data.test
+                    ctx["reference"] = framework_stream(model, ctx["xs"])
+                    rows.append(framework_row(model, ctx))
+                    done: dict = {}
+                    for plan in plan_exports(model, outdir, capacity):
+                        rows.append(export_row(model, plan, done, ctx))
+            except Exception as err:  # noqa: BLE001 -- the model could not be built/trained: its rows fail
+                rows.extend(_failed_rows(spec, ctx, one_line_error(err)))
+    return rows
+
+
+def _failed_rows(spec: ModelSpec, ctx: dict, error: str) -> list[dict]:
+    runtime = "onnxruntime" if spec.framework == "torch" else "litert"
+    out = []
+    for rt, precision in ((spec.framework, "fp32"), (runtime, "fp32"), (runtime, "int8")):
+        row = {k: None for k in ROW_KEYS + EXTRA_KEYS}
+        row.update(model=spec.name, runtime=rt, precision=precision, status="failed", error=error, primary=True,
+                   hidden=spec.hidden, layers=spec.layers, threads=ctx["threads"], train_epochs=ctx["train_epochs"])
+        out.append(row)
+    return out
+
+
+@contextlib.contextmanager
+def _torch_threads(framework: str, threads: int):
+    """PyTorch's intra-op threads set to ``threads`` for the block and restored after. TensorFlow's are left
+    alone: they are fixed once per process (the harness's choice); the timed steps run in fresh workers."""
+    if framework != "torch":
+        yield
+        return
+    import torch
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+# --- presentation -------------------------------------------------------------------------------
+def format_table(rows: list[dict]) -> str:
+    """Fixed-width text table: model, runtime, precision, graph, bytes, µs/step (median, IQR, n), peak MiB,
+    max diff, accuracy (framework / this row), status, error."""
+    header = ("model", "runtime", "prec", "graph", "bytes", "us/step (IQR, n)", "peak MiB", "max diff",
+              "acc fw / row", "status")
+    lines = [header]
+    for r in rows:
+        lat = "-" if r["step_latency_us"] is None else \
+            f"{r['step_latency_us']:.1f} ({r['latency_iqr_us']:.1f}, {r['latency_n']})"
+        acc = "-" if r["accuracy"] is None else f"{_fmt(r['framework_accuracy'], '.3f')} / {r['accuracy']:.3f}"
+        status = r["status"] + ("" if r["primary"] else "*") + (f": {r['error']}" if r["error"] else "")
+        lines.append((r["model"], r["runtime"], r["precision"], r["graph"] or "-", _fmt(r["file_bytes"], "d"), lat,
+                      _fmt(r["peak_mb"], ".1f"), _fmt(r["max_abs_diff"], ".2e"), acc, status))
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
+    text = [" ".join(str(c).ljust(w) for c, w in zip(line[:-1], widths)) + " " + str(line[-1]) for line in lines]
+    return "\n".join(text + ["* not the primary row of its model x runtime x precision (see 'graph')"])
+
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
