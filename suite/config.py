@@ -24,7 +24,7 @@ from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, c
                           non_empty_list, validate)
 from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS, SCANS, ModelSpec
 
-NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "report")
+NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "edge", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -127,6 +127,15 @@ class PaperCheckSection(Section):
     max_seconds: PositiveFloat = Field(60.0, description="wall-clock budget per model")
 
 
+class EdgeSection(Section):
+    enabled: Bool = Field(True, description="export the streaming step to ONNX Runtime / LiteRT and measure it")
+    models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras",
+                                "transformer-keras"],
+                               description="torch models go to ONNX Runtime, Keras models to LiteRT")
+    hidden: PositiveInt = Field(64, description="width H of the exported models (digits task: X=8, O=10)")
+    epochs: PositiveInt = Field(5, description="training epochs on digits (rows) before export, for accuracy")
+
+
 class BatchSection(Section):
     notebooks: non_empty_list(NotebookName, "notebooks") = Field(list(NOTEBOOKS), description="notebooks the "
                                                                                               "batch executes, "
@@ -158,6 +167,7 @@ class Config(Section):
     speed: SpeedSection = Field(default_factory=SpeedSection, description="speed measurements")
     params: ParamsSection = Field(default_factory=ParamsSection, description="parameter table")
     paper_check: PaperCheckSection = Field(default_factory=PaperCheckSection, description="Chung et al. 2014 check")
+    edge: EdgeSection = Field(default_factory=EdgeSection, description="edge runtimes")
     batch: BatchSection = Field(default_factory=BatchSection, description="papermill batch")
     resources: ResourcesSection = Field(default_factory=ResourcesSection, description="resource guard")
 
@@ -170,6 +180,14 @@ def _check_models(names: list, where: str) -> None:
         if name in seen:
             raise UserError(f"{where}: key 'models[{i}]': expected each model once, got {name!r}")
         seen.append(name)
+
+
+def _check_edge_models(names: list, where: str) -> None:
+    from suite.edge.measure import EDGE_MODELS, OTHER_MODELS
+    for i, name in enumerate(names):
+        if name not in EDGE_MODELS + OTHER_MODELS:
+            raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(EDGE_MODELS + OTHER_MODELS)}"
+                            f", got {name!r}")
 
 
 def _check_tasks(tasks: dict, where: str) -> dict:
@@ -203,6 +221,7 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
         raise UserError(f"{where}: key 'name': expected a run name of letters, digits, '_', '.', '-' (no path "
                         f"separators, <= 64 chars), got {cfg['name']!r}")
     _check_models(cfg["models"], where)
+    _check_edge_models(cfg["edge"]["models"], where)
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
     return cfg
 

@@ -1,7 +1,7 @@
 """The claims table follows the numbers: synthetic results with known answers flip each verdict."""
 import pandas as pd
 
-from suite.report.claims import (claim_comparable_accuracy, claim_fewer_params, claim_gru_streaming,
+from suite.report.claims import (RULES, claim_gru_edge, claim_comparable_accuracy, claim_fewer_params, claim_gru_streaming,
                           claim_gru_trains_faster, claim_transformer_long_sequences, claim_transformer_memory,
                           claims_table)
 
@@ -74,7 +74,31 @@ def test_streaming_claim_and_missing_data():
     empty = pd.DataFrame(columns=["kind", "status", "metric", "value", "arch", "framework", "convention", "T",
                                   "hidden", "context", "task", "model", "seed"])
     table = claims_table(empty, 100, 128)
-    assert len(table) == 6 and set(table["verdict"]) == {"not measured"}
+    assert len(table) == len(RULES) and set(table["verdict"]) == {"not measured"}
+    assert set(table["claim"]) == set(RULES) and table["rule"].str.len().min() > 20   # every claim states its rule
+
+
+def edge_rows(latency: dict, iqr: float = 2.0) -> list[dict]:
+    """Tidy edge rows as the edge unit writes them: one row per metric of each (model, runtime, precision)."""
+    rows = []
+    for (model, runtime, precision), us in latency.items():
+        common = dict(kind="edge", model=model, arch=model.split("-")[0], framework=model.split("-")[1],
+                      runtime=runtime, precision=precision, graph="g", primary=True, edge_status="ok",
+                      framework_accuracy=0.9, status="ok", error=None)
+        rows += [dict(common, metric="step_latency_us", value=us, iqr=iqr, n=20),
+                 dict(common, metric="file_bytes", value=1000.0, iqr=None, n=None)]
+    return rows
+
+
+def test_edge_claim_needs_disjoint_latency_intervals():
+    fast = edge_rows({("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 20})
+    assert claim_gru_edge(pd.DataFrame(fast))["verdict"] == "holds"
+    close = edge_rows({("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 11},
+                      iqr=3.0)                         # [8.5, 11.5] overlaps [9.5, 12.5]: a tie, not a win
+    assert claim_gru_edge(pd.DataFrame(close))["verdict"] == "does not hold"
+    mixed = fast + edge_rows({("gru-keras", "litert", "fp32"): 30, ("lstm-keras", "litert", "fp32"): 20})
+    assert claim_gru_edge(pd.DataFrame(mixed))["verdict"].startswith("depends on the runtime: GRU fastest in "
+                                                                     "onnxruntime fp32")
 
 
 def test_overlapping_cis_are_not_shown_rather_than_refuted():

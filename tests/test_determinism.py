@@ -20,6 +20,7 @@ def _metrics(entry, seed):
     return {r["metric"]: r["value"] for r in out["rows"] if r["metric"] not in ("train_seconds",)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CFG["models"])
 def test_same_seed_same_metrics(name):
     from suite.config import parse_model_name

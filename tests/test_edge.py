@@ -75,6 +75,7 @@ def test_nan_never_passes_as_equal():
     assert max_abs_diff(np.zeros((2, 3)), np.zeros((3, 2))) == float("inf")
 
 
+@pytest.mark.slow
 def test_transformer_stream_longer_than_its_cache_is_refused(tmp_path):
     from suite.edge.export_onnx import export_onnx
     exported = export_onnx(tiny_model("transformer", "torch"), str(tmp_path / "t.onnx"), capacity=4)
@@ -118,6 +119,7 @@ def rows():
             + measure.edge_rows(["lstm-keras"], train_epochs=1, hidden=24, latency=False))
 
 
+@pytest.mark.slow
 def test_rows_have_the_promised_keys_and_values(rows):
     json.loads(json.dumps(rows))   # plain JSON
     for r in rows:
@@ -136,6 +138,7 @@ def test_rows_have_the_promised_keys_and_values(rows):
         assert keys == sorted([(model.split("-")[1], "fp32"), (runtime, "fp32"), (runtime, "int8")])
 
 
+@pytest.mark.slow
 def test_fp32_rows_agree_and_score_like_the_framework(rows):
     fp32 = [r for r in rows if r["precision"] == "fp32" and r["runtime"] in ("onnxruntime", "litert")]
     assert len(fp32) == 3   # gru-torch: GRU op + matmul cell; lstm-keras: keras cell
@@ -145,6 +148,7 @@ def test_fp32_rows_agree_and_score_like_the_framework(rows):
     assert all(r["accuracy"] == gru[0]["framework_accuracy"] for r in gru if r["precision"] == "fp32")
 
 
+@pytest.mark.slow
 def test_int8_rows_are_ok_or_unsupported_with_a_reason(rows):
     int8 = [r for r in rows if r["precision"] == "int8"]
     assert {(r["model"], r["runtime"]) for r in int8} == {("gru-torch", "onnxruntime"), ("lstm-keras", "litert")}
@@ -177,6 +181,7 @@ def test_ort_int8_lstm_quantises_the_lstm_node_itself(tmp_path):
     assert int8.file_bytes < 0.4 * fp32.file_bytes
 
 
+@pytest.mark.slow
 def test_a_failing_export_is_a_failed_row_and_the_rest_goes_on(monkeypatch):
     from suite.edge import export_onnx as mod
     real = mod.export_onnx
@@ -198,6 +203,7 @@ def test_a_failing_export_is_a_failed_row_and_the_rest_goes_on(monkeypatch):
     assert by[("lstm-torch", "int8", "ONNX LSTM op")]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_litert_worker_times_a_step_in_a_fresh_process(tmp_path):
     from suite.edge.export_litert import export_litert
     model = tiny_model("gru", "keras")

@@ -27,6 +27,7 @@ def rows():
     return run_equivalence()
 
 
+@pytest.mark.slow
 def test_every_pair_agrees(rows):
     bad = [r for r in rows if not r["ok"]]
     assert not bad, "\n" + format_table(bad) + "\n" + "\n".join(r["error"] for r in bad if r["error"])

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import nbformat
 import numpy as np
 import pandas as pd
@@ -71,6 +73,7 @@ def _notebooks_with_faults(tmp_path) -> Path:
     return nb_dir
 
 
+@pytest.mark.slow
 def test_failed_and_timed_out_notebooks_do_not_stop_the_batch(tmp_path):
     cfg = tmp_path / "faults.yaml"
     cfg.write_text("name: faults\nmodels: [gru-numpy, lstm-numpy]\nseeds: [0]\n"

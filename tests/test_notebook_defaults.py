@@ -6,6 +6,8 @@ import papermill as pm
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent / "notebooks"
 
 

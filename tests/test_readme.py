@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_readme_example_runs():
     readme = (ROOT / "README.md").read_text()
     assert readme.lstrip().startswith("# ") and "make report" in readme.split("```")[1] and \

@@ -25,6 +25,7 @@ def test_check_fits_names_model_shape_and_figures():
         check_fits(ModelSpec("transformer", "torch", 32, 128, 1), 32, 16384, 20 * 2**30)
 
 
+@pytest.mark.slow
 def test_oversized_cells_are_skipped_not_run(tmp_path):
     cfg = tmp_path / "huge.yaml"
     cfg.write_text("models: [transformer-torch, gru-numpy]\nseeds: [0]\n"

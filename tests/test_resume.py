@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
 
 CONFIG = """
 name: resume

@@ -291,6 +291,7 @@ def train_transformer_on_mqar(steps: int) -> tuple[dict, float]:
     return task.metrics(model.forward(data.test.x), data.test.y), data.baseline
 
 
+@pytest.mark.slow
 def test_transformer_learns_mqar_above_chance():
     """300 Adam steps (batch 32): well above chance (1/8) on 2000 test queries (1 SE = 0.007).
     Measured: 0.30 (past the 'bag of values' level 1/4, before the recall is learned)."""

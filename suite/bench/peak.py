@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from suite.bench.threads import set_threads
+from suite.bench.timer import Timer
 from suite.errors import UserError
 
 
@@ -35,8 +37,6 @@ def matmul_gflops_by_path(threads: int, framework: str, size: int = 1024,
 
 @lru_cache(maxsize=None)
 def _peaks_cached(threads: int, framework: str, size: int, max_time_s: float) -> tuple:
-    from suite.bench.threads import set_threads
-    from suite.bench.timer import Timer
     set_threads(threads, framework)
     out = []
     for path, matmul in _matmul_fns(framework, size).items():

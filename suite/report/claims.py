@@ -226,6 +226,50 @@ def claim_gru_streaming(frame) -> dict:
             "verdict": verdict}
 
 
+def _interval(row) -> tuple[float, float]:
+    """median ± IQR/2 of a latency row (the IQR around the median, symmetric approximation)."""
+    half = (row["latency_iqr_us"] or 0) / 2 if row["latency_iqr_us"] == row["latency_iqr_us"] else 0
+    return row["step_latency_us"] - half, row["step_latency_us"] + half
+
+
+def claim_gru_edge(frame) -> dict:
+    from suite.report.tables import edge_table
+    claim = "GRU suits edge devices (ONNX Runtime / LiteRT)"
+    t = edge_table(frame)
+    t = t[(t["status"] == "ok") & ~t["runtime"].isin(["torch", "keras"])] if not t.empty else t
+    if t.empty:
+        return _not_measured(claim)
+    t = t.assign(arch=[m.split("-")[0] for m in t["model"]])
+    ev, results = [], {}
+    for (runtime, precision), g in t.groupby(["runtime", "precision"], sort=False):
+        by = {r["arch"]: r for _, r in g.iterrows()}
+        if "gru" not in by or len(by) < 2:
+            continue
+        lo, hi = _interval(by["gru"])
+        marks = []
+        for arch, r in by.items():
+            if arch == "gru":
+                continue
+            olo, ohi = _interval(r)
+            marks.append("faster" if hi < olo else ("slower" if lo > ohi else "tie"))
+        results[(runtime, precision)] = marks
+        ev.append(f"{runtime} {precision}: " + ", ".join(
+            f"{ARCH_NAMES.get(a, a)} {r['step_latency_us']:.3g} µs / {int(r['file_bytes']):,} B" for a, r in by.items()))
+    if not results:
+        return _not_measured(claim)
+    faster_all = [k for k, m in results.items() if all(x == "faster" for x in m)]
+    never = [k for k, m in results.items() if not any(x == "faster" for x in m)]
+    if len(faster_all) == len(results):
+        verdict = "holds"
+    elif len(never) == len(results):
+        verdict = "does not hold"
+    else:
+        verdict = "depends on the runtime: GRU fastest in " + ", ".join(f"{r} {p}" for r, p in faster_all) \
+            if faster_all else "depends on the runtime: GRU faster than some archs only"
+    return {"claim": claim, "verdict": verdict, "figure": "edge_latency",
+            "evidence": "batch 1, one thread, same width: " + "; ".join(ev)}
+
+
 def _not_measured(claim: str, why: str = "this run has no data for it") -> dict:
     return {"claim": claim, "evidence": why, "verdict": "not measured"}
 
@@ -248,6 +292,10 @@ RULES = {
         "on copy (else adding), Transformer vs the best recurrent model of its framework: better/worse when the gap "
         "exceeds the sum of both 95% CI half-widths, else a tie; holds if better in every framework",
         "accuracy_copy", "accuracy"),
+    "GRU suits edge devices (ONNX Runtime / LiteRT)": (
+        "in each edge runtime x precision, the GRU's step latency vs LSTM's and the Transformer's: faster when "
+        "its median + IQR/2 lies below the other's median - IQR/2, slower when above, else a tie; holds if "
+        "faster than every other arch in every runtime and precision", "edge_latency", "edge"),
     "GRU is cheaper per step for streaming / edge": (
         "per framework, GRU step latency at the longest context vs LSTM and Transformer: holds if the GRU is faster "
         "than each by more than 5% in every framework", "streaming_latency", "speed"),
@@ -258,7 +306,8 @@ def claims_table(frame: pd.DataFrame, T: int, H: int) -> pd.DataFrame:
     """One row per claim: claim, verdict, evidence, rule, figure, table."""
     rows = []
     for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H), claim_comparable_accuracy,
-               lambda f: claim_transformer_long_sequences(f, H), claim_transformer_memory, claim_gru_streaming):
+               lambda f: claim_transformer_long_sequences(f, H), claim_transformer_memory, claim_gru_streaming,
+               claim_gru_edge):
         try:
             rows.append(fn(frame))
         except Exception as e:  # one broken claim must not sink the report

@@ -157,3 +157,27 @@ def gru_vs_lstm_bars(table: pd.DataFrame):
     fig.suptitle("GRU vs LSTM (mean ± 95% CI over seeds; dashed: naive baseline)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def edge_latency(frame: pd.DataFrame):
+    """Per-step latency (median, IQR as error bar) of each model in its edge runtime, fp32 and int8, beside
+    the framework's own eager step; log scale."""
+    from suite.report.tables import edge_table
+    t = edge_table(frame)
+    if t.empty:
+        return None
+    t = t[t["step_latency_us"].notna()]
+    labels = [f"{m}\n{r} {p}" for m, r, p in zip(t["model"], t["runtime"], t["precision"])]
+    colors = [{"onnxruntime": "C0", "litert": "C2"}.get(r, "C7") for r in t["runtime"]]
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.45 * len(t)), 4))
+    ax.bar(range(len(t)), t["step_latency_us"], yerr=t["latency_iqr_us"].fillna(0) / 2, capsize=3, color=colors,
+           hatch=None)
+    for i, p in enumerate(t["precision"]):
+        if p == "int8":
+            ax.patches[i].set_hatch("//")
+    ax.set_xticks(range(len(t)), labels, rotation=90, fontsize=6)
+    ax.set_yscale("log")
+    ax.set_ylabel("µs per step (median; bar: IQR)")
+    ax.set_title("Streaming step at batch 1, one thread: edge runtimes (hatched: int8) vs the framework (grey)")
+    fig.tight_layout()
+    return fig

@@ -103,3 +103,28 @@ def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
     acc["value"] = [f"{m:.4g} ± {c:.2g}" if not math.isnan(c) else f"{m:.4g}" for m, c in zip(acc["mean"], acc["ci95"])]
     return acc[["task", "model", "params", "metric", "value", "n_seeds", "baseline", "train_step_ms",
                 "train_seconds", "failed"]]
+
+
+EDGE_COLUMNS = ["file_bytes", "step_latency_us", "peak_mb", "max_abs_diff", "accuracy"]
+
+
+def edge_table(frame: pd.DataFrame, primary_only: bool = True) -> pd.DataFrame:
+    """One row per model x runtime x precision (x graph): file size, step latency (median, IQR, n), peak
+    memory of the runtime, max |runtime - framework| over a 50-step stream, accuracy (runtime and framework)."""
+    e = frame[frame["kind"] == "edge"] if "kind" in frame else frame.iloc[0:0]
+    if e.empty:
+        return pd.DataFrame()
+    if primary_only and "primary" in e:
+        e = e[e["primary"].astype(str).isin(["True", "true", "1", "1.0"])]
+    keys = ["model", "runtime", "precision", "graph"]
+    e = e.assign(graph=e["graph"].fillna(""))
+    wide = e.groupby(keys + ["metric"], sort=False)["value"].first().unstack("metric")
+    info = e.groupby(keys, sort=False, dropna=False).agg(
+        latency_iqr_us=("iqr", lambda s: s.dropna().iloc[0] if s.notna().any() else None),
+        latency_n=("n", lambda s: s.dropna().iloc[0] if s.notna().any() else None),
+        framework_accuracy=("framework_accuracy", "first"), status=("edge_status", "first"),
+        error=("error", "first"))
+    table = wide.reindex(columns=EDGE_COLUMNS).join(info).reset_index()
+    table = table.set_index(keys).loc[info.index].reset_index()        # the measurement order
+    return table[keys + ["file_bytes", "step_latency_us", "latency_iqr_us", "latency_n", "peak_mb",
+                         "max_abs_diff", "accuracy", "framework_accuracy", "status", "error"]]

@@ -196,6 +196,23 @@ def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
     w.table("paper_check", table[["model", "params", "hidden", "mean", "ci95", "n_seeds", "baseline", "chung_2014"]])
 
 
+def _edge(w: ReportWriter, frame: pd.DataFrame) -> None:
+    from suite.report import figures
+    from suite.report.tables import edge_table
+    t = edge_table(frame)
+    if t.empty:
+        return
+    w.add("### Edge runtimes (batch 1, one thread)\n")
+    w.add("Each torch model's one-token step exported to ONNX (ONNX Runtime), each Keras model's converted to LiteRT; "
+          "fp32 must match the framework's own step within 1e-5 over a 50-step stream; int8 is dynamic "
+          "quantisation where the runtime supports the op (status 'unsupported' says where not). The Transformer's "
+          "state is its key/value cache in fixed buffers. Latency: median, IQR and n of the timed steps; peak memory: "
+          "a fresh process's high-water mark minus its size after imports. Rows 'torch' / 'keras' are the "
+          "framework's own eager step.\n")
+    w.table("edge", t)
+    w.figure("edge_latency", figures.edge_latency(frame), "edge step latency")
+
+
 def _failures(w: ReportWriter, frame: pd.DataFrame) -> None:
     bad = frame[frame["status"].isin(["failed", "skipped"])]
     w.add("### Failures and skipped work units\n")
@@ -289,6 +306,7 @@ def write_report(run_dir, cfg: dict) -> Path:
     _speed(details, frame, cfg)
     _accuracy(details, frame, curves)
     _paper(details, frame)
+    _edge(details, frame)
     _equivalence(details, frame)
     details.save_figure("params", figures.params_bars(frame))
     details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(accuracy_table(frame)))

@@ -131,7 +131,6 @@ def run_batch(config_path, out=None, resume=None) -> int:
 
     from suite.config import load_config
     from suite.run.experiment import open_run
-    from suite.report.writer import write_report
     if config_path and not resume:
         check_notebook_parameters(load_config(config_path), config_path)
     cfg, store = open_run(config_path, out, resume)
@@ -155,6 +154,7 @@ def run_batch(config_path, out=None, resume=None) -> int:
     frame = store.finalize()
     report = store.dir / "index.html"
     if not notebook_ok(store, "report") or not report.is_file():
+        from suite.report.writer import write_report
         report = write_report(store.dir, cfg)     # the report notebook did not write it: the batch does, once
     failed = frame[frame["status"] == "failed"]
     n_nb = failed[failed["kind"] == "notebook"]["model"].nunique() if len(failed) else 0

@@ -7,6 +7,7 @@ A work unit is one piece of work whose rows are stored together (``<run>/units/<
     speed-sweep                    train step and inference over the sweeps of T and H
     acc-{task}-{model}-s{seed}     train one model on one task with one seed, score the test split
     paper-{model}-s{seed}          chorales at Chung et al. 2014's matched budget
+    edge                           the streaming step exported to ONNX Runtime / LiteRT, fp32 and int8
 ``suite.run.execute`` runs the units whose results are missing.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable
 
 from suite.config import model_entries
 
-STAGES = ("params", "equivalence", "speed", "accuracy", "paper")
+STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "edge")
 
 
 @dataclass
@@ -68,4 +69,8 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
                                                                        "budget": pc["budget"]},
                                               training, kind="paper"),
                                           f"chorales at {pc['budget']} params: {entry['name']} seed {seed}"))
+    if "edge" in stages and cfg["edge"]["enabled"]:
+        from suite.run.units_edge import edge_unit_rows
+        units.append(WorkUnit("edge", "edge", lambda: {"rows": edge_unit_rows(cfg)},
+                              "edge runtimes: export, check, quantise, time"))
     return units
