@@ -267,7 +267,8 @@ def _verdicts(w: ReportWriter, claims: pd.DataFrame) -> None:
         fig = c.get("figure")
         has_fig = isinstance(fig, str) and (w.fig_dir / f"{fig}.png").is_file()
         rows.append({"claim": f"[{c['claim']}](#{_anchor(c['claim'])})", "verdict": c["verdict"],
-                     "deciding figure": f"![{fig}](figures/{fig}.png)" if has_fig else "(none in this run)"})
+                     "deciding figure": f"[![{fig}](figures/{fig}.png)](figures/{fig}.png)" if has_fig
+                     else "(none in this run)"})
     w.add(markdown_table(pd.DataFrame(rows)))
     atomic_write_csv(w.tab_dir / "claims.csv", claims)
     w.add("[claims.csv](tables/claims.csv)\n")
