@@ -344,16 +344,17 @@ def to_html(markdown: str, title: str) -> str:
 
 
 def notebook_display(run_dir):
-    """The report as IPython display objects: Markdown text, figures embedded as PNG data (so the executed
-    notebook shows them wherever it is opened, without paths)."""
+    """The report as IPython display objects (one Markdown), its figures embedded as PNG data URIs so the
+    executed notebook shows them wherever it is opened, without a path of this machine."""
+    import base64
     import re
 
-    from IPython.display import Image, Markdown
+    from IPython.display import Markdown
     run_dir = Path(run_dir)
+
+    def embed(match):
+        data = base64.b64encode((run_dir / match.group(1)).read_bytes()).decode("ascii")
+        return f"data:image/png;base64,{data}"
+
     text = (run_dir / "report.md").read_text()
-    parts = re.split(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", text)
-    for i, part in enumerate(parts):
-        if i % 2:
-            yield Image(filename=str(run_dir / part))
-        elif part.strip():
-            yield Markdown(part)
+    yield Markdown(re.sub(r"(figures/[\w.-]+\.png)", embed, text))
