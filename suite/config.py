@@ -24,7 +24,7 @@ from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, c
                           non_empty_list, validate)
 from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS, SCANS, ModelSpec
 
-NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "edge", "report")
+NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "long_context", "edge", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -127,6 +127,34 @@ class PaperCheckSection(Section):
     max_seconds: PositiveFloat = Field(60.0, description="wall-clock budget per model")
 
 
+class LongContextSection(Section):
+    enabled: Bool = Field(True, description="run the long-context measurements (mqar, long copy, T sweep to 4096)")
+    models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch", "mingru-torch"],
+                               description="models compared on long context (all at the matched budget)")
+    budget: PositiveInt = Field(10000, description="parameter budget: each arch gets the width that matches it "
+                                                   "(<= 10% over)")
+    layers: PositiveInt = Field(2, description="layers L of every model (recall needs two attention layers: an "
+                                               "induction head)")
+    seeds: non_empty_list(Int, "ints") = Field([0, 1, 2, 3, 4], description="training seeds of the long-context "
+                                                                            "tasks (claims need >= 5)")
+    mqar_vocab: PositiveInt = Field(16, description="mqar vocabulary V (keys: lower half, values: upper half)")
+    mqar_seq_len: PositiveInt = Field(32, description="mqar sequence length T")
+    mqar_pairs: non_empty_list(PositiveInt, "ints") = Field([2, 4], description="mqar: numbers of key-value "
+                                                                                "pairs swept")
+    copy_delays: list[PositiveInt] = Field([], description="copy task delays T to train on (long copy; [] = none)")
+    n_train: PositiveInt = Field(2000, description="training sequences per task")
+    epochs: PositiveInt = Field(10, description="training epochs (the budget in updates: epochs x n_train / "
+                                                "batch_size)")
+    lr: PositiveFloat = Field(3e-3, description="Adam learning rate")
+    batch_size: PositiveInt = Field(32, description="minibatch size")
+    seq_lens: non_empty_list(PositiveInt, "ints") = Field([256, 1024, 4096], description="T of the train-step, "
+                                                                                         "inference and memory "
+                                                                                         "sweep")
+    speed_batch: PositiveInt = Field(8, description="batch size B of the T sweep")
+    speed_input_size: PositiveInt = Field(32, description="input features X of the T sweep")
+    speed_max_time_s: PositiveFloat = Field(1.0, description="time budget per timing in the T sweep")
+
+
 class EdgeSection(Section):
     enabled: Bool = Field(True, description="export the streaming step to ONNX Runtime / LiteRT and measure it")
     models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras",
@@ -167,6 +195,7 @@ class Config(Section):
     speed: SpeedSection = Field(default_factory=SpeedSection, description="speed measurements")
     params: ParamsSection = Field(default_factory=ParamsSection, description="parameter table")
     paper_check: PaperCheckSection = Field(default_factory=PaperCheckSection, description="Chung et al. 2014 check")
+    long_context: LongContextSection = Field(default_factory=LongContextSection, description="long context")
     edge: EdgeSection = Field(default_factory=EdgeSection, description="edge runtimes")
     batch: BatchSection = Field(default_factory=BatchSection, description="papermill batch")
     resources: ResourcesSection = Field(default_factory=ResourcesSection, description="resource guard")
@@ -222,6 +251,8 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
                         f"separators, <= 64 chars), got {cfg['name']!r}")
     _check_models(cfg["models"], where)
     _check_edge_models(cfg["edge"]["models"], where)
+    for i, name in enumerate(cfg["long_context"]["models"]):
+        parse_model_name(name, where, f"long_context.models[{i}]")
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
     return cfg
 

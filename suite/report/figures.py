@@ -181,3 +181,47 @@ def edge_latency(frame: pd.DataFrame):
     ax.set_title("Streaming step at batch 1, one thread: edge runtimes (hatched: int8) vs the framework (grey)")
     fig.tight_layout()
     return fig
+
+
+def long_context_accuracy(table: pd.DataFrame):
+    """Test accuracy (mean ± 95% CI over seeds) vs the sweep (mqar pairs, copy delay), one line per model,
+    chance and the solved bar dashed; one panel per task."""
+    if table is None or table.empty:
+        return None
+    tasks = list(table["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        g = table[table["task"] == task]
+        for model, m in g.groupby("model", sort=True):
+            arch = model.split("-")[0]
+            ax.errorbar(m["size"], m["mean"], yerr=m["ci95"].fillna(0), capsize=3, marker="o",
+                        ls=STYLE.get(arch, "-."), label=model)
+        ax.axhline(g["baseline"].iloc[0], color="k", ls="--", lw=1, label="chance")
+        if g["solved"].notna().any():
+            ax.axhline(g["solved"].dropna().iloc[0], color="g", ls=":", lw=1, label="solved")
+        ax.set_xticks(sorted(int(s) for s in g["size"].unique()))
+        ax.set_xlabel("key-value pairs N" if task == "mqar" else "delay T")
+        ax.set_ylabel(f"test {g['metric'].iloc[0]}")
+        ax.set_title(f"{task} at {int(g['params'].median()):,} parameters")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def long_context_sweep(frame: pd.DataFrame, kind: str, metric: str, ylabel: str, title: str):
+    """``metric`` vs T on log-log axes, one line per model (the long-context T sweep)."""
+    data = frame[(frame["kind"] == kind) & (frame["status"] == "ok") & (frame["metric"] == metric)]
+    if kind == "speed" and "sweep" in data:
+        data = data[data["sweep"] == "long_context"]
+    if data.empty or data["T"].nunique() < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    _lines(ax, data, "T")
+    _log2_ticks(ax, data["T"])
+    ax.set_yscale("log")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -196,6 +196,42 @@ def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
     w.table("paper_check", table[["model", "params", "hidden", "mean", "ci95", "n_seeds", "baseline", "chung_2014"]])
 
 
+def _long_context(w: ReportWriter, frame: pd.DataFrame) -> None:
+    from suite.report import figures
+    from suite.report.claims_long_context import long_context_accuracy_table
+    table = long_context_accuracy_table(frame)
+    has_sweep = "kind" in frame and frame["kind"].isin(["memory"]).any()
+    if table.empty and not has_sweep:
+        return
+    w.add("### Long context\n")
+    w.add("Every model at the same parameter budget (its width chosen to match it). Recall: mqar (multi-query "
+          "associative recall, Arora et al. 2023) over the number of key-value pairs, and copy at long delays; test "
+          "accuracy, mean ± 95% CI over seeds. Sweep: train step and inference time, and the peak memory of one "
+          "train step (a fresh process per point, the high-water mark reset right before the step) up to the "
+          "longest T.\n")
+    if not table.empty:
+        w.table("long_context_accuracy", table)
+        w.figure("long_context_accuracy", figures.long_context_accuracy(table), "recall vs pairs")
+    sp = frame[(frame["kind"] == "speed") & (frame.get("sweep") == "long_context")] if "sweep" in frame else \
+        frame.iloc[0:0]
+    if not sp.empty:
+        t = sp[sp["metric"].isin(["train_step_ms", "infer_ms"])].pivot_table(
+            index=["model", "hidden", "params"], columns=["metric", "T"], values="value", aggfunc="median")
+        t.columns = [f"{m}@T={int(T)}" for m, T in t.columns]
+        w.table("long_context_speed", t.reset_index())
+        w.figure("long_context_train_step", figures.long_context_sweep(
+            frame, "speed", "train_step_ms", "train step, ms (median)", "Train step vs T (matched parameters)"),
+            "train step vs T")
+    mem = frame[frame["kind"] == "memory"]
+    if not mem.empty:
+        t = mem.pivot_table(index=["model", "hidden"], columns=["metric", "T"], values="value", aggfunc="median")
+        t.columns = [f"{m}@T={int(T)}" for m, T in t.columns]
+        w.table("long_context_memory", t.reset_index())
+        w.figure("long_context_memory", figures.long_context_sweep(
+            frame, "memory", "train_step_peak_mb", "peak MB of one train step",
+            "Training memory vs T (matched parameters)"), "memory vs T")
+
+
 def _edge(w: ReportWriter, frame: pd.DataFrame) -> None:
     from suite.report import figures
     from suite.report.tables import edge_table
@@ -307,11 +343,14 @@ def write_report(run_dir, cfg: dict) -> Path:
     _speed(details, frame, cfg)
     _accuracy(details, frame, curves)
     _paper(details, frame)
+    _long_context(details, frame)
     _edge(details, frame)
     _equivalence(details, frame)
     details.save_figure("params", figures.params_bars(frame))
     details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(accuracy_table(frame)))
-    claims = claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"])
+    from suite.report.claims_long_context import long_context_claims
+    claims = pd.concat([claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"]),
+                        pd.DataFrame(long_context_claims(frame))], ignore_index=True)
     w = ReportWriter(run_dir)
     _header(w, cfg, env)
     _verdicts(w, claims)

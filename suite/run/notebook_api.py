@@ -29,7 +29,8 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 LAB_DIR_NAME = "lab"
 # notebook -> the harness stages it runs
 NOTEBOOK_STAGES = {"parameters": ["params"], "equivalence": ["equivalence"], "speed": ["speed"],
-                   "accuracy": ["accuracy", "paper"], "edge": ["edge"], "report": []}
+                   "accuracy": ["accuracy", "paper"], "long_context": ["long_context"], "edge": ["edge"],
+                   "report": []}
 
 
 def notebook_path(name: str) -> Path:

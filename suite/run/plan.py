@@ -7,6 +7,8 @@ A work unit is one piece of work whose rows are stored together (``<run>/units/<
     speed-sweep                    train step and inference over the sweeps of T and H
     acc-{task}-{model}-s{seed}     train one model on one task with one seed, score the test split
     paper-{model}-s{seed}          chorales at Chung et al. 2014's matched budget
+    long-...                       mqar / long copy at a matched budget, the T sweep to 4096 with memory
+                                   (suite.run.units_long_context)
     edge                           the streaming step exported to ONNX Runtime / LiteRT, fp32 and int8
 ``suite.run.execute`` runs the units whose results are missing.
 """
@@ -17,7 +19,7 @@ from typing import Callable
 
 from suite.config import model_entries
 
-STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "edge")
+STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
 
 
 @dataclass
@@ -69,6 +71,9 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
                                                                        "budget": pc["budget"]},
                                               training, kind="paper"),
                                           f"chorales at {pc['budget']} params: {entry['name']} seed {seed}"))
+    if "long_context" in stages and cfg["long_context"]["enabled"]:
+        from suite.run.units_long_context import long_context_units
+        units += long_context_units(cfg, WorkUnit)
     if "edge" in stages and cfg["edge"]["enabled"]:
         from suite.run.units_edge import edge_unit_rows
         units.append(WorkUnit("edge", "edge", lambda: {"rows": edge_unit_rows(cfg)},

@@ -1,0 +1,180 @@
+"""The long-context claims: recall, the cost of sequential recurrence, and the Transformer's memory.
+
+Rules (the report quotes them):
+    long-range memory   on every point of the mqar sweep (and long copy), the Transformer's mean test accuracy
+                        vs the best recurrent model's (GRU, LSTM, minGRU/minLSTM), all at the matched parameter
+                        budget, >= 5 seeds each: "better" when the Transformer's mean exceeds the other's by more
+                        than the sum of both 95% CI half-widths (Student t over seeds), "worse" the other way
+                        round, else a tie. Holds if better on every point; does not hold if better on none;
+                        "not shown" if every point ties; depends on the point otherwise. Fewer than 5 seeds:
+                        inconclusive.
+    sequential = slow   over the T sweep, train_step_ms of minGRU (parallel scan) / GRU at each T: minGRU is
+                        faster at T when the ratio < 0.95. Holds if minGRU is faster than the GRU at the longest
+                        T and the ratio falls as T grows (the parallel scan's advantage grows with T); the
+                        Transformer's ratio to the GRU is shown beside it.
+    memory cost         train-step peak memory vs T per arch: growth exponent b of memory ~ T^b from the
+                        first to the last T of the sweep, b = log(m_last / m_first) / log(T_last / T_first).
+                        Holds if the Transformer's exponent is the largest of all archs and above 1.2
+                        (super-linear); a recurrent model stores O(T) activations (b ~ 1).
+A claim without data is "not measured".
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from suite.report.statistics import mean_ci
+
+MIN_SEEDS = 5
+ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer", "mingru": "minGRU", "minlstm": "minLSTM"}
+
+RULES = {
+    "Transformer is better at long-range recall (mqar, long copy)": (
+        "per point of the mqar sweep (and long copy), Transformer vs the best recurrent model at the matched "
+        "budget: better when the mean gap exceeds the sum of both 95% CI half-widths, worse the other way, else a "
+        "tie; holds if better everywhere, needs >= 5 seeds", "long_context_accuracy", "long_context_accuracy"),
+    "GRU is sequential, so slow (minGRU's parallel scan fixes it)": (
+        "minGRU (parallel scan) / GRU train_step_ms over the T sweep: holds if < 0.95 at the longest T and "
+        "falling with T", "long_context_train_step", "long_context_speed"),
+    "Long context costs the Transformer memory": (
+        "train-step peak memory ~ T^b over the T sweep: holds if the Transformer's b is the largest and > 1.2",
+        "long_context_memory", "long_context_memory"),
+}
+
+
+def _not_measured(claim: str, why: str = "this run has no data for it") -> dict:
+    return {"claim": claim, "evidence": why, "verdict": "not measured"}
+
+
+def long_context_accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per task x sweep point x model: headline test metric mean ± 95% CI over seeds, params, solved bar."""
+    lc = frame[(frame["kind"] == "long_context") & (frame["status"] == "ok")] if "kind" in frame else frame
+    if lc.empty or "sweep_size" not in lc:
+        return pd.DataFrame()
+    rows = []
+    for (task, size, model), g in lc.groupby(["task", "sweep_size", "model"], sort=True):
+        base = g[g["metric"].astype(str).str.startswith("baseline_")]
+        if base.empty:
+            continue
+        metric = base["metric"].iloc[0].removeprefix("baseline_")
+        vals = g[g["metric"] == metric]["value"].astype(float)
+        mean, half, n = mean_ci(vals)
+        solved = g[g["metric"] == "solved_" + metric]["value"]
+        rows.append({"task": task, "sweep": "pairs" if task == "mqar" else "delay T", "size": int(size),
+                     "model": model, "arch": g["arch"].iloc[0], "params": int(g["params"].dropna().iloc[0]),
+                     "metric": metric, "mean": mean, "ci95": half, "n_seeds": n,
+                     "baseline": float(base["value"].iloc[0]),
+                     "solved": float(solved.iloc[0]) if len(solved) else None})
+    return pd.DataFrame(rows)
+
+
+def claim_long_range_recall(frame: pd.DataFrame) -> dict:
+    claim = "Transformer is better at long-range recall (mqar, long copy)"
+    t = long_context_accuracy_table(frame)
+    if t.empty or "transformer" not in set(t["arch"]):
+        return _not_measured(claim)
+    ev, results = [], {}
+    for (task, size), g in t.groupby(["task", "size"], sort=True):
+        tr, rec = g[g["arch"] == "transformer"], g[g["arch"] != "transformer"]
+        if tr.empty or rec.empty:
+            continue
+        if min(g["n_seeds"]) < MIN_SEEDS:
+            results[(task, size)] = "too few seeds"
+            continue
+        best = rec.loc[rec["mean"].idxmax()]
+        tm, tc = float(tr["mean"].iloc[0]), float(tr["ci95"].iloc[0])
+        margin = (0 if math.isnan(tc) else tc) + (0 if math.isnan(best["ci95"]) else best["ci95"])
+        gap = tm - best["mean"]
+        results[(task, size)] = "better" if gap > margin else ("worse" if -gap > margin else "tie")
+        ev.append(f"{task} {'N' if task == 'mqar' else 'T'}={size}: Transformer {tm:.3f} ± {tc:.2g} vs "
+                  f"{best['model']} {best['mean']:.3f} ± {best['ci95']:.2g} ({results[(task, size)]})")
+    if not results:
+        return _not_measured(claim)
+    marks = set(results.values())
+    if "too few seeds" in marks:
+        verdict = f"inconclusive: fewer than {MIN_SEEDS} seeds"
+    elif marks == {"better"}:
+        verdict = "holds"
+    elif "better" not in marks and "tie" not in marks:
+        verdict = "does not hold"
+    elif marks == {"tie"}:
+        verdict = "not shown: the 95% CIs overlap everywhere"
+    elif "better" not in marks:
+        verdict = "does not hold (ties and losses)"
+    else:
+        verdict = "depends on the point: better at " + ", ".join(f"{t} {s}" for (t, s), m in results.items()
+                                                                   if m == "better")
+    params = ", ".join(f"{m} {p:,}" for m, p in t.drop_duplicates("model")[["model", "params"]].values)
+    return {"claim": claim, "verdict": verdict, "evidence": "; ".join(ev) + f" (parameters: {params})"}
+
+
+def _sweep(frame: pd.DataFrame, kind: str, metric: str) -> pd.DataFrame:
+    s = frame[(frame["kind"] == kind) & (frame["status"] == "ok") & (frame["metric"] == metric)]
+    if kind == "speed" and "sweep" in s:
+        s = s[s["sweep"] == "long_context"]
+    return s.pivot_table(index="T", columns="arch", values="value", aggfunc="median") if not s.empty else \
+        pd.DataFrame()
+
+
+def claim_sequential_is_slow(frame: pd.DataFrame) -> dict:
+    claim = "GRU is sequential, so slow (minGRU's parallel scan fixes it)"
+    p = _sweep(frame, "speed", "train_step_ms")
+    if p.empty or not {"gru", "mingru"} <= set(p.columns):
+        return _not_measured(claim)
+    ratio = (p["mingru"] / p["gru"]).dropna()
+    if len(ratio) < 2:
+        return _not_measured(claim, "needs at least two sequence lengths")
+    falling = bool(ratio.iloc[-1] < ratio.iloc[0])
+    last_T = int(ratio.index[-1])
+    ev = [f"T={int(T)}: minGRU/GRU {r:.2f}" + (f", Transformer/GRU {p.loc[T, 'transformer'] / p.loc[T, 'gru']:.2f}"
+                                                 if "transformer" in p else "")
+          for T, r in ratio.items()]
+    if ratio.iloc[-1] < 0.95 and falling:
+        verdict = f"holds: minGRU's scan is {1 / ratio.iloc[-1]:.1f}× faster than the GRU at T={last_T}"
+    elif ratio.iloc[-1] < 0.95:
+        verdict = f"holds at T={last_T}, but the advantage does not grow with T"
+    else:
+        verdict = f"does not hold: minGRU is not faster than the GRU at T={last_T} on this CPU"
+    return {"claim": claim, "verdict": verdict, "evidence": "train step (matched parameters): " + "; ".join(ev)}
+
+
+def growth_exponent(series: pd.Series) -> float:
+    """b of m ~ T^b between the first and the last T: log(m_last / m_first) / log(T_last / T_first)."""
+    s = series.dropna()
+    s = s[s > 0]
+    if len(s) < 2:
+        return math.nan
+    return math.log(s.iloc[-1] / s.iloc[0]) / math.log(s.index[-1] / s.index[0])
+
+
+def claim_transformer_memory_cost(frame: pd.DataFrame) -> dict:
+    claim = "Long context costs the Transformer memory"
+    p = _sweep(frame, "memory", "train_step_peak_mb")
+    if p.empty or "transformer" not in p:
+        return _not_measured(claim)
+    b = {arch: growth_exponent(p[arch]) for arch in p.columns}
+    b = {a: v for a, v in b.items() if not math.isnan(v)}
+    if "transformer" not in b:
+        return _not_measured(claim, "needs the Transformer at two sequence lengths at least")
+    largest = max(b, key=b.get)
+    T0, T1 = int(p.index.min()), int(p.index.max())
+    ev = ", ".join(f"{ARCH_NAMES.get(a, a)} b={v:.2f} ({p[a].iloc[0]:.3g} → {p[a].iloc[-1]:.3g} MB)"
+                   for a, v in b.items())
+    holds = largest == "transformer" and b["transformer"] > 1.2
+    verdict = "holds" if holds else (f"does not hold: the Transformer's train step grows as T^{b['transformer']:.2f}"
+                                     f"{'' if largest == 'transformer' else f'; {ARCH_NAMES.get(largest, largest)} grows fastest'}")
+    return {"claim": claim, "verdict": verdict,
+            "evidence": f"train-step peak memory from T={T0} to T={T1} (memory ~ T^b): {ev}"}
+
+
+def long_context_claims(frame: pd.DataFrame) -> list[dict]:
+    rows = []
+    for fn in (claim_long_range_recall, claim_sequential_is_slow, claim_transformer_memory_cost):
+        try:
+            row = fn(frame)
+        except Exception as e:  # one broken claim must not sink the report
+            row = {"claim": fn.__name__, "evidence": f"could not evaluate: {e}", "verdict": "error"}
+        rule, figure, table = RULES.get(row["claim"], ("", None, None))
+        rows.append({**row, "rule": rule, "figure": row.get("figure") or figure, "table": table})
+    return rows
