@@ -58,10 +58,14 @@ def busy(k: int) -> int:
 
 @pytest.mark.timing
 def test_twice_the_work_takes_about_twice_the_time():
+    """Interleaved one / two / one / two ..., fastest sample of each: other processes only ever add time, so
+    the minimum is the figure least disturbed by them."""
     opts = dict(n_samples=5, min_sample_s=0.02, max_time_s=1.0)
-    one = Timer(lambda: busy(20_000)).measure(**opts)
-    two = Timer(lambda: busy(40_000)).measure(**opts)
-    assert 1.5 <= two.median / one.median <= 2.5
+    ones, twos = [], []
+    for _ in range(3):
+        ones.append(min(Timer(lambda: busy(20_000)).measure(**opts).samples))
+        twos.append(min(Timer(lambda: busy(40_000)).measure(**opts).samples))
+    assert 1.5 <= min(twos) / min(ones) <= 2.5
 
 
 def test_calibration_picks_number_so_a_sample_reaches_the_target():
