@@ -44,7 +44,7 @@ reference: $(VENV)/.installed
 lab: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test,lab]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gru-suite)"
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .cache
