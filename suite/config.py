@@ -72,7 +72,14 @@ OptionalPositiveInt = Annotated[int | None, _optional("a positive integer",
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 SchedulerAddress = Annotated[str | None, _optional("a Dask scheduler address tcp://HOST:PORT",
                                                    lambda v: isinstance(v, str) and bool(SCHEDULER_ADDRESS.match(v)))]
+TaskEpochs = Annotated[dict[str, int], BeforeValidator(lambda v: {} if v is None else v),
+                      expects("a mapping of task names to positive integers",
+                              lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(n, int) and
+                                                                    not isinstance(n, bool) and n >= 1
+                                                                    for k, n in v.items()))]
 ModelNames = Annotated[list[str], expects("a non-empty list of model names", lambda v: isinstance(v, list) and v)]
+OptionalModelNames = Annotated[list[str] | None, _optional("a non-empty list of model names",
+                                                           lambda v: isinstance(v, list) and v)]
 NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
 TaskMap = Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v),
                     expects("a mapping of task names to option mappings", lambda v: isinstance(v, dict) and v)]
@@ -89,8 +96,10 @@ class ModelSection(Section):
     budget: OptionalPositiveInt = Field(None, description="parameter budget of the matched view, the headline when "
                                                           "set: per arch and task, the width whose count is closest "
                                                           "to it, at most 10% over (null: equal width only)")
-    equal_width: Bool = Field(True, description="also train every model at width `hidden` (the second view; the "
-                                                "only one when budget is null)")
+    equal_width: Bool = Field(True, description="also train at width `hidden` (the second view; the only one, with "
+                                                "every model, when budget is null)")
+    equal_width_models: OptionalModelNames = Field(None, description="models of the equal-width view when it is the "
+                                                                     "second one (null: every model)")
 
 
 class TrainingSection(Section):
@@ -104,6 +113,8 @@ class TrainingSection(Section):
                                                     "dropped)")
     epochs: PositiveInt = Field(10, description="training budget: epochs x floor(n_train / batch_size) optimizer "
                                                 "updates, the same for every model on a task")
+    task_epochs: TaskEpochs = Field({}, description="epochs for particular tasks, e.g. {digits: 30} (the others use "
+                                                    "epochs); still the same for every model on that task")
     max_seconds: OptionalPositiveFloat = Field(600.0, description="safety cap in wall-clock seconds per training "
                                                                   "run: a run past it stops and is recorded "
                                                                   "'truncated' (left out of the statistics); never "
@@ -232,6 +243,14 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
                         f"separators, <= 64 chars), got {cfg['name']!r}")
     _check_models(cfg["models"], where)
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
+    for i, name in enumerate(cfg["model"]["equal_width_models"] or []):
+        if name not in cfg["models"]:
+            raise UserError(f"{where}: key 'model.equal_width_models[{i}]': expected one of the config's models "
+                            f"({', '.join(cfg['models'])}), got {name!r}")
+    for task in cfg["training"]["task_epochs"]:
+        if task not in cfg["tasks"]:
+            raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
+                            f"({', '.join(cfg['tasks'])}), got {task!r}")
     if cfg["model"]["budget"] is None and not cfg["model"]["equal_width"]:
         raise UserError(f"{where}: key 'model.equal_width': expected true when model.budget is null (no view of "
                         f"the accuracy comparison would be left), got false")
@@ -249,13 +268,17 @@ def with_scheduler(cfg: dict, address: str | None, where: str = "--scheduler") -
     return validate_config({**cfg, "scheduler": address}, where)
 
 
-def accuracy_views(cfg: dict) -> list[tuple[str, dict]]:
-    """[(view, model section)] in report order: 'budget' (matched parameter budget, the headline) when
-    model.budget is set, then 'width' (every arch at model.hidden) when model.equal_width is true."""
-    m = cfg["model"]
-    views = [("budget", {**m})] if m["budget"] else []
-    if m["equal_width"] or not m["budget"]:
-        views.append(("width", {**m, "budget": None}))
+def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict]]]:
+    """[(view, model section, model entries)] in report order: 'budget' (matched parameter budget, the
+    headline, every model) when model.budget is set, then 'width' (every arch at model.hidden) when
+    model.equal_width is true -- with every model when it is the only view, else model.equal_width_models."""
+    m, entries = cfg["model"], model_entries(cfg)
+    if not m["budget"]:
+        return [("width", {**m}, entries)]
+    views = [("budget", {**m}, entries)]
+    if m["equal_width"]:
+        chosen = m["equal_width_models"] or cfg["models"]
+        views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen]))
     return views
 
 

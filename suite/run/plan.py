@@ -53,9 +53,9 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
             units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False)},
                                   "speed sweep over T and H"))
     if "accuracy" in stages:
-        for view, cfg_model in accuracy_views(cfg):
+        for view, cfg_model, entries in accuracy_views(cfg):
             for task_name in cfg["tasks"]:
-                for entry in model_entries(cfg):
+                for entry in entries:
                     for seed in cfg["seeds"]:
                         units.append(WorkUnit(
                             f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
@@ -64,7 +64,7 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
                             f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
     if "paper" in stages and cfg["paper_check"]["enabled"]:
         pc = cfg["paper_check"]
-        training = {**cfg["training"], "epochs": pc["epochs"], "max_seconds": pc["max_seconds"]}
+        training = {**cfg["training"], "epochs": pc["epochs"], "task_epochs": {}, "max_seconds": pc["max_seconds"]}
         cfg_model = {"hidden": 1, "layers": 1, "budget": pc["budget"]}
         for framework in pc["frameworks"]:
             for arch in ("gru", "lstm"):

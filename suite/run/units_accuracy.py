@@ -51,7 +51,7 @@ def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: 
     if training.get("init") == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
     tcfg = TrainingConfig(lr=training["lr"], clip_norm=training["clip_norm"], batch_size=training["batch_size"],
-                          epochs=training["epochs"], max_seconds=training["max_seconds"],
+                          epochs=task_epochs(training, task_name), max_seconds=training["max_seconds"],
                           patience=training.get("patience"), seed=seed)
     cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
@@ -73,6 +73,11 @@ def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: 
     curves = [{**c, "task": task_name, "model": spec.name, "arch": spec.arch, "framework": spec.framework,
                "seed": seed, "view": view} for c in result.curve]
     return {"rows": rows, "curves": curves}
+
+
+def task_epochs(training: dict, task_name: str) -> int:
+    """The epochs of this task: ``training.task_epochs[task]`` where given, else ``training.epochs``."""
+    return (training.get("task_epochs") or {}).get(task_name, training["epochs"])
 
 
 def shared_initial_weights(cfg: dict, entry: dict, spec: ModelSpec) -> dict:
