@@ -88,12 +88,12 @@ def cmd_equivalence(args) -> int:
 
 def cmd_run(args) -> int:
     from suite.run.experiment import run_experiment
-    return run_experiment(args.config, out=args.out, resume=args.resume, stages=args.stages)
+    return run_experiment(args.config, out=args.out, resume=args.resume, stages=args.stages, scheduler=args.scheduler)
 
 
 def cmd_batch(args) -> int:
     from suite.run.batch import run_batch
-    return run_batch(args.config, out=args.out, resume=args.resume)
+    return run_batch(args.config, out=args.out, resume=args.resume, scheduler=args.scheduler)
 
 
 def cmd_bench(args) -> int:
@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("config", nargs="?", help="YAML config, e.g. configs/smoke.yaml (optional with --resume)")
         s.add_argument("--out", help="run directory (default results/<name>-<timestamp>)")
         s.add_argument("--resume", metavar="RUN_DIR", help="complete only what is missing in RUN_DIR")
+        s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the training units on this running Dask "
+                       "scheduler (default: the config's 'scheduler', else a LocalCluster, one worker per core)")
         if name == "run":
             from suite.run.plan import STAGES
             s.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run")

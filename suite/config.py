@@ -69,26 +69,59 @@ def _positive_number(v) -> bool:
 OptionalPositiveFloat = Annotated[float | None, _optional("a positive number", _positive_number)]
 OptionalPositiveInt = Annotated[int | None, _optional("a positive integer",
                                                       lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)]
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+SchedulerAddress = Annotated[str | None, _optional("a Dask scheduler address tcp://HOST:PORT",
+                                                   lambda v: isinstance(v, str) and bool(SCHEDULER_ADDRESS.match(v)))]
+TaskEpochs = Annotated[dict[str, int], BeforeValidator(lambda v: {} if v is None else v),
+                      expects("a mapping of task names to positive integers",
+                              lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(n, int) and
+                                                                    not isinstance(n, bool) and n >= 1
+                                                                    for k, n in v.items()))]
 ModelNames = Annotated[list[str], expects("a non-empty list of model names", lambda v: isinstance(v, list) and v)]
+OptionalModelNames = Annotated[list[str] | None, _optional("a non-empty list of model names",
+                                                           lambda v: isinstance(v, list) and v)]
 NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
 TaskMap = Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v),
                     expects("a mapping of task names to option mappings", lambda v: isinstance(v, dict) and v)]
 
 
 class ModelSection(Section):
-    hidden: PositiveInt = Field(64, description="encoder width H (d_model for the Transformer)")
-    layers: PositiveInt = Field(1, description="encoder layers L")
-    budget: OptionalPositiveInt = Field(None, description="if set: per arch, the width that matches this parameter "
-                                                          "budget (overrides hidden)")
+    """Two views of the accuracy comparison. Matched budget (the headline when ``budget`` is set): every arch at
+    the width whose parameter count is closest to ``budget`` on each task, at most 10% over (Long Range Arena's
+    rule; Chung et al. 2014 compared GRU and LSTM at matched budgets). Equal width: every arch at ``hidden``
+    (then a Transformer of width H has about 4x a GRU's parameters)."""
+
+    hidden: PositiveInt = Field(64, description="width H of the equal-width view (d_model for the Transformer)")
+    layers: PositiveInt = Field(1, description="encoder layers L (both views)")
+    budget: OptionalPositiveInt = Field(None, description="parameter budget of the matched view, the headline when "
+                                                          "set: per arch and task, the width whose count is closest "
+                                                          "to it, at most 10% over (null: equal width only)")
+    equal_width: Bool = Field(True, description="also train at width `hidden` (the second view; the only one, with "
+                                                "every model, when budget is null)")
+    equal_width_models: OptionalModelNames = Field(None, description="models of the equal-width view when it is the "
+                                                                     "second one (null: every model)")
 
 
 class TrainingSection(Section):
+    """The budget is counted in optimizer updates, never in seconds: ``epochs`` passes of
+    floor(n_train / batch_size) updates each, the same for every model on a task, so a seed gives the same
+    metrics however busy the machine is. ``max_seconds`` is only a safety cap that marks a run truncated."""
+
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
     clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
-    batch_size: PositiveInt = Field(32, description="minibatch size")
-    epochs: PositiveInt = Field(10, description="maximum epochs")
-    max_seconds: OptionalPositiveFloat = Field(60.0, description="wall-clock budget per training run (null = none)")
-    patience: PositiveInt = Field(3, description="early stopping: epochs without validation improvement")
+    batch_size: PositiveInt = Field(32, description="minibatch size B, fixed (a last partial batch of an epoch is "
+                                                    "dropped)")
+    epochs: PositiveInt = Field(10, description="training budget: epochs x floor(n_train / batch_size) optimizer "
+                                                "updates, the same for every model on a task")
+    task_epochs: TaskEpochs = Field({}, description="epochs for particular tasks, e.g. {digits: 30} (the others use "
+                                                    "epochs); still the same for every model on that task")
+    max_seconds: OptionalPositiveFloat = Field(600.0, description="safety cap in wall-clock seconds per training "
+                                                                  "run: a run past it stops and is recorded "
+                                                                  "'truncated' (left out of the statistics); never "
+                                                                  "a budget (null = none)")
+    patience: OptionalPositiveInt = Field(None, description="early stopping after this many epochs without a lower "
+                                                            "validation loss, a deterministic function of the seed "
+                                                            "(null = off: every run gets the whole budget)")
     init: choice("framework", "shared") = Field(
         "framework", description="framework: each framework's default init; shared: same initial weights copied "
                                  "into every implementation of an arch")
@@ -123,8 +156,9 @@ class PaperCheckSection(Section):
     budget: PositiveInt = Field(20000, description="parameter budget")
     frameworks: non_empty_list(choice(*FRAMEWORKS), "frameworks") = Field(["torch"], description="frameworks to run "
                                                                                                  "it in")
-    epochs: PositiveInt = Field(10, description="maximum epochs")
-    max_seconds: PositiveFloat = Field(60.0, description="wall-clock budget per model")
+    epochs: PositiveInt = Field(10, description="training budget in epochs (updates as in training.epochs)")
+    max_seconds: OptionalPositiveFloat = Field(600.0, description="safety cap in seconds per model: past it the "
+                                                                  "run is recorded 'truncated' (null = none)")
 
 
 class LongContextSection(Section):
@@ -185,6 +219,11 @@ class Config(Section):
     seeds: non_empty_list(Int, "ints") = Field([0, 1, 2], description="training seeds; accuracy figures are mean and "
                                                                       "95% CI over them")
     threads: PositiveInt = Field(1, description="intra-op threads for every framework (set before the first op)")
+    scheduler: SchedulerAddress = Field(None, description="tcp://HOST:PORT of a running Dask scheduler that runs "
+                                                          "the accuracy work units (null: a LocalCluster on this "
+                                                          "machine; --scheduler overrides)")
+    workers: OptionalPositiveInt = Field(None, description="LocalCluster worker processes, one task at a time each "
+                                                           "(null: one per core, divided by threads)")
     models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
                                 "transformer-torch", "transformer-keras"],
                                description="models as arch-framework[-convention], e.g. gru-keras-reset_before")
@@ -254,7 +293,43 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
     for i, name in enumerate(cfg["long_context"]["models"]):
         parse_model_name(name, where, f"long_context.models[{i}]")
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
+    for i, name in enumerate(cfg["model"]["equal_width_models"] or []):
+        if name not in cfg["models"]:
+            raise UserError(f"{where}: key 'model.equal_width_models[{i}]': expected one of the config's models "
+                            f"({', '.join(cfg['models'])}), got {name!r}")
+    for task in cfg["training"]["task_epochs"]:
+        if task not in cfg["tasks"]:
+            raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
+                            f"({', '.join(cfg['tasks'])}), got {task!r}")
+    if cfg["model"]["budget"] is None and not cfg["model"]["equal_width"]:
+        raise UserError(f"{where}: key 'model.equal_width': expected true when model.budget is null (no view of "
+                        f"the accuracy comparison would be left), got false")
     return cfg
+
+
+# Keys that say where the work runs, not what is measured: a resumed run may change them.
+EXECUTION_KEYS = ("scheduler", "workers")
+
+
+def with_scheduler(cfg: dict, address: str | None, where: str = "--scheduler") -> dict:
+    """The config with ``scheduler`` replaced by a command-line address (validated like the config key)."""
+    if address is None:
+        return cfg
+    return validate_config({**cfg, "scheduler": address}, where)
+
+
+def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict]]]:
+    """[(view, model section, model entries)] in report order: 'budget' (matched parameter budget, the
+    headline, every model) when model.budget is set, then 'width' (every arch at model.hidden) when
+    model.equal_width is true -- with every model when it is the only view, else model.equal_width_models."""
+    m, entries = cfg["model"], model_entries(cfg)
+    if not m["budget"]:
+        return [("width", {**m}, entries)]
+    views = [("budget", {**m}, entries)]
+    if m["equal_width"]:
+        chosen = m["equal_width_models"] or cfg["models"]
+        views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen]))
+    return views
 
 
 def defaults() -> dict:

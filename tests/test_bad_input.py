@@ -35,6 +35,11 @@ CONFIG_CASES = [
     ("name-leaves-results", "name: ../../tmp/evil\n", "key 'name': expected a run name"),
     ("bad-init", "training: {init: random}\n", "key 'training.init': expected one of framework, shared"),
     ("yaml-code", "name: !!python/object/apply:os.system ['true']\n", "invalid YAML"),
+    ("bad-scheduler", "scheduler: localhost:8786\n", "key 'scheduler': expected a Dask scheduler address"),
+    ("no-view-left", "model: {equal_width: false}\n", "key 'model.equal_width': expected true when model.budget"),
+    ("task-epochs-task", "training: {task_epochs: {copy: 3}}\n", "key 'training.task_epochs.copy': expected a task"),
+    ("equal-width-model", "model: {budget: 900, equal_width_models: [lstm-numpy]}\n",
+     "key 'model.equal_width_models[0]': expected one of the config's models"),
 ]
 
 
@@ -142,3 +147,18 @@ def test_unknown_notebook_parameter(tmp_path):
                 env={"SUITE_NOTEBOOK_DIR": str(nb_dir)})
     assert_one_line_error(r, "speed.ipynb", "parameter 'repeats' in its parameters cell is not a config key")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_unreachable_scheduler(tmp_path, command):
+    import socket
+    with socket.socket() as sock:            # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "out"
+    r = run_cli(command, str(_good_config(tmp_path)), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}",
+                cwd=tmp_path)
+    assert_one_line_error(r, "--scheduler", f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert not out.exists()
+    r = run_cli(command, str(_good_config(tmp_path)), "--out", str(out), "--scheduler", "127.0.0.1", cwd=tmp_path)
+    assert_one_line_error(r, "--scheduler: key 'scheduler': expected a Dask scheduler address tcp://HOST:PORT")

@@ -14,12 +14,13 @@ def speed_rows(times: dict, T=100, H=128, metric="train_step_ms", context=None):
     return rows
 
 
-def acc_rows(task, metric, values: dict, baseline=0.1):
+def acc_rows(task, metric, values: dict, baseline=0.1, view="budget"):
     rows = []
     for (arch, fw), vals in values.items():
         for seed, v in enumerate(vals):
             common = dict(kind="accuracy", status="ok", task=task, model=f"{arch}-{fw}", arch=arch, framework=fw,
-                          convention="reset_after", seed=seed, hidden=64, params=1000)
+                          convention="reset_after", seed=seed, hidden=64, params=1000, view=view,
+                          work_unit=f"acc-{view}-{task}-{arch}-{fw}-s{seed}")
             rows.append({**common, "metric": metric, "value": v})
             rows.append({**common, "metric": "baseline_" + metric, "value": baseline, "unit": "chance"})
             rows.append({**common, "metric": "train_seconds", "value": 1.0})
@@ -48,23 +49,52 @@ def test_fewer_params():
     assert claim_fewer_params(pd.DataFrame(rows))["verdict"] == "does not hold everywhere"
 
 
-def test_comparable_accuracy_uses_the_test():
-    same = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.96, 0.955],
-                                                       ("lstm", "torch"): [0.952, 0.958, 0.956]}))
-    assert claim_comparable_accuracy(same)["verdict"] == "holds"
-    apart = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.951, 0.949],
-                                                        ("lstm", "torch"): [0.70, 0.71, 0.69]}))
-    assert claim_comparable_accuracy(apart)["verdict"] == "does not hold: GRU better on digits/torch"
+def test_comparable_accuracy_needs_equivalence_not_absence_of_evidence():
+    same = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.96, 0.955, 0.953, 0.957],
+                                                       ("lstm", "torch"): [0.952, 0.958, 0.956, 0.954, 0.955]}))
+    assert claim_comparable_accuracy(same)["verdict"] == "holds"          # TOST inside ±1 point
+    apart = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.951, 0.949, 0.95, 0.952],
+                                                        ("lstm", "torch"): [0.70, 0.71, 0.69, 0.705, 0.70]}))
+    out = claim_comparable_accuracy(apart)
+    assert out["verdict"] == "does not hold"
+    assert "different: diff +0.249 [" in out["evidence"] and "(GRU better)" in out["evidence"]
+    # noisy seeds: Welch's p is large (the old rule said "comparable"), but equivalence is not shown either
+    noisy = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.3, 0.6, 0.45, 0.2, 0.7],
+                                                      ("lstm", "torch"): [0.4, 0.5, 0.3, 0.65, 0.35]}))
+    v = claim_comparable_accuracy(noisy)["verdict"]
+    assert v.startswith("inconclusive at 5 seeds: copy/torch (a difference of the observed size needs"), v
+    few = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.96, 0.955],
+                                                      ("lstm", "torch"): [0.952, 0.958, 0.956]}))
+    assert claim_comparable_accuracy(few)["verdict"].startswith("inconclusive at 3 seeds (the rules need ≥ 5)")
+
+
+def test_comparable_accuracy_depends_on_the_task_and_uses_the_headline_view():
+    rows = acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.96, 0.955, 0.953, 0.957],
+                                           ("lstm", "torch"): [0.952, 0.958, 0.956, 0.954, 0.955]})
+    rows += acc_rows("adding", "mse", {("gru", "torch"): [0.001, 0.0012, 0.0009, 0.0011, 0.001],
+                                       ("lstm", "torch"): [0.01, 0.012, 0.009, 0.011, 0.010]})
+    rows += acc_rows("digits", "accuracy", {("gru", "torch"): [0.5, 0.51, 0.49, 0.5, 0.5],
+                                            ("lstm", "torch"): [0.9, 0.91, 0.89, 0.9, 0.9]}, view="width")
+    out = claim_comparable_accuracy(pd.DataFrame(rows))
+    assert out["verdict"] == "depends on the task: holds on digits/torch; not on adding/torch"
+    assert out["evidence"].startswith("matched parameter budget (headline)")
+    assert "second view, equal width: different 1 of 1" in out["evidence"]
+    assert "ratio 0.1 [" in out["evidence"]                             # losses compare as ratios
 
 
 def test_transformer_claims():
     rows = speed_rows({("gru", "torch"): 20, ("lstm", "torch"): 10, ("transformer", "torch"): 5}, T=400)
     rows += speed_rows({("gru", "torch"): 5, ("lstm", "torch"): 3, ("transformer", "torch"): 4}, T=25)
     assert claim_transformer_long_sequences(pd.DataFrame(rows), 128)["verdict"] == "holds"
-    mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.3, 0.31, 0.29],
-                                                     ("transformer", "torch"): [0.9, 0.95, 0.92]}, baseline=0.125))
+    mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.3, 0.31, 0.29, 0.3, 0.32],
+                                                     ("lstm", "torch"): [0.2, 0.21, 0.19, 0.2, 0.22],
+                                                     ("transformer", "torch"): [0.9, 0.95, 0.92, 1.0, 0.97]},
+                                baseline=0.125))
     out = claim_transformer_memory(mem)
-    assert out["verdict"] == "holds" and "copy task" in out["evidence"]
+    assert out["verdict"] == "holds" and "copy task" in out["evidence"] and "vs gru-torch" in out["evidence"]
+    both_solve = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [1.0] * 5,
+                                                            ("transformer", "torch"): [1.0] * 5}, baseline=0.125))
+    assert claim_transformer_memory(both_solve)["verdict"] == "does not hold"     # equivalent: not better
 
 
 def test_streaming_claim_and_missing_data():
@@ -101,10 +131,12 @@ def test_edge_claim_needs_disjoint_latency_intervals():
                                                                      "onnxruntime fp32")
 
 
-def test_overlapping_cis_are_not_shown_rather_than_refuted():
-    mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.2, 0.25, 0.15],
-                                                     ("transformer", "torch"): [0.13, 1.0, 0.2]}, baseline=0.125))
-    assert claim_transformer_memory(mem)["verdict"] == "not shown: the 95% CIs overlap at 3 seeds"
+def test_a_wide_spread_is_inconclusive_rather_than_refuted():
+    mem = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.2, 0.25, 0.15, 0.2, 0.22],
+                                                     ("transformer", "torch"): [0.13, 1.0, 0.2, 0.9, 0.15]},
+                                baseline=0.125))
+    v = claim_transformer_memory(mem)["verdict"]
+    assert v.startswith("inconclusive at 5 seeds: torch (a difference of the observed size needs "), v
 
 
 def test_streaming_within_five_percent_is_a_tie():

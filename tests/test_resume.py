@@ -25,7 +25,7 @@ speed: {enabled: false}
 paper_check: {enabled: false}
 """
 KEY = ["work_unit", "kind", "task", "model", "seed", "metric"]
-TIMING = {"train_seconds"}
+TIMING = {"train_seconds", "cpu_seconds"}
 
 
 def _cli(*args, cwd):

@@ -5,14 +5,17 @@ Verdict rules (stated here so the report can quote them):
     trains faster  per framework, GRU/LSTM train_step_ms ratio at the speed base shape:
                    < 0.95 faster, > 1.05 slower, else same; holds if faster everywhere, does not hold if
                    faster nowhere, otherwise depends on the framework.
-    comparable     per task x framework, GRU vs LSTM headline test metric: comparable when Welch's p >= 0.05
-                   or the relative difference is <= 2%; holds if comparable everywhere.
+    comparable     per task x framework, GRU vs LSTM headline test metric over >= 5 seeds in the headline
+                   view (matched parameter budget when configured): comparable only when equivalence is shown
+                   (TOST at the metric's margin, α = 0.05), different when Welch's p < 0.05, else open
+                   (suite.report.statistics); combined into holds / does not hold / depends on / inconclusive
+                   (suite.report.verdicts).
     transformer long sequences: per framework, Transformer/best-recurrent train_step_ms at the longest T:
                    holds if < 1 in every framework.
-    transformer long-range memory: on 'copy' (else 'adding'), Transformer's test accuracy (lower MSE) vs
-                   the best recurrent model of the same framework; better/worse when the gap exceeds the sum
-                   of both 95% CI half-widths, else a tie; holds if better in every framework, "not shown"
-                   if every framework ties.
+    transformer long-range memory: on 'copy' (else 'adding'), headline view, per framework the Transformer
+                   vs the best recurrent model of that framework (by mean): yes when Welch's p < 0.05 with the
+                   Transformer ahead, no when the recurrent model is ahead or equivalence is shown, else open;
+                   combined as above.
     GRU streaming  per framework, GRU step latency at the longest context vs LSTM and Transformer:
                    holds if the GRU is faster than each by more than 5% in every framework (its state is
                    also H vs LSTM's 2H); within 5% counts as a tie.
@@ -24,7 +27,8 @@ import math
 
 import pandas as pd
 
-from suite.report.tables import LOWER_IS_BETTER, accuracy_table, gru_vs_lstm, ok_rows
+from suite.report.tables import VIEW_TITLES, gru_vs_lstm, headline_view, ok_rows, transformer_vs_recurrent
+from suite.report.verdicts import Cell, combine
 
 FASTER, SLOWER = 0.95, 1.05
 ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
@@ -111,26 +115,33 @@ def claim_gru_trains_faster(frame, T, H) -> dict:
             "; ".join(evidence), "verdict": verdict}
 
 
+def _comparison_text(r, name_a: str, name_b: str) -> str:
+    """'adding/torch: mse GRU 0.0004 vs LSTM 0.003, different: ratio 0.13 [0.05, 0.3], d=-3 (p=0.001, n=5/5)'."""
+    return (f"{r['task']}/{r['framework']}: {r['metric']} {name_a} {_fmt(r['mean_a'])} vs {name_b} "
+            f"{_fmt(r['mean_b'])}, {r['outcome']}: {r['effect (95% CI)']} (Welch p={_fmt(r['p_welch'], 2)}, "
+            f"TOST p={_fmt(r['p_tost'], 2)}, n={r['n_a']}/{r['n_b']})")
+
+
 def claim_comparable_accuracy(frame) -> dict:
+    claim = "GRU reaches accuracy comparable to LSTM"
     tests = gru_vs_lstm(frame)
     if tests.empty:
-        return _not_measured("GRU reaches accuracy comparable to LSTM")
-    ev, comparable, apart = [], [], []
-    for _, r in tests.iterrows():
-        rel = abs(r["gru_minus_lstm"]) / max(abs(r["lstm_mean"]), 1e-12)
-        ok = (not math.isnan(r["p_value"]) and r["p_value"] >= 0.05) or rel <= 0.02
-        comparable.append(ok)
-        if not ok:
-            lower = r["metric"] in LOWER_IS_BETTER
-            gru_better = (r["gru_minus_lstm"] < 0) == lower
-            apart.append(f"{'GRU' if gru_better else 'LSTM'} better on {r['task']}/{r['framework']}")
-        ev.append(f"{r['task']}/{r['framework']}: {r['metric']} GRU {_fmt(r['gru_mean'])} vs LSTM "
-                  f"{_fmt(r['lstm_mean'])} (p={_fmt(r['p_value'], 2)}, n={r['n_gru']}/{r['n_lstm']})")
-    n = len(comparable)
-    verdict = "holds" if all(comparable) else (
-        "does not hold: " + ", ".join(apart) if not any(comparable) else
-        f"depends on the task: comparable on {sum(comparable)} of {n}; " + ", ".join(apart))
-    return {"claim": "GRU reaches accuracy comparable to LSTM", "evidence": "; ".join(ev), "verdict": verdict}
+        return _not_measured(claim)
+    view = headline_view(frame)
+    head = tests[tests["view"] == view]
+    cells, ev = [], []
+    for _, r in head.iterrows():
+        result = {"comparable": "yes", "different": "no"}.get(r["outcome"], "open")
+        cells.append(Cell(r["task"], r["framework"], result, min(r["n_a"], r["n_b"]), r["seeds_needed"]))
+        better = "" if r["outcome"] != "different" else f" ({'GRU' if r['a_better'] else 'LSTM'} better)"
+        ev.append(_comparison_text(r, "GRU", "LSTM") + better)
+    second = tests[tests["view"] != view]
+    if len(second):
+        counts = second["outcome"].value_counts()
+        ev.append(f"second view, {VIEW_TITLES.get(second['view'].iloc[0], second['view'].iloc[0])}: " +
+                  ", ".join(f"{k} {v}" for k, v in counts.items()) + f" of {len(second)}")
+    return {"claim": claim, "evidence": f"{VIEW_TITLES.get(view, view)} (headline): " + "; ".join(ev),
+            "verdict": combine(cells), "figure": "gru_vs_lstm"}
 
 
 def claim_transformer_long_sequences(frame, H) -> dict:
@@ -161,40 +172,24 @@ def claim_transformer_long_sequences(frame, H) -> dict:
 
 
 def claim_transformer_memory(frame) -> dict:
-    table = accuracy_table(frame)
-    if table.empty:
-        return _not_measured("Transformer is better at long-range memory")
-    task = "copy" if "copy" in set(table["task"]) else ("adding" if "adding" in set(table["task"]) else None)
+    claim = "Transformer is better at long-range memory"
+    acc = frame[frame["kind"] == "accuracy"]
+    tasks = set(acc["task"].dropna()) if len(acc) else set()
+    task = "copy" if "copy" in tasks else ("adding" if "adding" in tasks else None)
     if task is None:
-        return _not_measured("Transformer is better at long-range memory", "needs the copy or adding task")
-    t = table[table["task"] == task]
-    higher = t["metric"].iloc[0] not in ("mse", "loss", "mae", "bits_per_char", "nll_per_step")
-    ev, results = [], {}
-    for fw, g in t.groupby("framework"):
-        tr, rec = g[g["arch"] == "transformer"], g[g["arch"] != "transformer"]
-        if tr.empty or rec.empty:
-            continue
-        best = rec.loc[rec["mean"].idxmax() if higher else rec["mean"].idxmin()]
-        trm, trc = tr["mean"].iloc[0], tr["ci95"].iloc[0]
-        gap = (trm - best["mean"]) if higher else (best["mean"] - trm)
-        margin = (0 if math.isnan(trc) else trc) + (0 if math.isnan(best["ci95"]) else best["ci95"])
-        results[fw] = "better" if gap > margin else ("worse" if -gap > margin else "tie")
-        ev.append(f"{fw}: Transformer {_fmt(trm)} ± {_fmt(trc, 2)} vs {best['model']} {_fmt(best['mean'])} ± "
-                  f"{_fmt(best['ci95'], 2)}")
-    if not results:
-        return _not_measured("Transformer is better at long-range memory")
-    vals = set(results.values())
-    if vals == {"better"}:
-        verdict = "holds"
-    elif vals == {"worse"}:
-        verdict = "does not hold"
-    elif vals == {"tie"}:
-        verdict = f"not shown: the 95% CIs overlap at {int(t['n_seeds'].min())} seeds"
-    else:
-        verdict = "depends on the framework: " + ", ".join(f"{k} {v}" for k, v in results.items())
-    return {"claim": "Transformer is better at long-range memory",
-            "evidence": f"{task} task, test {t['metric'].iloc[0]}: " + "; ".join(ev), "verdict": verdict,
-            "figure": f"accuracy_{task}"}
+        return _not_measured(claim, "needs the copy or adding task" if len(acc) else "this run has no data for it")
+    view = headline_view(frame)
+    tests = transformer_vs_recurrent(frame, task, view)
+    if tests.empty:
+        return _not_measured(claim)
+    cells, ev = [], []
+    for _, r in tests.iterrows():
+        result = "yes" if r["outcome"] == "different" and r["a_better"] else (
+            "open" if r["outcome"] == "inconclusive" else "no")
+        cells.append(Cell(None, r["framework"], result, min(r["n_a"], r["n_b"]), r["seeds_needed"]))
+        ev.append(_comparison_text(r, "Transformer", r["b"]))
+    return {"claim": claim, "evidence": f"{task} task, {VIEW_TITLES.get(view, view)}: " + "; ".join(ev),
+            "verdict": combine(cells), "figure": f"accuracy_{task}"}
 
 
 def claim_gru_streaming(frame) -> dict:
@@ -283,14 +278,17 @@ RULES = {
         "per framework, GRU/LSTM train_step_ms at the speed base shape: < 0.95 faster, > 1.05 slower, else the same; "
         "holds if faster in every framework", "train_step_vs_T", "speed"),
     "GRU reaches accuracy comparable to LSTM": (
-        "per task x framework, GRU vs LSTM headline test metric: comparable when Welch's p >= 0.05 or the relative "
-        "difference <= 2%; holds if comparable everywhere", "gru_vs_lstm", "gru_vs_lstm"),
+        "per task x framework, GRU vs LSTM headline test metric over >= 5 seeds at the matched parameter budget: "
+        "comparable only if equivalence is shown (TOST, α = 0.05, margin ±1 accuracy point or ±5% relative for "
+        "losses), different if Welch's p < 0.05, else inconclusive; holds if comparable in every cell, does not "
+        "hold if different in every cell", "gru_vs_lstm", "gru_vs_lstm"),
     "Transformer trains faster on long sequences": (
         "per framework, Transformer / best recurrent train_step_ms at the longest T: holds if < 1 in every framework",
         "train_step_vs_T", "speed"),
     "Transformer is better at long-range memory": (
-        "on copy (else adding), Transformer vs the best recurrent model of its framework: better/worse when the gap "
-        "exceeds the sum of both 95% CI half-widths, else a tie; holds if better in every framework",
+        "on copy (else adding) at the matched parameter budget, per framework the Transformer vs the best recurrent "
+        "model (>= 5 seeds): better if Welch's p < 0.05 in its favour, not better if the recurrent model wins or "
+        "equivalence is shown (TOST), else inconclusive; holds if better in every framework",
         "accuracy_copy", "accuracy"),
     "GRU suits edge devices (ONNX Runtime / LiteRT)": (
         "in each edge runtime x precision, the GRU's step latency vs LSTM's and the Transformer's: faster when "

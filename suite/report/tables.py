@@ -1,40 +1,78 @@
-"""Tables computed from a run's tidy results (shared by the CLI summary, notebooks and the report)."""
+"""Tables computed from a run's tidy results (shared by the CLI summary, notebooks and the report).
+
+Accuracy tables carry the view of each training run: 'budget' (every arch at the width that matches the
+parameter budget on the task: the headline) or 'width' (every arch at the same width: the second view).
+Only runs with status 'ok' enter the statistics; 'truncated' (stopped by the time cap), 'failed' and
+'skipped' runs are counted beside them. Comparisons use ``suite.report.statistics.compare``.
+"""
 from __future__ import annotations
 
 import math
 
 import pandas as pd
 
-from suite.report.statistics import mean_ci, welch_test
+from suite.report.statistics import LOWER_IS_BETTER, compare, mean_ci
+
+VIEWS = ("budget", "width")
+VIEW_TITLES = {"budget": "matched parameter budget", "width": "equal width"}
 
 
 def ok_rows(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return frame[(frame["kind"] == kind) & (frame["status"] == "ok")]
 
 
+def with_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a 'view' column (runs stored before views existed count as equal width)."""
+    if "view" not in frame:
+        return frame.assign(view="width")
+    return frame.assign(view=frame["view"].fillna("width"))
+
+
+def headline_view(frame: pd.DataFrame, kind: str = "accuracy") -> str:
+    """'budget' when the run trained a matched-budget view, else 'width'."""
+    acc = with_view(frame[frame["kind"] == kind])
+    return "budget" if (acc["view"] == "budget").any() else "width"
+
+
+def headline_metric(g: pd.DataFrame) -> str | None:
+    base = g[g["metric"].astype(str).str.startswith("baseline_")]
+    return base["metric"].iloc[0].removeprefix("baseline_") if len(base) else None
+
+
+def _view_order(frame: pd.DataFrame) -> list[str]:
+    present = list(dict.fromkeys(frame["view"]))
+    return [v for v in VIEWS if v in present] + [v for v in present if v not in VIEWS]
+
+
 def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
-    """Per task x model: the headline test metric as mean ± 95% CI over seeds, params, baseline."""
+    """Per view x task x model: the headline test metric as mean ± 95% CI over the ok seeds, parameters,
+    width, the update budget, the naive baseline and the task's solved threshold; truncated and failed
+    runs counted."""
     rows = []
-    acc = frame[frame["kind"] == kind]
-    for (task, model), g in acc.groupby(["task", "model"], sort=False):
-        base = g[g["metric"].astype(str).str.startswith("baseline_")]
-        if base.empty:
-            continue
-        metric = base["metric"].iloc[0].removeprefix("baseline_")
-        vals = g[(g["metric"] == metric) & (g["status"] == "ok")]
-        mean, half, n = mean_ci(vals["value"].astype(float))
-        failed = g[g["status"] != "ok"]
-        rows.append({"task": task, "model": model, "arch": g["arch"].iloc[0], "framework": g["framework"].iloc[0],
-                     "hidden": g["hidden"].iloc[0], "params": _first(vals, "params"), "metric": metric,
-                     "mean": mean, "ci95": half, "n_seeds": n, "baseline": float(base["value"].iloc[0]),
-                     "baseline_name": base["unit"].iloc[0],
-                     "beats_baseline": _beats(mean, float(base["value"].iloc[0]), metric),
-                     "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
-                     "failed": int(failed["work_unit"].nunique()) if "work_unit" in failed else len(failed)})
+    acc = with_view(frame[frame["kind"] == kind])
+    for view in _view_order(acc):
+        for (task, model), g in acc[acc["view"] == view].groupby(["task", "model"], sort=False):
+            metric = headline_metric(g)
+            if metric is None:
+                continue
+            base = g[g["metric"] == "baseline_" + metric]
+            vals = g[(g["metric"] == metric) & (g["status"] == "ok")]
+            mean, half, n = mean_ci(vals["value"].astype(float))
+            baseline = float(base["value"].iloc[0])
+            solved = g[g["metric"] == "solved_" + metric]["value"]
+            planned = g[g["metric"] == "planned_updates"]["value"]
+            units = g.drop_duplicates(subset=["work_unit"]) if "work_unit" in g else g
+            rows.append({"view": view, "task": task, "model": model, "arch": g["arch"].iloc[0],
+                         "framework": g["framework"].iloc[0], "hidden": _first(vals if len(vals) else g, "hidden"),
+                         "params": _first(vals if len(vals) else g, "params"), "metric": metric,
+                         "mean": mean, "ci95": half, "n_seeds": n, "baseline": baseline,
+                         "baseline_name": base["unit"].iloc[0], "beats_baseline": _beats(mean, baseline, metric),
+                         "solved_at": float(solved.iloc[0]) if len(solved) else math.nan,
+                         "updates": int(planned.astype(float).max()) if len(planned) else None,
+                         "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
+                         "truncated": int((units["status"] == "truncated").sum()),
+                         "failed": int((units["status"] == "failed").sum())})
     return pd.DataFrame(rows)
-
-
-LOWER_IS_BETTER = {"mse", "mae", "loss", "bits_per_char", "nll_per_step"}
 
 
 def _beats(mean: float, baseline: float, metric: str):
@@ -43,9 +81,34 @@ def _beats(mean: float, baseline: float, metric: str):
     return bool(mean < baseline) if metric in LOWER_IS_BETTER else bool(mean > baseline)
 
 
+def reaches(value: float, threshold: float, metric: str) -> bool | None:
+    """The metric is at or past the threshold in its good direction (None without a threshold)."""
+    if threshold is None or math.isnan(threshold) or math.isnan(value):
+        return None
+    return bool(value <= threshold) if metric in LOWER_IS_BETTER else bool(value >= threshold)
+
+
 def _first(g: pd.DataFrame, col: str):
     v = g[col].dropna() if col in g else []
     return int(v.iloc[0]) if len(v) else None
+
+
+def solved_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
+    """Per view x task: the best model (by mean over seeds), its mean, the task's solved threshold and
+    whether the best model reaches it (a task that nobody solves cannot tell the models apart)."""
+    table = accuracy_table(frame, kind)
+    rows = []
+    for (view, task), g in table.groupby(["view", "task"], sort=False):
+        g = g.dropna(subset=["mean"])
+        if g.empty:
+            continue
+        metric = g["metric"].iloc[0]
+        best = g.loc[g["mean"].idxmin() if metric in LOWER_IS_BETTER else g["mean"].idxmax()]
+        rows.append({"view": view, "task": task, "metric": metric, "best model": best["model"],
+                     "best mean": best["mean"], "n_seeds": best["n_seeds"], "solved at": best["solved_at"],
+                     "solved": reaches(best["mean"], best["solved_at"], metric), "baseline": best["baseline"],
+                     "updates": best["updates"]})
+    return pd.DataFrame(rows)
 
 
 def speed_table(frame: pd.DataFrame, T: int | None = None, H: int | None = None) -> pd.DataFrame:
@@ -68,29 +131,73 @@ def speed_table(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
     return pivot.reset_index()
 
 
+def per_seed(g: pd.DataFrame, metric: str) -> list[float]:
+    """The ok runs' values of ``metric``, one per seed."""
+    return g[(g["metric"] == metric) & (g["status"] == "ok")]["value"].astype(float).tolist()
+
+
+def _comparison_row(view, task, framework, name_a, name_b, a, b, metric) -> dict:
+    c = compare(a, b, metric)
+    return {"view": view, "task": task, "framework": framework, "metric": metric, "a": name_a, "b": name_b,
+            "mean_a": c.mean_a, "mean_b": c.mean_b, "n_a": c.n_a, "n_b": c.n_b, "outcome": c.outcome,
+            "a_better": c.a_better, "effect (95% CI)": c.as_row()["effect_95ci"], "p_welch": c.p_welch,
+            "p_tost": c.p_tost, "margin": c.margin, "seeds_needed": c.seeds_needed}
+
+
 def gru_vs_lstm(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
-    """Per task and framework: GRU minus LSTM headline metric, Welch's p-value."""
-    acc = frame[(frame["kind"] == kind) & (frame["status"] == "ok")]
+    """Per view x task x framework: GRU (reset_after) vs LSTM on the headline metric over seeds: means,
+    outcome (comparable | different | inconclusive), the difference with its 95% CI and Cohen's d, Welch's
+    p, the TOST p at the metric's margin, and the seeds a difference of the observed size would need."""
+    acc = with_view(frame[frame["kind"] == kind])
     rows = []
-    for task, g in acc.groupby("task", sort=False):
-        base = g[g["metric"].astype(str).str.startswith("baseline_")]
-        if base.empty:
-            continue
-        metric = base["metric"].iloc[0].removeprefix("baseline_")
-        m = g[g["metric"] == metric]
-        for fw, gf in m.groupby("framework", sort=False):
-            gru = gf[(gf["arch"] == "gru") & (gf["convention"] == "reset_after")]["value"].astype(float)
-            lstm = gf[gf["arch"] == "lstm"]["value"].astype(float)
-            if len(gru) and len(lstm):
-                diff, p = welch_test(gru.values, lstm.values)
-                rows.append({"task": task, "framework": fw, "metric": metric, "gru_mean": gru.mean(),
-                             "lstm_mean": lstm.mean(), "gru_minus_lstm": diff, "p_value": p,
-                             "n_gru": len(gru), "n_lstm": len(lstm)})
+    for view in _view_order(acc):
+        for task, g in acc[acc["view"] == view].groupby("task", sort=False):
+            metric = headline_metric(g)
+            if metric is None:
+                continue
+            for fw, gf in g.groupby("framework", sort=False):
+                gru = gf[(gf["arch"] == "gru") & (gf["convention"].fillna("reset_after") == "reset_after")]
+                lstm = gf[gf["arch"] == "lstm"]
+                if len(gru) and len(lstm):
+                    rows.append(_comparison_row(view, task, fw, gru["model"].iloc[0], lstm["model"].iloc[0],
+                                                per_seed(gru, metric), per_seed(lstm, metric), metric))
     return pd.DataFrame(rows)
 
 
+def transformer_vs_recurrent(frame: pd.DataFrame, task: str, view: str, kind: str = "accuracy") -> pd.DataFrame:
+    """Per framework on ``task`` in ``view``: the Transformer vs the best recurrent model of that framework
+    (best by mean over seeds), compared as in ``gru_vs_lstm`` (a = Transformer)."""
+    table = accuracy_table(frame, kind)
+    table = table[(table["task"] == task) & (table["view"] == view)].dropna(subset=["mean"])
+    acc = with_view(frame[frame["kind"] == kind])
+    acc = acc[(acc["task"] == task) & (acc["view"] == view)]
+    rows = []
+    for fw, g in table.groupby("framework", sort=False):
+        tr, rec = g[g["arch"] == "transformer"], g[g["arch"] != "transformer"]
+        if tr.empty or rec.empty:
+            continue
+        metric = g["metric"].iloc[0]
+        best = rec.loc[rec["mean"].idxmin() if metric in LOWER_IS_BETTER else rec["mean"].idxmax()]
+        a, b = (per_seed(acc[acc["model"] == m], metric) for m in (tr["model"].iloc[0], best["model"]))
+        rows.append(_comparison_row(view, task, fw, tr["model"].iloc[0], best["model"], a, b, metric))
+    return pd.DataFrame(rows)
+
+
+def execution_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Wall time, CPU time and CPU/wall of the stages that ran on Dask (rows of kind 'execution')."""
+    ex = frame[frame["kind"] == "execution"] if "kind" in frame else frame.iloc[0:0]
+    if ex.empty:
+        return pd.DataFrame()
+    t = ex.pivot_table(index="model", columns="metric", values="value", aggfunc="first").reset_index()
+    extra = ex.drop_duplicates("model").set_index("model")
+    for col in ("workers", "scheduler", "units_run"):
+        if col in extra:
+            t[col] = [extra.loc[m, col] for m in t["model"]]
+    return t.rename(columns={"model": "stages"})
+
+
 def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None) -> pd.DataFrame:
-    """The table `suite run` prints: per task x model, params, headline metric ± CI, and the
+    """The table `suite run` prints: per view x task x model, params, headline metric ± CI, and the
     model's train_step_ms at the speed sweep's base shape."""
     acc = accuracy_table(frame)
     if acc.empty:
@@ -101,8 +208,8 @@ def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
     steps = sp[sp["metric"] == "train_step_ms"].groupby("model")["value"].median() if not sp.empty else {}
     acc["train_step_ms"] = [float(steps.get(m, math.nan)) if len(steps) else math.nan for m in acc["model"]]
     acc["value"] = [f"{m:.4g} ± {c:.2g}" if not math.isnan(c) else f"{m:.4g}" for m, c in zip(acc["mean"], acc["ci95"])]
-    return acc[["task", "model", "params", "metric", "value", "n_seeds", "baseline", "train_step_ms",
-                "train_seconds", "failed"]]
+    return acc[["view", "task", "model", "hidden", "params", "metric", "value", "n_seeds", "baseline", "updates",
+                "train_step_ms", "train_seconds", "truncated", "failed"]]
 
 
 EDGE_COLUMNS = ["file_bytes", "step_latency_us", "peak_mb", "max_abs_diff", "accuracy"]

@@ -15,7 +15,8 @@ import pandas as pd
 from suite.report.claims import claims_table
 from suite.atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from suite.results.store import load_curves, load_results
-from suite.report.tables import accuracy_table, gru_vs_lstm, ok_rows, speed_table
+from suite.report.tables import (VIEW_TITLES, accuracy_table, execution_table, gru_vs_lstm, headline_view, ok_rows,
+                                 solved_table, speed_table)
 
 CHUNG_2014_JSB_NLL = {"gru": 8.54, "lstm": 8.67}   # Chung et al. 2014, Table 2, JSB Chorales, test NLL
 
@@ -142,21 +143,73 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
         w.table("ledger", sp[cols].drop_duplicates(subset=["model"]))
 
 
-def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame) -> None:
+def _protocol(w: ReportWriter, cfg: dict, table: pd.DataFrame) -> None:
+    """The training protocol in words, every number from the config and the results."""
+    t, m = cfg["training"], cfg["model"]
+    updates = table.drop_duplicates("task")[["task", "updates"]]
+    per_task = ", ".join(f"{r.task} {int(r.updates):,}" for r in updates.itertuples() if r.updates is not None)
+    stop = (f"early stopping after {t['patience']} epochs without a lower validation loss (a function of the seed)"
+            if t["patience"] else "no early stopping: every run gets the whole budget")
+    cap = f"{t['max_seconds']:g} s" if t["max_seconds"] else "none"
+    w.add(f"Protocol: Adam (lr {t['lr']:g}, global-norm clip {t['clip_norm']}), batch {t['batch_size']}, a budget of "
+          f"{t['epochs']} epochs counted in optimizer updates, the same for every model on a task ({per_task}); "
+          f"{stop}; the weights of the lowest validation loss are scored on the test split. Seeds: "
+          f"{', '.join(map(str, cfg['seeds']))} (a seed fixes the split and the initial weights), so a rerun gives "
+          f"the same numbers whatever else the machine is doing. Wall-clock seconds are recorded (curves per "
+          f"second) but decide nothing; the safety cap ({cap} per run) marks a run `truncated`, and truncated runs "
+          f"stay out of the statistics.\n")
+    views = list(dict.fromkeys(table["view"]))
+    text = {"budget": f"**matched parameter budget** ({m['budget']:,} parameters: per arch and task the width whose "
+                      f"count is closest, at most 10% over, as in Long Range Arena; Chung et al. 2014 matched GRU "
+                      f"and LSTM budgets)" if m["budget"] else "",
+            "width": f"**equal width** (H = {m['hidden']} for every arch, so parameter counts differ)"}
+    w.add(f"Headline view: {text[views[0]]}." + (f" Second view: {text[views[1]]}." if len(views) > 1 else "") +
+          " The claims use the headline view only.\n")
+
+
+def _accuracy(w: ReportWriter, frame: pd.DataFrame, curves: pd.DataFrame, cfg: dict | None = None) -> None:
     from suite.report import figures
+    from suite.report.statistics import ALPHA, MIN_SEEDS, margin_for
     w.add("### Accuracy\n")
     table = accuracy_table(frame)
     if table.empty:
         w.add("_(no accuracy runs in this run)_\n")
         return
-    show = table[["task", "model", "params", "metric", "mean", "ci95", "n_seeds", "baseline", "baseline_name",
-                  "beats_baseline", "train_seconds", "failed"]]
-    w.add("Headline test metric, mean ± 95% CI (Student t) over seeds, the task's naive baseline beside it.\n")
-    w.table("accuracy", show)
-    w.add("#### GRU vs LSTM (Welch's t-test per task and framework)\n")
+    if cfg is not None:
+        _protocol(w, cfg, table)
+    cols = ["task", "model", "hidden", "params", "metric", "mean", "ci95", "n_seeds", "baseline", "baseline_name",
+            "solved_at", "updates", "train_seconds", "truncated", "failed"]
+    for i, view in enumerate(dict.fromkeys(table["view"])):
+        title = VIEW_TITLES.get(view, view)
+        w.add(f"#### {'Headline' if i == 0 else 'Second view'}: {title}\n")
+        w.add("Headline test metric, mean ± 95% CI (Student t) over the seeds that ran to their budget, the task's "
+              "naive baseline and its 'solved' threshold beside it.\n")
+        w.table(f"accuracy_{view}", table[table["view"] == view][cols])
+    w.add("#### Does each task tell the models apart?\n")
+    w.add("A task discriminates only if its best model reaches the task's 'solved' threshold in the budget "
+          "(a task nobody solves leaves differences to noise):\n")
+    w.table("solved", solved_table(frame))
+    w.add("#### GRU vs LSTM\n")
+    metrics = list(dict.fromkeys(table["metric"]))
+    w.add(f"Per view, task and framework over the seeds (≥ {MIN_SEEDS} needed for any outcome): **comparable** only "
+          f"when equivalence is shown by TOST (two one-sided Welch tests, α = {ALPHA}) at the metric's margin — " +
+          "; ".join(f"{m_}: {margin_for(m_).text}" for m_ in metrics) +
+          f" — **different** when Welch's t-test gives p < {ALPHA} (effect: difference, or ratio for losses, with "
+          f"its 95% CI and Cohen's d), otherwise **inconclusive**, with the seeds per model a difference of the "
+          f"observed size would need for 80% power. Formulas: `suite/report/statistics.py`.\n")
     w.table("gru_vs_lstm", gru_vs_lstm(frame))
-    for task in table["task"].unique():
-        w.figure(f"accuracy_{task}", figures.accuracy_bars(table, task), f"{task} accuracy")
+    ex = execution_table(frame)
+    if not ex.empty:
+        w.add("#### Execution\n")
+        w.add("Training units ran on Dask workers, one unit at a time per worker; CPU/wall is the CPU seconds of "
+              "the workers and this process over the stage's wall-clock seconds (near the number of workers when "
+              "every core is busy).\n")
+        w.table("execution", ex)
+    head = table[table["view"] == headline_view(frame)]
+    curves = curves[curves["view"].fillna("width") == headline_view(frame)] \
+        if not curves.empty and "view" in curves else curves
+    for task in head["task"].unique():
+        w.figure(f"accuracy_{task}", figures.accuracy_bars(head, task), f"{task} accuracy")
         w.figure(f"curves_{task}_epochs", figures.learning_curves(curves, task, "epoch"), f"{task} curves/epoch")
         w.figure(f"curves_{task}_seconds", figures.learning_curves(curves, task, "seconds"), f"{task} curves/s")
 
@@ -193,7 +246,12 @@ def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
           "88-key piano roll at quarter notes, NLL per step summed over keys. Chung et al. 2014, Table 2 (JSB Chorales "
           "test NLL) is quoted beside it; same budget, different data and training length, so compare the GRU–LSTM "
           "ordering rather than the absolute values.\n")
-    w.table("paper_check", table[["model", "params", "hidden", "mean", "ci95", "n_seeds", "baseline", "chung_2014"]])
+    w.table("paper_check", table[["model", "params", "hidden", "mean", "ci95", "n_seeds", "baseline", "updates",
+                                  "truncated", "chung_2014"]])
+    tests = gru_vs_lstm(frame, kind="paper")
+    if not tests.empty:
+        w.add("GRU vs LSTM on the chorales (same rules as the accuracy comparison):\n")
+        w.table("paper_gru_vs_lstm", tests.drop(columns=["view"]))
 
 
 def _long_context(w: ReportWriter, frame: pd.DataFrame) -> None:
@@ -250,8 +308,8 @@ def _edge(w: ReportWriter, frame: pd.DataFrame) -> None:
 
 
 def _failures(w: ReportWriter, frame: pd.DataFrame) -> None:
-    bad = frame[frame["status"].isin(["failed", "skipped"])]
-    w.add("### Failures and skipped work units\n")
+    bad = frame[frame["status"].isin(["failed", "skipped", "truncated"])]
+    w.add("### Failures, skipped and truncated work units\n")
     if bad.empty:
         w.add("None.\n")
         return
@@ -341,13 +399,15 @@ def write_report(run_dir, cfg: dict) -> Path:
     _failures(details, frame)
     _params(details, frame)
     _speed(details, frame, cfg)
-    _accuracy(details, frame, curves)
+    _accuracy(details, frame, curves, cfg)
     _paper(details, frame)
     _long_context(details, frame)
     _edge(details, frame)
     _equivalence(details, frame)
     details.save_figure("params", figures.params_bars(frame))
-    details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(accuracy_table(frame)))
+    acc = accuracy_table(frame)
+    details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(acc[acc["view"] == headline_view(frame)]
+                                                                if not acc.empty else acc))
     from suite.report.claims_long_context import long_context_claims
     claims = pd.concat([claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"]),
                         pd.DataFrame(long_context_claims(frame))], ignore_index=True)

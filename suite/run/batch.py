@@ -126,14 +126,14 @@ def notebook_ok(store, name: str) -> bool:
     return store.has_unit(unit_id) and all(r["status"] == "ok" for r in store.read_unit(unit_id)["rows"])
 
 
-def run_batch(config_path, out=None, resume=None) -> int:
+def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
     from tqdm.auto import tqdm
 
     from suite.config import load_config
     from suite.run.experiment import open_run
     if config_path and not resume:
         check_notebook_parameters(load_config(config_path), config_path)
-    cfg, store = open_run(config_path, out, resume)
+    cfg, store = open_run(config_path, out, resume, scheduler=scheduler)
     if resume:
         check_notebook_parameters(cfg, str(store.dir / "config.yaml"))
     print(f"run directory: {store.dir}", file=sys.stderr)

@@ -1,6 +1,8 @@
 """`python -m suite run`: validate -> choose the run directory -> run missing work units -> tidy results -> summary.
 
-Every check on the input happens before the run directory is created, so bad input leaves nothing behind.
+Every check on the input happens before the run directory is created (including that a configured Dask
+scheduler answers), so bad input leaves nothing behind. Training units run on Dask (``suite.run.cluster``),
+the others in this process, alone (``suite.run.execute``).
 """
 from __future__ import annotations
 
@@ -10,18 +12,25 @@ from pathlib import Path
 
 import yaml
 
-from suite.config import load_config, model_entries, validate_config
+from suite.config import EXECUTION_KEYS, load_config, validate_config, with_scheduler
 from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
 from suite.results.run_dir import new_run_dir, resume_run_dir
 from suite.run.execute import run_units
-from suite.run.plan import STAGES, plan
+from suite.run.plan import STAGES, frameworks_of, plan
 
 
-def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None):
+def _measured(cfg: dict) -> dict:
+    """The config without the keys that only say where the work runs."""
+    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
+
+
+def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None, scheduler=None):
     """Validate everything, then create (or reopen) the run directory. Returns (cfg, store).
-    ``stages`` are remembered in run.json so that --resume completes the same plan."""
+    ``stages`` are remembered in run.json so that --resume completes the same plan. ``scheduler`` (from
+    --scheduler) replaces the config's key, also on resume; a configured scheduler must answer."""
+    from suite.run.cluster import check_reachable
     if resume:
         run_dir = resume_run_dir(resume)
         if out:
@@ -29,15 +38,22 @@ def open_run(config_path: str | None, out: str | None, resume: str | None, stage
         cfg = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
         if config_path:
             given = load_config(config_path)
-            if given != cfg:
+            if _measured(given) != _measured(cfg):
                 raise UserError(f"{config_path}: differs from the config stored in {run_dir}; "
                                 f"resume with the same config (or omit it)")
+        cfg = with_scheduler(cfg, scheduler)
+        if cfg["scheduler"]:
+            check_reachable(cfg["scheduler"], "--scheduler" if scheduler else f"{run_dir / 'config.yaml'}: key 'scheduler'")
         store = RunStore(run_dir)
         store.units_dir.mkdir(exist_ok=True)
+        if scheduler:
+            store.write_config(yaml.safe_dump(cfg, sort_keys=False))
         return cfg, store
     if not config_path:
         raise UserError("missing CONFIG: give a YAML config (e.g. configs/smoke.yaml) or --resume RUN_DIR")
-    cfg = load_config(config_path)
+    cfg = with_scheduler(load_config(config_path), scheduler)
+    if cfg["scheduler"]:
+        check_reachable(cfg["scheduler"], "--scheduler" if scheduler else f"{config_path}: key 'scheduler'")
     run_dir = new_run_dir(cfg["name"], out)
     store = RunStore(run_dir)
     try:
@@ -64,20 +80,18 @@ def stored_stages(store) -> list[str]:
 
 
 def prepare_process(cfg: dict) -> None:
+    """Thread counts and determinism for the units that run in this process."""
     from suite.bench.threads import configure_process
-    frameworks = {e["framework"] for e in model_entries(cfg)}
-    if cfg["paper_check"]["enabled"]:
-        frameworks |= set(cfg["paper_check"]["frameworks"])
-    configure_process(cfg["threads"], frameworks)
+    configure_process(cfg["threads"], frameworks_of(cfg))
 
 
-def run_experiment(config_path, out=None, resume=None, stages=STAGES) -> int:
-    cfg, store = open_run(config_path, out, resume, stages)
+def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=None) -> int:
+    from suite.run.cluster import settings_for
+    cfg, store = open_run(config_path, out, resume, stages, scheduler)
     if resume:
         stages = stored_stages(store)
     print(f"run directory: {store.dir}", file=sys.stderr)
-    prepare_process(cfg)
-    counts = run_units(plan(cfg, stages), store)
+    counts = run_units(plan(cfg, stages), store, cluster=settings_for(cfg), setup=lambda: prepare_process(cfg))
     frame = store.finalize()
     print_summary(frame, cfg)
     return finish_line(frame, counts, store.dir)
@@ -93,10 +107,13 @@ def print_summary(frame, cfg) -> None:
 
 
 def finish_line(frame, counts: dict, run_dir: Path) -> int:
-    failed = frame[frame["status"] == "failed"] if "status" in frame else frame.iloc[0:0]
-    skipped = frame[frame["status"] == "skipped"] if "status" in frame else frame.iloc[0:0]
-    units_failed = failed["work_unit"].nunique() if len(failed) else 0
+    def units_with(status: str) -> int:
+        rows = frame[frame["status"] == status] if "status" in frame else frame.iloc[0:0]
+        return rows["work_unit"].nunique() if len(rows) else 0
+    units_failed = units_with("failed")
+    truncated = units_with("truncated")
     line = (f"{counts['units']} work units ({counts['already_done']} already done), {units_failed} failed, "
-            f"{skipped['work_unit'].nunique() if len(skipped) else 0} skipped; results: {run_dir / 'results.csv'}")
+            f"{units_with('skipped')} skipped" + (f", {truncated} truncated by the time cap" if truncated else "") +
+            f"; results: {run_dir / 'results.csv'}")
     print(line, file=sys.stderr)
     return 1 if units_failed else 0

@@ -85,12 +85,14 @@ def notebook_run(name: str, namespace: dict) -> NotebookRun:
 
 
 def run_stage(run: NotebookRun, progress: bool = True):
-    """Run the missing work units of the notebook's stages; returns the run's results frame."""
+    """Run the missing work units of the notebook's stages, as ``python -m suite run`` does (training units
+    on Dask: a LocalCluster, or the configured scheduler); returns the run's results frame."""
+    from suite.run.cluster import settings_for
     from suite.run.execute import run_units
     from suite.run.experiment import prepare_process
     from suite.run.plan import plan
     stages = NOTEBOOK_STAGES[run.name]
     if stages:
-        prepare_process(run.cfg)
-        run_units(plan(run.cfg, stages), run.store, progress=progress)
+        run_units(plan(run.cfg, stages), run.store, progress=progress, cluster=settings_for(run.cfg),
+                  setup=lambda: prepare_process(run.cfg))
     return run.store.finalize()

@@ -1,23 +1,27 @@
 """A config becomes a plan: the list of independent work units of a run.
 
 A work unit is one piece of work whose rows are stored together (``<run>/units/<id>.json``):
-    params                         counted vs formula parameters, matched-budget widths
-    equivalence                    weight-transplant errors between implementations
-    speed-base                     train step, inference, streaming latency of every model at the base shape
-    speed-sweep                    train step and inference over the sweeps of T and H
-    acc-{task}-{model}-s{seed}     train one model on one task with one seed, score the test split
-    paper-{model}-s{seed}          chorales at Chung et al. 2014's matched budget
-    long-...                       mqar / long copy at a matched budget, the T sweep to 4096 with memory
-                                   (suite.run.units_long_context)
-    edge                           the streaming step exported to ONNX Runtime / LiteRT, fp32 and int8
-``suite.run.execute`` runs the units whose results are missing.
+    params                              counted vs formula parameters, matched-budget widths
+    equivalence                         weight-transplant errors between implementations
+    speed-base                          train step, inference, streaming latency of every model at the base shape
+    speed-sweep                         train step and inference over the sweeps of T and H
+    acc-{view}-{task}-{model}-s{seed}   train one model on one task with one seed, score the test split;
+                                        view 'budget' (matched parameter budget) or 'width' (equal width)
+    paper-{model}-s{seed}               chorales at Chung et al. 2014's matched budget
+    long-...                            mqar / long copy at a matched budget (training: parallel), the T sweep to
+                                        4096 and its memory (suite.run.units_long_context)
+    edge                                the streaming step exported to ONNX Runtime / LiteRT, fp32 and int8
+Training units (accuracy, paper) are ``parallel``: they may run in Dask worker processes, so their ``run``
+is a picklable ``functools.partial`` of a module-level function. The others run in the main process,
+alone (``suite.run.execute``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
-from suite.config import model_entries
+from suite.config import accuracy_views, model_entries
 
 STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
 
@@ -28,6 +32,7 @@ class WorkUnit:
     stage: str
     run: Callable[[], dict]          # returns {'rows': [...], 'curves': [...]} (curves optional)
     describe: str
+    parallel: bool = False           # may run in a Dask worker (training units); False: main process, alone
 
 
 def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
@@ -50,32 +55,42 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
             units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False)},
                                   "speed sweep over T and H"))
     if "accuracy" in stages:
-        for task_name in cfg["tasks"]:
-            for entry in model_entries(cfg):
-                for seed in cfg["seeds"]:
-                    units.append(WorkUnit(f"acc-{task_name}-{entry['name']}-s{seed}", "accuracy",
-                                          lambda t=task_name, e=entry, sd=seed: accuracy_rows(
-                                              cfg, t, e, sd, cfg["model"], cfg["training"]),
-                                          f"train {entry['name']} on {task_name} seed {seed}"))
+        for view, cfg_model, entries in accuracy_views(cfg):
+            for task_name in cfg["tasks"]:
+                for entry in entries:
+                    for seed in cfg["seeds"]:
+                        units.append(WorkUnit(
+                            f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
+                            partial(accuracy_rows, cfg, task_name, entry, seed, cfg_model, cfg["training"],
+                                    view=view),
+                            f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
     if "paper" in stages and cfg["paper_check"]["enabled"]:
         pc = cfg["paper_check"]
-        training = {**cfg["training"], "epochs": pc["epochs"], "max_seconds": pc["max_seconds"]}
+        training = {**cfg["training"], "epochs": pc["epochs"], "task_epochs": {}, "max_seconds": pc["max_seconds"]}
+        cfg_model = {"hidden": 1, "layers": 1, "budget": pc["budget"]}
         for framework in pc["frameworks"]:
             for arch in ("gru", "lstm"):
                 entry = {"name": f"{arch}-{framework}", "arch": arch, "framework": framework,
                          "convention": "reset_after", "scan": "parallel"}
                 for seed in cfg["seeds"]:
                     units.append(WorkUnit(f"paper-{entry['name']}-s{seed}", "paper",
-                                          lambda e=entry, sd=seed: accuracy_rows(
-                                              cfg, "chorales", e, sd, {"hidden": 1, "layers": 1,
-                                                                       "budget": pc["budget"]},
-                                              training, kind="paper"),
-                                          f"chorales at {pc['budget']} params: {entry['name']} seed {seed}"))
+                                          partial(accuracy_rows, cfg, "chorales", entry, seed, cfg_model, training,
+                                                  kind="paper", view="budget"),
+                                          f"{entry['name']} chorales s{seed}", parallel=True))
     if "long_context" in stages and cfg["long_context"]["enabled"]:
         from suite.run.units_long_context import long_context_units
         units += long_context_units(cfg, WorkUnit)
     if "edge" in stages and cfg["edge"]["enabled"]:
-        from suite.run.units_edge import edge_unit_rows
-        units.append(WorkUnit("edge", "edge", lambda: {"rows": edge_unit_rows(cfg)},
-                              "edge runtimes: export, check, quantise, time"))
+        from suite.run.units_edge import edge_unit
+        units.append(WorkUnit("edge", "edge", partial(edge_unit, cfg), "edge runtimes: export, check, quantise, time"))
     return units
+
+
+def frameworks_of(cfg: dict) -> set[str]:
+    """Every framework a training unit of this config may build (models, plus the paper check's)."""
+    frameworks = {e["framework"] for e in model_entries(cfg)}
+    if cfg["paper_check"]["enabled"]:
+        frameworks |= set(cfg["paper_check"]["frameworks"])
+    if cfg["long_context"]["enabled"]:
+        frameworks |= {parse_model_name(n)["framework"] for n in cfg["long_context"]["models"]}
+    return frameworks

@@ -1,11 +1,18 @@
-"""The accuracy work unit: train one model on one task with one seed, score the test split.
+"""The accuracy work unit: train one model on one task with one seed in one view, score the test split.
 
-The model's width is the configured one, or the width that matches the parameter budget. A unit whose
-estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run.
+Views (``suite.config.accuracy_views``): 'budget' sizes each arch to the width whose parameter count is
+closest to ``model.budget`` on this task (at most 10% over), 'width' uses ``model.hidden`` for every arch.
+A unit whose estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run.
+A unit stopped by the wall-clock safety cap is recorded ``truncated``.
+
+Rows: the test metrics (status ok | truncated | failed), then train_seconds, cpu_seconds (this process's CPU
+time while training), updates (applied) and planned_updates (the budget), epochs, the task's baseline and,
+where the task has one, its 'solved' threshold. Every row carries the view and the budget.
 """
 from __future__ import annotations
 
 import math
+import time
 
 from suite.config import model_entries
 from suite.errors import UserError
@@ -26,7 +33,7 @@ def model_spec_for_task(entry: dict, data, cfg_model: dict, seed: int) -> ModelS
 
 
 def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: dict, training: dict,
-                  kind: str = "accuracy", progress=None) -> dict:
+                  kind: str = "accuracy", progress=None, view: str = "width") -> dict:
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
@@ -35,7 +42,7 @@ def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: 
     data = task.load(seed)
     spec = model_spec_for_task(entry, data, cfg_model, seed)
     common = dict(kind=kind, task=task_name, seed=seed, B=training["batch_size"], T=data.seq_len,
-                  threads=cfg["threads"])
+                  threads=cfg["threads"], view=view, budget=cfg_model.get("budget"))
     try:
         check_fits(spec, training["batch_size"], data.seq_len, memory_limit_bytes(cfg["resources"]["max_memory_gb"]))
     except UserError as e:
@@ -44,25 +51,33 @@ def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: 
     if training.get("init") == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
     tcfg = TrainingConfig(lr=training["lr"], clip_norm=training["clip_norm"], batch_size=training["batch_size"],
-                          epochs=training["epochs"], max_seconds=training["max_seconds"],
-                          patience=training.get("patience", 3), seed=seed)
+                          epochs=task_epochs(training, task_name), max_seconds=training["max_seconds"],
+                          patience=training.get("patience"), seed=seed)
+    cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
+    cpu_seconds = time.process_time() - cpu_start
     params = model.num_params()
     common.update(params=params, exec_path=_path_text(model))
-    rows = [base_row(spec, **common, metric=name, value=value, split="test", unit=_unit(name),
-                     status=result.status, error=result.error)
+    status = dict(status=result.status, error=result.error)
+    rows = [base_row(spec, **common, metric=name, value=value, split="test", unit=_unit(name), **status)
             for name, value in (result.test or {data.metric: math.nan}).items()]
-    rows += [base_row(spec, **common, metric="train_seconds", value=result.train_seconds, unit="s",
-                      status=result.status, error=result.error),
-             base_row(spec, **common, metric="epochs", value=result.epochs, unit="epochs", status=result.status,
-                      error=result.error),
+    rows += [base_row(spec, **common, metric="train_seconds", value=result.train_seconds, unit="s", **status),
+             base_row(spec, **common, metric="cpu_seconds", value=cpu_seconds, unit="s", **status),
+             base_row(spec, **common, metric="updates", value=result.updates, unit="updates", **status),
+             base_row(spec, **common, metric="planned_updates", value=result.planned_updates, unit="updates"),
+             base_row(spec, **common, metric="epochs", value=result.epochs, unit="epochs", **status),
              base_row(spec, **common, metric="baseline_" + data.metric, value=data.baseline, unit=data.baseline_name,
                       split="test")]
     if data.solved is not None:
         rows.append(base_row(spec, **common, metric="solved_" + data.metric, value=data.solved, unit="threshold"))
     curves = [{**c, "task": task_name, "model": spec.name, "arch": spec.arch, "framework": spec.framework,
-               "seed": seed} for c in result.curve]
+               "seed": seed, "view": view} for c in result.curve]
     return {"rows": rows, "curves": curves}
+
+
+def task_epochs(training: dict, task_name: str) -> int:
+    """The epochs of this task: ``training.task_epochs[task]`` where given, else ``training.epochs``."""
+    return (training.get("task_epochs") or {}).get(task_name, training["epochs"])
 
 
 def shared_initial_weights(cfg: dict, entry: dict, spec: ModelSpec) -> dict:

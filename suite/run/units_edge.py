@@ -30,3 +30,7 @@ def edge_unit_rows(cfg: dict) -> list[dict]:
             extra = {"iqr": r.get("latency_iqr_us"), "n": r.get("latency_n")} if metric == "step_latency_us" else {}
             rows.append(base_row(**common, metric=metric, value=r.get(metric), unit=unit, **extra))
     return rows
+
+
+def edge_unit(cfg: dict) -> dict:
+    return {"rows": edge_unit_rows(cfg)}

@@ -36,9 +36,9 @@ def long_accuracy_rows(cfg: dict, task: str, size: int, entry: dict, seed: int) 
     lc = cfg["long_context"]
     local = {**cfg, "tasks": {task: task_options(cfg, task, size)}}
     training = {**cfg["training"], "lr": lc["lr"], "batch_size": lc["batch_size"], "epochs": lc["epochs"],
-                "max_seconds": None, "patience": lc["epochs"]}
-    out = accuracy_rows(local, task, entry, seed, {"hidden": 1, "layers": lc["layers"], "budget": lc["budget"]}, training,
-                        kind="long_context")
+                "task_epochs": {}, "patience": None}
+    out = accuracy_rows(local, task, entry, seed, {"hidden": 1, "layers": lc["layers"], "budget": lc["budget"]},
+                        training, kind="long_context", view="budget")
     for row in out["rows"]:
         row["sweep_size"] = size
     for curve in out.get("curves", []):
@@ -90,8 +90,18 @@ def long_memory_rows(cfg: dict) -> list[dict]:
     return measure_memory(jobs, threads=cfg["threads"]) + skipped
 
 
+def long_speed_unit(cfg: dict) -> dict:
+    return {"rows": long_speed_rows(cfg)}
+
+
+def long_memory_unit(cfg: dict) -> dict:
+    return {"rows": long_memory_rows(cfg)}
+
+
 def long_context_units(cfg: dict, make_unit) -> list:
-    """The stage's work units (``make_unit(id, stage, run, describe)``)."""
+    """The stage's work units (``make_unit(id, stage, run, describe, parallel=...)``): training units may run in
+    Dask workers (picklable partials); the T sweep and the memory points run in the main process, alone."""
+    from functools import partial
     lc = cfg["long_context"]
     units = []
     sweeps = [("mqar", n, f"p{n}") for n in lc["mqar_pairs"]] + [("copy", T, f"T{T}") for T in lc["copy_delays"]]
@@ -99,10 +109,10 @@ def long_context_units(cfg: dict, make_unit) -> list:
         for entry in _entries(cfg):
             for seed in lc["seeds"]:
                 units.append(make_unit(f"long-{task}-{tag}-{entry['name']}-s{seed}", "long_context",
-                                       lambda t=task, s=size, e=entry, sd=seed: long_accuracy_rows(cfg, t, s, e, sd),
-                                       f"{entry['name']} on {task} {tag} seed {seed}"))
-    units.append(make_unit("long-speed", "long_context", lambda: {"rows": long_speed_rows(cfg)},
+                                       partial(long_accuracy_rows, cfg, task, size, entry, seed),
+                                       f"{entry['name']} {task} {tag} s{seed}", parallel=True))
+    units.append(make_unit("long-speed", "long_context", partial(long_speed_unit, cfg),
                            f"train step and inference to T={max(lc['seq_lens'])}"))
-    units.append(make_unit("long-memory", "long_context", lambda: {"rows": long_memory_rows(cfg)},
+    units.append(make_unit("long-memory", "long_context", partial(long_memory_unit, cfg),
                            f"step memory to T={max(lc['seq_lens'])}"))
     return units

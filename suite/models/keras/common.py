@@ -86,12 +86,20 @@ from keras import ops  # noqa: E402
 @contextlib.contextmanager
 def seeded(seed: int):
     """keras.utils.set_random_seed(seed) for the initialisers; Python's and NumPy's global RNG states are
-    restored afterwards (TensorFlow's global seed stays set)."""
+    restored afterwards (TensorFlow's global seed stays set).
+
+    Keras draws each initialiser's seed from Python's global ``random`` module, which other threads of the
+    process may draw from at the same time (a Dask worker's event loop does): inside the block Keras draws
+    from a private ``random.Random(seed)`` instead -- the same numbers a freshly seeded global module gives
+    -- so the initial weights depend on the seed alone."""
+    from keras.src.random import seed_generator
     py_state, np_state = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(seed)
+    shared, seed_generator.python_random = seed_generator.python_random, random.Random(seed)
     try:
         yield
     finally:
+        seed_generator.python_random = shared
         random.setstate(py_state)
         np.random.set_state(np_state)
 
