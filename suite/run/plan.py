@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from suite.config import accuracy_views, model_entries
+from suite.config import accuracy_views, model_entries, parse_model_name
 
 STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
 
