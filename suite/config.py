@@ -94,8 +94,23 @@ class TrainingSection(Section):
                                  "into every implementation of an arch")
 
 
+ThreadCount = Annotated[int | str, expects("a positive integer or 'all' (every core)",
+                                          lambda v: (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+                                          or v == "all")]
+
+
 class SpeedSection(Section):
     enabled: Bool = Field(True, description="run the speed measurements")
+    denormals: choice("flush", "keep") = Field(
+        "flush", description="floating-point policy of every speed worker: flush subnormal floats to zero (FTZ+DAZ, "
+                             "as TensorFlow always does) or keep them (IEEE); recorded per row as fp_mode")
+    thread_counts: non_empty_list(ThreadCount, "positive integers or 'all'") = Field(
+        [1, "all"], description="thread scaling: train step and inference of every model at the base shape at each "
+                                "of these intra-op thread counts ('all' = every core), interleaved")
+    min_samples: PositiveInt = Field(10, description="samples per measurement even past max_time_s (10 lets the "
+                                                     "drift check compare 5 against 5)")
+    min_sample_s: PositiveFloat = Field(0.02, description="one sample times a block of calls lasting at least this "
+                                                          "long (s)")
     batch: PositiveInt = Field(32, description="batch size B for train step and inference")
     input_size: PositiveInt = Field(32, description="input features X")
     hidden: PositiveInt = Field(128, description="width H at which sequence lengths are swept")
@@ -148,6 +163,9 @@ class Config(Section):
     seeds: non_empty_list(Int, "ints") = Field([0, 1, 2], description="training seeds; accuracy figures are mean and "
                                                                       "95% CI over them")
     threads: PositiveInt = Field(1, description="intra-op threads for every framework (set before the first op)")
+    device: choice("cpu", "cuda") = Field("cpu", description="where torch models run in the speed stage (cuda: "
+                                                             "synchronised timing, cuDNN path recorded; NumPy and "
+                                                             "Keras stay on the CPU)")
     models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
                                 "transformer-torch", "transformer-keras"],
                                description="models as arch-framework[-convention], e.g. gru-keras-reset_before")
@@ -204,7 +222,29 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
                         f"separators, <= 64 chars), got {cfg['name']!r}")
     _check_models(cfg["models"], where)
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
+    if cfg["device"] == "cuda":
+        _check_cuda(where)
     return cfg
+
+
+def _check_cuda(where: str) -> None:
+    """device: cuda needs a CUDA device that torch can see (checked before anything is written)."""
+    import torch
+    if not torch.cuda.is_available():
+        raise UserError(f"{where}: key 'device': expected a machine where torch sees a CUDA device for 'cuda', "
+                        f"got 'cuda' but torch {torch.__version__} sees none (use device: cpu)")
+
+
+def resolve_thread_counts(counts: list, cpus: int | None = None) -> list[int]:
+    """speed.thread_counts with 'all' replaced by the core count, duplicates dropped, order kept."""
+    import os
+    cpus = cpus or os.cpu_count() or 1
+    out: list[int] = []
+    for c in counts:
+        n = cpus if c == "all" else int(c)
+        if n not in out:
+            out.append(n)
+    return out
 
 
 def defaults() -> dict:
