@@ -108,6 +108,8 @@ def cmd_compare(args) -> int:
 
 def cmd_bench(args) -> int:
     from suite.bench.fidelity import format_fidelity, run_fidelity
+    from suite.bench.threads import configure_floating_point
+    configure_floating_point("flush", ["torch"])     # as the speed workers do, before the first op
     print(format_fidelity(run_fidelity(threads=args.threads)))
     return 0
 

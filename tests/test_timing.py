@@ -296,8 +296,23 @@ def test_speed_worker_round_trip_gives_ok_rows_and_a_failed_row():
     assert train["repeats"] == 2 and train["n"] >= 6 and train["threads"] == 1
     assert train["flops"] == train_step_flops(spec, 2, 5) and 0 < train["peak_fraction"] < 1
     assert train["path_mode"] == "numpy" and train["params"] > 0 and train["framework_version"].startswith("numpy")
+    assert train["fp_policy"] == "flush" and train["fp_mode"] == "ftz+daz" and train["device"] == "cpu"
+    raw = train["samples"]                                       # kept for samples.json.gz, in ms, per round
+    assert len(raw["rounds"]) == 2 and raw["stable"] == [True, True] or train["unstable_rounds"]
+    assert sum(len(r) for r in raw["rounds"]) == train["n"]
+    assert train["value"] == pytest.approx(summarise_rounds(raw["rounds"])["value"])
     failed = [r for r in rows if r["hidden"] == 0]
     assert failed and all(r["status"] == "failed" and "hidden" in r["error"] for r in failed)
+
+
+def test_thread_counts_are_interleaved_and_kept_apart():
+    spec = ModelSpec("gru", "torch", input_size=3, hidden=4, output_size=2)
+    rows = measure_speed([(spec, 2, 5)], repeats=1, isolate="framework", n_samples=3, min_sample_s=0.005,
+                         max_time_s=0.1, progress=False, thread_counts=[1, 2], denormals="keep")
+    train = {r["threads"]: r for r in rows if r["metric"] == "train_step_ms"}
+    assert set(train) == {1, 2} and all(r["status"] == "ok" for r in train.values())
+    assert {r["fp_policy"] for r in train.values()} == {"keep"} and {r["fp_mode"] for r in train.values()} == {"ieee"}
+    assert "threads=2" in train[2]["exec_path"]
 
 
 def test_a_worker_that_times_out_gives_failed_rows():

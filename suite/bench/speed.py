@@ -1,6 +1,7 @@
 """Speed measurement, fair across frameworks: fresh worker processes, same threads, A B A B.
 
-``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts).
+``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts) or a
+``SpeedJob`` (which can also leave inference out: ``infer=False``, as the sweeps do).
 
 Fairness (measured on the 2-core test machines: one process running both frameworks gave GRU/LSTM ratios
 swinging 0.84-1.40 between runs):
@@ -67,6 +68,7 @@ class SpeedJob:
     batch: int
     seq_len: int
     contexts: tuple[int, ...] = field(default_factory=tuple)
+    infer: bool = True               # time inference too (train step always)
 
     def describe(self) -> str:
         return f"{self.spec.name} H={self.spec.hidden} L={self.spec.layers} B={self.batch} T={self.seq_len}"
@@ -105,7 +107,8 @@ def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads
     cfg = {"framework": framework, "threads": threads, "timer": timer_opts, "denormals": denormals,
            "device": device,
            "jobs": [{"job_id": i, "spec": jobs[i].spec.to_dict(), "batch": jobs[i].batch,
-                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts)} for i in job_ids]}
+                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts), "infer": jobs[i].infer}
+                    for i in job_ids]}
     jobs_path, out_path, err_path = (workdir / f"{tag}.{ext}" for ext in ("json", "jsonl", "err"))
     jobs_path.write_text(json.dumps(cfg), encoding="utf-8")
     env = {**os.environ, **thread_env(threads), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
@@ -279,7 +282,7 @@ def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, f
     peak = peaks.get(job.spec.framework)
     best = max(peaks.values()) if peaks else None
     rows = []
-    keys = [("train_step", None), ("infer", None)] + [("step", c) for c in job.contexts]
+    keys = [("train_step", None)] + [("infer", None)] * job.infer + [("step", c) for c in job.contexts]
     for name, context in keys:
         rows += metric_rows(job, name, context, rounds, base, peak, best)
     rows += memory_rows(rounds, base)

@@ -3,7 +3,7 @@
     python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl
 
 JOBS.json: {"framework": str, "threads": int, "denormals": "flush" | "keep", "device": "cpu" | "cuda",
-"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts"}]}. Before the framework's
+"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts", "infer"}]}. Before the framework's
 first op the floating-point policy is applied (``suite.bench.fp_mode``: thread pools created later
 inherit it) and the thread count fixed (``set_threads``). RESULTS.jsonl gets one JSON line for the
 worker (versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and then
@@ -218,12 +218,11 @@ def measure_model(model, spec, job: dict, timer_opts: dict, device: str = "cpu")
     sync = framework_sync(fw, device)
     x, y = random_batch(spec, B, T)
     xn, yn = to_native(x, fw, device), to_native(y, fw, device)
-    entries = [
-        timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
-                                                label=f"{spec.name} train"), timer_opts),
-        timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
-                                           label=f"{spec.name} infer"), timer_opts),
-    ]
+    entries = [timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
+                                                       label=f"{spec.name} train"), timer_opts)]
+    if job.get("infer", True):
+        entries.append(timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
+                                                          label=f"{spec.name} infer"), timer_opts))
     step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
     for c in job.get("contexts", []):
         entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync, device), step_opts))

@@ -4,7 +4,8 @@ Verdict rules (stated here so the report can quote them):
     fewer params   holds if the GRU's counted parameters < the LSTM's at every configured (H, L) and framework.
     speed ratios   every speed ratio comes with a bootstrap 95% CI from the raw samples of both sides
                    (suite.bench.ratios states the method); "faster" when the whole CI < 0.95, "slower" when
-                   the whole CI > 1.05, else "within noise".
+                   the whole CI > 1.05, else "within noise". A claim whose ratio is within noise in every
+                   framework is "not shown" (neither held nor refuted at this precision).
     trains faster  per framework, GRU/LSTM train_step_ms at the speed base shape, marked as above; holds if
                    faster everywhere, does not hold if faster nowhere, otherwise depends on the framework.
     comparable     per task x framework, GRU vs LSTM headline test metric: comparable when Welch's p >= 0.05
@@ -83,12 +84,15 @@ def _speed_at(frame, metric, T=None, H=None):
 
 
 def _marks_verdict(marks: dict[str, str], good: str = "faster") -> str:
-    """holds / does not hold / depends on the framework, from one mark per framework."""
+    """holds (``good`` everywhere) / not shown (within noise everywhere) / does not hold (``good`` nowhere) /
+    depends on the framework, from one mark per framework."""
     yes = [fw for fw, m in marks.items() if m == good]
     others = {m for m in marks.values() if m != good}
     detail = "; ".join(f"{m} in {', '.join(fw for fw, x in marks.items() if x == m)}" for m in sorted(others))
     if len(yes) == len(marks):
         return "holds"
+    if not yes and others == {"within noise"}:
+        return f"not shown ({detail}: the 95% CIs reach into ±5%)"
     if not yes:
         return f"does not hold ({detail})"
     return f"depends on the framework: {good} in {', '.join(yes)}; {detail}"
@@ -273,12 +277,12 @@ def claim_transformer_parallelises(frame, samples: dict | None = None) -> dict:
     if not marks:
         return _not_measured(claim)
     load = table["load_avg"].max()
+    cores = int(ok_rows(frame, "speed_threads")["threads"].max())
+    busy = (f" (highest 1-minute load average around them {load:.1f} with up to {cores} threads per worker: "
+            f"above {cores}, other processes took cores and capped the speedups)") if not math.isnan(load) else ""
     verdict = _marks_verdict(marks, good="more")
     return {"claim": claim, "evidence": "train step at the base shape, speedup = t(1 thread) / t(all cores) "
-            "[95% CI]: " + "; ".join(ev) + (f" (highest 1-min load average {load:.1f} on "
-                                             f"{int(frame['threads'].max()) if 'threads' in frame else '?'}+ "
-                                             "cores: a busy machine caps the speedups)" if not math.isnan(load)
-                                            else ""), "verdict": verdict, "figure": "thread_scaling",
+            "[95% CI]: " + "; ".join(ev) + busy, "verdict": verdict, "figure": "thread_scaling",
             "table": "thread_scaling"}
 
 

@@ -2,7 +2,8 @@
 each thread count.
 
     speed-base     train step, inference, streaming latency at (seq_len, hidden); one worker per job
-    speed-sweep    train step and inference over seq_lens (at hidden) and hiddens (at seq_len)
+    speed-sweep    train step over seq_lens (at hidden) and hiddens (at seq_len); inference is timed at the
+                   base shape only (no figure or claim reads it over the sweeps, and it halves the sweep)
     speed-threads  train step and inference at the base shape at every count of speed.thread_counts
                    ('all' = every core), the counts interleaved within each round; rows of kind
                    'speed_threads' (so they never mix into the single-thread tables and claims)
@@ -13,6 +14,7 @@ refuses shapes whose estimated memory exceeds the limit (recorded ``skipped``).
 """
 from __future__ import annotations
 
+from suite.bench.speed import SpeedJob
 from suite.config import model_entries, resolve_thread_counts
 from suite.errors import UserError
 from suite.run.rows import base_row
@@ -33,7 +35,8 @@ def thread_counts(cfg: dict) -> list[int]:
     return counts if len(counts) > 1 else []
 
 
-def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: str = "speed"):
+def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: str = "speed",
+               infer: bool = True):
     """(jobs, skipped rows): one job per model and (T, H) that fits the memory limit."""
     from suite.run.resources import check_fits, memory_limit_bytes
     s, jobs, skipped = cfg["speed"], [], []
@@ -48,18 +51,18 @@ def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: 
                 skipped.append(base_row(spec, kind=kind, B=s["batch"], T=T, metric="train_step_ms", value=None,
                                         status="skipped", error=str(e)))
                 continue
-            jobs.append((spec, s["batch"], T, s["contexts"] if streaming else []))
+            jobs.append(SpeedJob(spec, s["batch"], T, tuple(s["contexts"]) if streaming else (), infer))
     return jobs, skipped
 
 
 def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts: list[int] | None = None,
-               kind: str = "speed") -> list[dict]:
+               kind: str = "speed", infer: bool = True) -> list[dict]:
     """Time every model at each (T, H). At the base shape (streaming=True) each job gets its own worker
     process, so peak memory is per model; the sweep and the thread study share one worker per framework,
     thread count and round. ``counts``: measure at each of these thread counts (else at cfg threads)."""
     from suite.bench.speed import measure_speed
     s = cfg["speed"]
-    jobs, rows = speed_jobs(cfg, points, streaming, kind)
+    jobs, rows = speed_jobs(cfg, points, streaming, kind, infer)
     if counts:
         rows = []        # the thread study runs at the base shape: speed-base already records its skips
     if jobs:
@@ -79,7 +82,7 @@ def speed_units(cfg: dict) -> list:
     units = [WorkUnit("speed-base", "speed", lambda: {"rows": speed_rows(cfg, base, True)},
                       f"speed at T={base[0][0]} H={base[0][1]} with streaming")]
     if speed_points(cfg):
-        units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False)},
+        units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False, infer=False)},
                               "speed sweep over T and H"))
     counts = thread_counts(cfg)
     if counts:
