@@ -339,3 +339,28 @@ def test_fidelity_runs_and_formats():
     assert result["ratio_ok"] == all(0.9 <= result[a]["ratio"] <= 1.1 for a in ("gru", "lstm"))
     text = format_fidelity(result)
     assert "ratio" in text and "drift" in text and "GRU / LSTM" in text
+
+
+# --- oversubscription guard of the thread study ------------------------------------------------------
+def test_abort_if_sees_the_calibrated_cost_and_stops_before_sampling():
+    from suite.bench.timer import MeasurementAborted
+    timer, clock = fake_timer(0.5)
+    with pytest.raises(MeasurementAborted, match="too slow"):
+        timer.measure(n_samples=10, min_samples=10, abort_if=lambda per_call: "too slow" if per_call > 0.1 else None)
+    assert clock.now < 0.5 * 3 + 1e-9                          # warm-up + one calibration block, no samples
+    m = fake_timer(0.01)[0].measure(n_samples=3, abort_if=lambda per_call: "too slow" if per_call > 0.1 else None)
+    assert m.n == 3
+
+
+def test_an_oversubscribed_thread_count_is_skipped_not_failed():
+    from suite.bench.speed import SpeedJob, metric_rows
+    from suite.bench.speed_worker import timed
+    guard = {"reference_s": {"train_step": 0.001}, "factor": 5.0, "budget_s": 0.01, "threads": 2, "fewest": 1}
+    entry = timed("train_step", None, lambda: fake_timer(0.02)[0], {"min_samples": 10}, guard)
+    assert entry["skipped"] and "oversubscribed: at 2 threads one call took 20x the time at 1" in entry["error"]
+    fine = timed("train_step", None, lambda: fake_timer(0.002)[0], {"min_samples": 3, "n_samples": 3}, guard)
+    assert "measurement" in fine                                  # 2x slower, and cheap: measured
+    spec = ModelSpec("gru", "torch", 2, 4, 1)
+    rows = metric_rows(SpeedJob(spec, 2, 5), "train_step", None, [{"metrics": [entry]}] * 2,
+                       {"model": spec.name}, None, None)
+    assert rows[0]["status"] == "skipped" and rows[0]["error"].startswith("oversubscribed")

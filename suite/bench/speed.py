@@ -19,6 +19,12 @@ swinging 0.84-1.40 between runs):
 - a round whose samples still drift after the timer's retakes (``suite.bench.timer``) is left out of
   the value; a row with no stable round left has status 'unstable' (its value kept for inspection,
   never used by a claim). ``unstable_rounds`` counts the rounds left out;
+- thread counts (``thread_counts``) run in increasing order within each round; a job's train step or
+  inference at more threads is given up (row status 'skipped', the reason in ``error``) when one call
+  takes more than OVERSUBSCRIBED (5) x its time at the fewest threads just measured AND its measurement
+  would last more than GUARD_BUDGET_S (5 s): on a machine whose other processes hold the cores, OpenMP
+  barriers then wait for descheduled threads (seen here: a 40 ms GRU step took 2.5-3.9 s at 2 threads,
+  load average 5 on 2 cores), the figure measures the neighbours, and minutes go by;
 - every row keeps its raw samples (``samples``: per round, in the row's unit, with a stable flag per
   round); the results store moves them into ``samples.json.gz`` (``suite.results.samples``).
 
@@ -55,6 +61,8 @@ from suite.bench.timer import DEFAULT_MAX_TIME_S, DEFAULT_RETAKES, NOISY_RELATIV
 
 ISOLATE = ("job", "framework")
 DEVICES = ("cpu", "cuda")
+OVERSUBSCRIBED = 5.0     # more threads but this many times slower than the fewest: oversubscribed
+GUARD_BUDGET_S = 5.0     # ... and a measurement that would last longer than this: give up on it
 UNITS = {"train_step": ("train_step_ms", "ms", 1e3), "infer": ("infer_ms", "ms", 1e3),
          "step": ("step_latency_us", "us", 1e6)}
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -101,14 +109,15 @@ def schedule(jobs: list[SpeedJob], repeats: int, isolate: str) -> list[tuple[int
 
 def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int,
                timer_opts: dict, timeout_s: float, workdir: Path, tag: str,
-               on_line=None, denormals: str = DEFAULT_POLICY, device: str = "cpu") -> list[dict]:
+               on_line=None, denormals: str = DEFAULT_POLICY, device: str = "cpu",
+               guards: dict[int, dict] | None = None) -> list[dict]:
     """Start one worker process, wait (calling ``on_line`` for each result line as it appears),
     and return its JSON lines (header first); jobs without a line become errors."""
     cfg = {"framework": framework, "threads": threads, "timer": timer_opts, "denormals": denormals,
            "device": device,
            "jobs": [{"job_id": i, "spec": jobs[i].spec.to_dict(), "batch": jobs[i].batch,
-                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts), "infer": jobs[i].infer}
-                    for i in job_ids]}
+                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts), "infer": jobs[i].infer,
+                     "guard": (guards or {}).get(i)} for i in job_ids]}
     jobs_path, out_path, err_path = (workdir / f"{tag}.{ext}" for ext in ("json", "jsonl", "err"))
     jobs_path.write_text(json.dumps(cfg), encoding="utf-8")
     env = {**os.environ, **thread_env(threads), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
@@ -181,7 +190,7 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
         interleaved within each round like the frameworks (``threads`` is then ignored).
     """
     jobs = [as_job(j) for j in jobs]
-    counts = list(thread_counts) if thread_counts is not None else [threads]
+    counts = sorted(set(thread_counts)) if thread_counts is not None else [threads]
     for value in counts + [repeats, min_samples]:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise UserError(f"measure_speed: threads, repeats and min_samples must be positive integers, "
@@ -196,6 +205,7 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
     runs = [(rnd, fw, ids, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts]
     headers: list[dict] = []
     results: dict[tuple[int, int], list[dict]] = {(i, n): [] for i in range(len(jobs)) for n in counts}
+    reference: dict[int, dict[str, float]] = {}      # job -> metric -> median seconds at the fewest threads
     with tempfile.TemporaryDirectory(prefix="suite-speed-") as tmp:
         for k, (rnd, fw, ids, n) in enumerate(runs):
             t0 = time.perf_counter()
@@ -205,8 +215,12 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
                     _print_progress(k + 1, len(runs), rnd, repeats, jobs[line["job_id"]], line,
                                     time.perf_counter() - t0, n)
 
+            guards = ({i: {"reference_s": reference.get(i), "factor": OVERSUBSCRIBED, "budget_s": GUARD_BUDGET_S,
+                           "threads": n, "fewest": counts[0]} for i in ids} if n != counts[0] else None)
             lines = run_worker(fw, ids, jobs, n, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report,
-                               denormals, device)
+                               denormals, device, guards)
+            if n == counts[0]:
+                reference.update(_medians(lines))
             header = next((ln for ln in lines if ln.get("kind") == "worker"), {"framework": fw})
             headers.append({**header, "threads": n})
             for line in lines:
@@ -220,6 +234,16 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
     return rows
 
 
+def _medians(lines: list[dict]) -> dict[int, dict[str, float]]:
+    """{job_id: {metric: median seconds}} of a worker's result lines (the guard's reference)."""
+    out: dict[int, dict[str, float]] = {}
+    for line in lines:
+        if line.get("kind") == "job":
+            out[line["job_id"]] = {m["metric"]: quantiles(m["measurement"]["samples"])[1]
+                                   for m in line.get("metrics", []) if "measurement" in m}
+    return out
+
+
 def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: float, threads: int) -> None:
     parts = []
     for m in line.get("metrics", []):
@@ -230,7 +254,7 @@ def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: flo
             flag = " UNSTABLE" if m["measurement"].get("unstable") else ""
             parts.append(f"{m['metric']}{at} {med:.4g} {unit}{flag}")
         else:
-            parts.append(f"{m['metric']}{at} FAILED")
+            parts.append(f"{m['metric']}{at} {'SKIPPED' if m.get('skipped') else 'FAILED'}")
     text = ", ".join(parts) if parts else f"FAILED: {line.get('error')}"
     print(f"[speed {k}/{total}] round {rnd + 1}/{repeats} {job.describe()} {threads} thr: {text} ({wall:.1f} s)",
           file=sys.stderr, flush=True)
@@ -291,18 +315,20 @@ def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, f
 
 def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
     metric, unit, scale = UNITS[name]
-    measured, errors = [], []
+    measured, errors, skipped = [], [], 0
     for r in rounds:
         entry = next((m for m in r.get("metrics", []) if m["metric"] == name and m["context"] == context), None)
         if entry and "measurement" in entry:
             measured.append(entry["measurement"])
         else:
             errors.append((entry or {}).get("error") or r.get("error") or "not measured")
+            skipped += bool((entry or {}).get("skipped"))
     # step rows: B = 1 and the context c; T stays the job's T (the shape cell the row belongs to)
     row = {**base, "metric": metric, "unit": unit, "B": 1 if name == "step" else job.batch,
            "context": context}
     if not measured:
-        return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": "failed",
+        status = "skipped" if errors and skipped == len(errors) else "failed"
+        return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": status,
                  "error": errors[0] if errors else "no rounds ran"}]
     stable = [not m.get("unstable", False) for m in measured]
     found = [m["samples"] for m, ok in zip(measured, stable) if ok] or [m["samples"] for m in measured]

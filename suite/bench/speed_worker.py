@@ -3,7 +3,7 @@
     python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl
 
 JOBS.json: {"framework": str, "threads": int, "denormals": "flush" | "keep", "device": "cpu" | "cuda",
-"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts", "infer"}]}. Before the framework's
+"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts", "infer", "guard"}]}. Before the framework's
 first op the floating-point policy is applied (``suite.bench.fp_mode``: thread pools created later
 inherit it) and the thread count fixed (``set_threads``). RESULTS.jsonl gets one JSON line for the
 worker (versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and then
@@ -37,7 +37,7 @@ import numpy as np
 
 from suite.bench.fp_mode import apply_policy, probe
 from suite.bench.threads import set_threads
-from suite.bench.timer import Measurement, Timer
+from suite.bench.timer import Measurement, MeasurementAborted, Timer, load_average
 
 LR, CLIP_NORM = 1e-3, 1.0
 STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
@@ -124,12 +124,35 @@ def clone_state(state: Any) -> Any:
 
 
 # --- measurements ----------------------------------------------------------------------------
-def timed(name: str, context: int | None, make_timer, timer_opts: dict) -> dict:
-    """Run one measurement; any exception becomes {'error': ...} for this metric only."""
+def oversubscription_guard(guard: dict | None, name: str, min_samples: int):
+    """``abort_if`` for the timer: give up on this thread count when one call takes more than
+    guard['factor'] x the same job's time at the fewest threads (measured just before in this round) AND
+    the measurement would last more than guard['budget_s'] ((min_samples + 2) calls): the other processes
+    on the machine then hold the cores, and the figure would measure them, for minutes."""
+    reference = ((guard or {}).get("reference_s") or {}).get(name)
+    if not reference:
+        return None
+
+    def abort_if(per_call: float) -> str | None:
+        if per_call > guard["factor"] * reference and per_call * (min_samples + 2) > guard["budget_s"]:
+            load = load_average()
+            return (f"oversubscribed: at {guard['threads']} threads one call took {per_call / reference:.0f}x the "
+                    f"time at {guard['fewest']} ({per_call * 1e3:.0f} vs {reference * 1e3:.0f} ms) with load "
+                    f"average {load if load is None else round(load, 1)}: other processes hold the cores")
+        return None
+    return abort_if
+
+
+def timed(name: str, context: int | None, make_timer, timer_opts: dict, guard: dict | None = None) -> dict:
+    """Run one measurement; any exception becomes {'error': ...} for this metric only (an oversubscribed
+    thread count {'error': ..., 'skipped': True})."""
     entry = {"metric": name, "context": context}
     try:
-        m: Measurement = make_timer().measure(**timer_opts)
+        abort_if = oversubscription_guard(guard, name, timer_opts.get("min_samples", 3))
+        m: Measurement = make_timer().measure(**timer_opts, abort_if=abort_if)
         entry["measurement"] = m.to_dict()
+    except MeasurementAborted as err:
+        entry["error"], entry["skipped"] = str(err), True
     except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
         traceback.print_exc(file=sys.stderr)
         entry["error"] = one_line_error(err)
@@ -218,11 +241,12 @@ def measure_model(model, spec, job: dict, timer_opts: dict, device: str = "cpu")
     sync = framework_sync(fw, device)
     x, y = random_batch(spec, B, T)
     xn, yn = to_native(x, fw, device), to_native(y, fw, device)
+    guard = job.get("guard")
     entries = [timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
-                                                       label=f"{spec.name} train"), timer_opts)]
+                                                       label=f"{spec.name} train"), timer_opts, guard)]
     if job.get("infer", True):
         entries.append(timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
-                                                          label=f"{spec.name} infer"), timer_opts))
+                                                          label=f"{spec.name} infer"), timer_opts, guard))
     step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
     for c in job.get("contexts", []):
         entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync, device), step_opts))
@@ -234,7 +258,8 @@ def _plain(value):
 
 
 # --- main --------------------------------------------------------------------------------------
-def worker_header(framework: str, threads: int, peak_size: int, denormals: str = "flush") -> dict:
+def worker_header(framework: str, threads: int, peak_size: int, denormals: str = "flush",
+                  device: str = "cpu") -> dict:
     """Floating-point policy and threads first (before any op), then the mode observed in the framework's
     threads, versions, RSS after imports, and the matmul peak."""
     header: dict[str, Any] = {"kind": "worker", "framework": framework, "fp_policy": denormals}
@@ -245,7 +270,8 @@ def worker_header(framework: str, threads: int, peak_size: int, denormals: str =
     header["import_rss_mb"] = peak_rss_mb()
     try:
         from suite.bench.peak import matmul_gflops_by_path
-        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size)
+        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size,
+                                                       device=model_device(framework, device))
         header["peak_gflops"] = max(header["peak_by_path"].values())
     except Exception as err:  # noqa: BLE001 -- the times are still valid without a peak
         header["peak_gflops"], header["peak_error"] = None, one_line_error(err)
@@ -261,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = json.load(f)
     with open(argv[1], "a", encoding="utf-8") as out:
         header = worker_header(cfg["framework"], cfg["threads"], cfg.get("peak_size", 1024),
-                               cfg.get("denormals", "flush"))
+                               cfg.get("denormals", "flush"), cfg.get("device", "cpu"))
         out.write(json.dumps(header) + "\n")
         out.flush()
         for job in cfg["jobs"]:

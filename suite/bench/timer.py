@@ -1,9 +1,11 @@
 """A small cross-framework timer, modelled on torch.utils.benchmark's ``Timer`` and asv.
 
-Measurement runs in three phases:
+Measurement runs in four phases:
 
 1. calibrate (doubles as the warm-up): one untimed call (tracing, allocation, first-touch), then the
-   loop count ``number`` grows until one block of ``number`` calls takes >= ``min_sample_s``.
+   loop count ``number`` grows until one block of ``number`` calls takes >= ``min_sample_s``. ``abort_if(per_call)``
+   may refuse the calibrated cost per call (``MeasurementAborted``): the speed workers use it to give up
+   on a thread count that the machine's other processes make pathologically slow.
 2. sample: each sample is the mean time per call over one block of ``number`` calls,
    ``s_i = (t_end - t_start) / number`` with ``time.perf_counter``; ``sync()`` is called before
    the clock starts and before it stops (a CUDA synchronize; a no-op on CPU).
@@ -42,6 +44,10 @@ DEFAULT_SAMPLES = 10         # samples wanted
 DEFAULT_MIN_SAMPLES = 3      # samples taken even when the budget is spent
 DEFAULT_MAX_TIME_S = 5.0     # budget per measurement, calibration included
 DEFAULT_RETAKES = 1          # a drifting set of samples is re-taken this many times at most
+
+
+class MeasurementAborted(Exception):
+    """``Timer.measure``'s ``abort_if`` refused the calibrated cost per call (its message says why)."""
 
 
 def _no_sync() -> None:
@@ -235,7 +241,8 @@ class Timer:
                 max_time_s: float = DEFAULT_MAX_TIME_S,
                 min_samples: int = DEFAULT_MIN_SAMPLES,
                 until_relative_iqr: float | None = None,
-                retakes: int = DEFAULT_RETAKES) -> Measurement:
+                retakes: int = DEFAULT_RETAKES,
+                abort_if: Callable[[float], str | None] | None = None) -> Measurement:
         """Calibrate, then take up to ``n_samples`` samples within ``max_time_s``; re-take them (at most
         ``retakes`` times) while they drift (module docstring).
 
@@ -248,6 +255,9 @@ class Timer:
         start = self.clock()
         number, per_call = self.calibrate(min_sample_s, max_time_s)
         calibration_s = self.clock() - start
+        reason = abort_if(per_call) if abort_if is not None else None
+        if reason:
+            raise MeasurementAborted(reason)
         samples = self._take(number, per_call * number, start, n_samples, min_samples, max_time_s,
                              until_relative_iqr)
         discarded: list[list[float]] = []

@@ -257,8 +257,12 @@ def claim_transformer_parallelises(frame, samples: dict | None = None) -> dict:
     models of its framework? S = t(1) / t(all); per framework S(Transformer) / S(best-scaling recurrent)."""
     claim = "Transformer parallelises across CPU cores (recurrent models do not)"
     table = thread_scaling_table(frame, samples)
+    gave_up = frame[(frame["kind"] == "speed_threads") & (frame["status"] == "skipped")] \
+        if "kind" in frame and not frame.empty else frame.iloc[0:0]
+    note = (f" ({len(gave_up)} measurement(s) at more threads given up: "
+            f"{gave_up['error'].iloc[0]})" if len(gave_up) else "")
     if table.empty:
-        return _not_measured(claim)
+        return _not_measured(claim, "this run has no thread-scaling data" + note)
     train = table[table["metric"] == "train_step_ms"]
     ev, marks = [], {}
     for fw, g in train.groupby("framework", sort=True):
@@ -275,14 +279,15 @@ def claim_transformer_parallelises(frame, samples: dict | None = None) -> dict:
         ev.append(f"{fw} ({g['threads'].iloc[0]} threads): speedups {speedups}; Transformer / {best['model']} = "
                   f"{r['text']} ({marks[fw]})")
     if not marks:
-        return _not_measured(claim)
+        return _not_measured(claim, "no framework has both a Transformer and a recurrent model at every thread "
+                                    "count" + note)
     load = table["load_avg"].max()
     cores = int(ok_rows(frame, "speed_threads")["threads"].max())
     busy = (f" (highest 1-minute load average around them {load:.1f} with up to {cores} threads per worker: "
             f"above {cores}, other processes took cores and capped the speedups)") if not math.isnan(load) else ""
     verdict = _marks_verdict(marks, good="more")
     return {"claim": claim, "evidence": "train step at the base shape, speedup = t(1 thread) / t(all cores) "
-            "[95% CI]: " + "; ".join(ev) + busy, "verdict": verdict, "figure": "thread_scaling",
+            "[95% CI]: " + "; ".join(ev) + busy + note, "verdict": verdict, "figure": "thread_scaling",
             "table": "thread_scaling"}
 
 

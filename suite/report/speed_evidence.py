@@ -18,7 +18,7 @@ import math
 import pandas as pd
 
 from suite.bench.ratios import format_ratio, mark, ratio_ci
-from suite.results.samples import pooled, sample_key  # noqa: F401  (pooled: the samples' one view)
+from suite.results.samples import sample_key
 
 RECURRENT = ("gru", "lstm")
 
@@ -98,8 +98,8 @@ def crossover_T(table: pd.DataFrame, framework: str) -> int | None:
 # --- thread scaling ------------------------------------------------------------------------------------
 def thread_scaling_table(frame: pd.DataFrame, samples: dict | None,
                          metrics=("train_step_ms", "infer_ms")) -> pd.DataFrame:
-    """Per model and metric: time at the fewest and at the most threads measured, the speedup
-    t(fewest) / t(most) with its CI, and the parallel efficiency speedup / (most / fewest)."""
+    """Per model and metric: time at the fewest and at the most threads measured (ms_fewest, ms_most), the
+    speedup t(fewest) / t(most) with its CI, and the parallel efficiency speedup / (most / fewest)."""
     th = ok_kind(frame, "speed_threads")
     rows = []
     if th.empty:
@@ -111,8 +111,8 @@ def thread_scaling_table(frame: pd.DataFrame, samples: dict | None,
         one, many = _one(g, threads=counts[0]), _one(g, threads=counts[-1])
         r = pair_ratio([one], [many], samples)
         rows.append({"model": model, "arch": one["arch"], "framework": one["framework"], "metric": metric,
-                     "threads": f"{counts[0]}→{counts[-1]}", f"ms_{counts[0]}": float(one["value"]),
-                     "ms_many": float(many["value"]), "speedup": r["ratio"], "ci_lo": r["lo"], "ci_hi": r["hi"],
+                     "threads": f"{counts[0]}→{counts[-1]}", "ms_fewest": float(one["value"]),
+                     "ms_most": float(many["value"]), "speedup": r["ratio"], "ci_lo": r["lo"], "ci_hi": r["hi"],
                      "efficiency": r["ratio"] / (counts[-1] / counts[0]),
                      "load_avg": max(float(one.get("load_avg") or math.nan), float(many.get("load_avg") or math.nan))})
     return pd.DataFrame(rows)

@@ -171,6 +171,10 @@ def _thread_scaling(w: ReportWriter, frame: pd.DataFrame, samples, thread_scalin
     """Speedup t(1 thread) / t(all cores) per model: table and figure (the parallelisation claim's evidence)."""
     from suite.report import figures
     table = thread_scaling_table(frame, samples)
+    gave_up = frame[(frame["kind"] == "speed_threads") & (frame["status"] == "skipped")]
+    if len(gave_up):
+        w.add(f"{len(gave_up)} thread-scaling measurement(s) given up (oversubscribed: more than 5x the "
+              f"one-thread time and more than 5 s per measurement), e.g. {gave_up['error'].iloc[0]}.\n")
     if table.empty:
         return
     w.add("#### Thread scaling\n")

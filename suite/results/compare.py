@@ -10,9 +10,20 @@ ratio = b / a.
 Significance.
     speed: two-sided Mann-Whitney U on the raw samples of A and B (the stable rounds pooled, from
         samples.json.gz; ``scipy.stats.mannwhitneyu``) at p < ALPHA (0.01), AND the change beyond the
-        noise floor: |ratio - 1| > max(FACTOR - 1, spread_A, spread_B), FACTOR = 1.10 (asv's default) and
-        spread = (max - min) / median of a row's round medians (``repeat_spread``: how far two workers of
-        the SAME run disagreed). A shift that the rounds of one run already show is not a change.
+        noise floor: |ln ratio| > ln(1 + floor) (symmetric, so a time and its throughput agree),
+        floor = max(FACTOR - 1, spread_A, spread_B, machine), where
+            FACTOR = 1.10 (asv's default factor),
+            spread = (max - min) / median of a row's round medians (``repeat_spread``: how far two workers
+                     of the SAME run disagreed),
+            machine = exp(3 sigma) - 1: the machine's own noise, measured inside the two runs. For every
+                     time row (ms, us) of the same kind in A or B with R >= 2 rounds and each pair of its
+                     rounds i < j, d = |ln(m_i / m_j)| (m a round's median): two workers of ONE run, minutes
+                     apart, same code. sigma = 1.4826 median(d) / sqrt(2) (a robust MAD estimate of one
+                     round's log-scale noise, which is also the noise of the difference of two run values
+                     that each average two rounds); 3 sigma is the usual outlier bound. A shared machine's
+                     load swings then read as noise, and the estimate does not grow with real changes
+                     between A and B. It is printed with the comparison.
+        The Mann-Whitney test alone would flag every few-percent shift between two runs minutes apart.
     accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
         at p < 0.05.
     deterministic kinds: significant when the values differ.
@@ -126,7 +137,8 @@ def _lower_is_better(metric: str) -> bool:
         metric in ("train_seconds",)
 
 
-def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_b: dict) -> dict:
+def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_b: dict,
+                 machine_floor: dict | None = None) -> dict:
     kind, metric = ga["kind"].iloc[0], str(ga["metric"].iloc[0])
     out = {"kind": kind, "key": key, "metric": metric, "a": None, "b": None, "ratio": None, "p": None,
            "significant": False, "mark": "not significant", "status_a": _state(ga), "status_b": _state(gb)}
@@ -142,7 +154,7 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
     a, b = float(va.mean()), float(vb.mean())
     out.update(a=a, b=b, ratio=b / a if a else math.inf if b else 1.0)
     if kind in SPEED_KINDS:
-        p, sig = _speed_test(key, ga, gb, run_a, run_b, out["ratio"])
+        p, sig = _speed_test(key, ga, gb, run_a, run_b, out["ratio"], (machine_floor or {}).get(kind, 0.0))
     elif kind in SEED_KINDS:
         p, sig = _seed_test(va.values, vb.values)
     else:
@@ -157,14 +169,29 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
     return out
 
 
-def _speed_test(key, ga, gb, run_a, run_b, ratio) -> tuple[float | None, bool]:
+def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float) -> tuple[float | None, bool]:
     from scipy.stats import mannwhitneyu
     xa, xb = pooled(run_a["samples"].get(key)), pooled(run_b["samples"].get(key))
     if len(xa) < 2 or len(xb) < 2:
         return None, False
     p = float(mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
-    floor = max(FACTOR - 1, _spread(ga), _spread(gb))
-    return p, bool(p < ALPHA_SPEED and abs(ratio - 1) > floor)
+    floor = max(FACTOR - 1, _spread(ga), _spread(gb), machine)
+    return p, bool(p < ALPHA_SPEED and ratio > 0 and abs(math.log(ratio)) > math.log(1 + floor))
+
+
+def machine_floors(runs: list[dict]) -> dict[str, float]:
+    """{kind: exp(3 sigma) - 1} from the round-to-round differences of the runs' time rows (module docstring)."""
+    import itertools
+    import statistics
+    diffs: dict[str, list[float]] = {}
+    for run in runs:
+        for record in run["samples"].values():
+            if record.get("kind") not in SPEED_KINDS or record.get("unit") not in ("ms", "us"):
+                continue
+            medians = [statistics.median(r) for r in record.get("rounds") or [] if r]
+            diffs.setdefault(record["kind"], []).extend(
+                abs(math.log(a / b)) for a, b in itertools.combinations(medians, 2) if a > 0 and b > 0)
+    return {kind: math.exp(3 * 1.4826 * statistics.median(d) / math.sqrt(2)) - 1 for kind, d in diffs.items() if d}
 
 
 def _spread(g: pd.DataFrame) -> float:
@@ -208,11 +235,13 @@ def compare_runs(path_a, path_b) -> dict:
     """{'verdict_changes', 'rows', 'only_a', 'only_b', 'sources'} (module docstring)."""
     run_a, run_b = load_run(path_a), load_run(path_b)
     ga, gb = grouped(run_a["frame"]), grouped(run_b["frame"])
-    rows = [compare_rows(k, ga[k], gb[k], run_a, run_b) for k in sorted(set(ga) & set(gb))]
+    both = sorted(set(ga) & set(gb))
+    floors = machine_floors([run_a, run_b])
+    rows = [compare_rows(k, ga[k], gb[k], run_a, run_b, floors) for k in both]
     rows.sort(key=lambda r: (MARK_ORDER.index(r["mark"]), r["key"]))
     changes, sources = verdict_changes(run_a, run_b)
     return {"verdict_changes": changes, "rows": rows, "only_a": sorted(set(ga) - set(gb)),
-            "only_b": sorted(set(gb) - set(ga)), "sources": sources,
+            "only_b": sorted(set(gb) - set(ga)), "sources": sources, "noise_floor": floors,
             "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
 
 
@@ -237,12 +266,18 @@ def format_table(result: dict) -> str:
     else:
         lines.append(f"Verdict changes: none (A: {result['sources']['a']}; B: {result['sources']['b']})")
     lines.append("")
-    lines.append(f"{'mark':<16}{'a':>12}{'b':>12}{'ratio b/a':>11}{'p':>9}  key")
+    floors = ", ".join(f"{k} {v:.0%}" for k, v in result.get("noise_floor", {}).items())
+    lines.append(f"Machine noise floor (3 robust sigma of the round-to-round differences inside both runs): "
+                 f"{floors or 'n/a'}; "
+                 f"a speed row is significant at Mann-Whitney p < {ALPHA_SPEED} AND a ratio beyond 1 ± it "
+                 f"(and beyond {FACTOR - 1:.0%} and both runs' round-to-round spread)")
+    lines.append("")
+    lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'p':>9}  key")
     for r in result["rows"]:
-        fmt = (lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}")
+        fmt = (lambda v, f=".4g": "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, f))
         status = "" if r["status_a"] == r["status_b"] == "ok" else f"  [{r['status_a']} -> {r['status_b']}]"
-        lines.append(f"{r['mark']:<16}{fmt(r['a']):>12}{fmt(r['b']):>12}{fmt(r['ratio']):>11}{fmt(r['p']):>9}  "
-                     f"{r['key']}{status}")
+        lines.append(f"{r['mark']:<16} {fmt(r['a']):>11} {fmt(r['b']):>11} {fmt(r['ratio'], '.3f'):>10} "
+                     f"{fmt(r['p'], '.2g'):>9}  {r['key']}{status}")
     counts = {m: sum(r["mark"] == m for r in result["rows"]) for m in MARK_ORDER}
     lines.append("")
     lines.append(f"{len(result['rows'])} rows in both runs: " + ", ".join(f"{n} {m}" for m, n in counts.items() if n)
@@ -257,4 +292,4 @@ def as_json(result: dict) -> dict:
     return {"verdict_changes": result["verdict_changes"],
             "rows": [{k: r[k] for k in keep} for r in result["rows"]],
             "only_a": result["only_a"], "only_b": result["only_b"], "sources": result["sources"],
-            "runs": result["runs"]}
+            "noise_floor": result.get("noise_floor", {}), "runs": result["runs"]}
