@@ -1,6 +1,6 @@
 """Command line: ``python -m suite <command> --help``.
 
-Commands: list, params, equivalence, run, batch, bench fidelity, edge, publish-reference, config-help.
+Commands: list, params, equivalence, run, batch, compare, bench fidelity, edge, publish-reference, config-help.
 User errors print one line ``error: ...`` and exit with status 2.
 """
 from __future__ import annotations
@@ -96,8 +96,20 @@ def cmd_batch(args) -> int:
     return run_batch(args.config, out=args.out, resume=args.resume, scheduler=args.scheduler)
 
 
+def cmd_compare(args) -> int:
+    from suite.results.compare import as_json, compare_runs, failing, format_table
+    result = compare_runs(args.run_a, args.run_b)
+    print(json.dumps(as_json(result), indent=1, default=str) if args.format == "json" else format_table(result))
+    held = failing(result, args.fail_on or [])
+    if held:
+        print(f"compare: --fail-on holds: {'; '.join(held)}", file=sys.stderr)
+    return 1 if held else 0
+
+
 def cmd_bench(args) -> int:
     from suite.bench.fidelity import format_fidelity, run_fidelity
+    from suite.bench.threads import configure_floating_point
+    configure_floating_point("flush", ["torch"])     # as the speed workers do, before the first op
     print(format_fidelity(run_fidelity(threads=args.threads)))
     return 0
 
@@ -169,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
             from suite.run.plan import STAGES
             s.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run")
         s.set_defaults(func=func)
+
+    s = sub.add_parser("compare", help="what changed from run A to run B: ratio B/A and significance per metric, "
+                                       "verdict changes first (exit 1 when a --fail-on condition holds)")
+    s.add_argument("run_a", metavar="RUN_A", help="the baseline run directory")
+    s.add_argument("run_b", metavar="RUN_B", help="the run compared with it")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+    s.add_argument("--fail-on", choices=("verdict", "regression"), action="append", metavar="{verdict,regression}",
+                   help="exit 1 when a verdict changed / a metric got worse or newly failed (repeatable)")
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("bench", help="benchmarks of the suite itself")
     s.add_argument("which", choices=("fidelity",), help="fidelity: suite timer vs torch.utils.benchmark on nn.GRU")

@@ -127,8 +127,23 @@ class TrainingSection(Section):
                                  "into every implementation of an arch")
 
 
+ThreadCount = Annotated[int | str, expects("a positive integer or 'all' (every core)",
+                                          lambda v: (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+                                          or v == "all")]
+
+
 class SpeedSection(Section):
     enabled: Bool = Field(True, description="run the speed measurements")
+    denormals: choice("flush", "keep") = Field(
+        "flush", description="floating-point policy of every speed worker: flush subnormal floats to zero (FTZ+DAZ, "
+                             "as TensorFlow always does) or keep them (IEEE); recorded per row as fp_mode")
+    thread_counts: non_empty_list(ThreadCount, "positive integers or 'all'") = Field(
+        [1, "all"], description="thread scaling: train step and inference of every model at the base shape at each "
+                                "of these intra-op thread counts ('all' = every core), interleaved")
+    min_samples: PositiveInt = Field(10, description="samples per measurement even past max_time_s (10 lets the "
+                                                     "drift check compare 5 against 5)")
+    min_sample_s: PositiveFloat = Field(0.02, description="one sample times a block of calls lasting at least this "
+                                                          "long (s)")
     batch: PositiveInt = Field(32, description="batch size B for train step and inference")
     input_size: PositiveInt = Field(32, description="input features X")
     hidden: PositiveInt = Field(128, description="width H at which sequence lengths are swept")
@@ -224,6 +239,9 @@ class Config(Section):
                                                           "machine; --scheduler overrides)")
     workers: OptionalPositiveInt = Field(None, description="LocalCluster worker processes, one task at a time each "
                                                            "(null: one per core, divided by threads)")
+    device: choice("cpu", "cuda") = Field("cpu", description="where torch models run in the speed stage (cuda: "
+                                                             "synchronised timing, cuDNN path recorded; NumPy and "
+                                                             "Keras stay on the CPU)")
     models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
                                 "transformer-torch", "transformer-keras"],
                                description="models as arch-framework[-convention], e.g. gru-keras-reset_before")
@@ -304,6 +322,8 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
     if cfg["model"]["budget"] is None and not cfg["model"]["equal_width"]:
         raise UserError(f"{where}: key 'model.equal_width': expected true when model.budget is null (no view of "
                         f"the accuracy comparison would be left), got false")
+    if cfg["device"] == "cuda":
+        _check_cuda(where)
     return cfg
 
 
@@ -330,6 +350,26 @@ def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict]]]:
         chosen = m["equal_width_models"] or cfg["models"]
         views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen]))
     return views
+
+
+def _check_cuda(where: str) -> None:
+    """device: cuda needs a CUDA device that torch can see (checked before anything is written)."""
+    import torch
+    if not torch.cuda.is_available():
+        raise UserError(f"{where}: key 'device': expected a machine where torch sees a CUDA device for 'cuda', "
+                        f"got 'cuda' but torch {torch.__version__} sees none (use device: cpu)")
+
+
+def resolve_thread_counts(counts: list, cpus: int | None = None) -> list[int]:
+    """speed.thread_counts with 'all' replaced by the core count, duplicates dropped, order kept."""
+    import os
+    cpus = cpus or os.cpu_count() or 1
+    out: list[int] = []
+    for c in counts:
+        n = cpus if c == "all" else int(c)
+        if n not in out:
+            out.append(n)
+    return out
 
 
 def defaults() -> dict:

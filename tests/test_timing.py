@@ -304,8 +304,23 @@ def test_speed_worker_round_trip_gives_ok_rows_and_a_failed_row():
     assert train["repeats"] == 2 and train["n"] >= 6 and train["threads"] == 1
     assert train["flops"] == train_step_flops(spec, 2, 5) and 0 < train["peak_fraction"] < 1
     assert train["path_mode"] == "numpy" and train["params"] > 0 and train["framework_version"].startswith("numpy")
+    assert train["fp_policy"] == "flush" and train["fp_mode"] == "ftz+daz" and train["device"] == "cpu"
+    raw = train["samples"]                                       # kept for samples.json.gz, in ms, per round
+    assert len(raw["rounds"]) == 2 and raw["stable"] == [True, True] or train["unstable_rounds"]
+    assert sum(len(r) for r in raw["rounds"]) == train["n"]
+    assert train["value"] == pytest.approx(summarise_rounds(raw["rounds"])["value"])
     failed = [r for r in rows if r["hidden"] == 0]
     assert failed and all(r["status"] == "failed" and "hidden" in r["error"] for r in failed)
+
+
+def test_thread_counts_are_interleaved_and_kept_apart():
+    spec = ModelSpec("gru", "torch", input_size=3, hidden=4, output_size=2)
+    rows = measure_speed([(spec, 2, 5)], repeats=1, isolate="framework", n_samples=3, min_sample_s=0.005,
+                         max_time_s=0.1, progress=False, thread_counts=[1, 2], denormals="keep")
+    train = {r["threads"]: r for r in rows if r["metric"] == "train_step_ms"}
+    assert set(train) == {1, 2} and all(r["status"] == "ok" for r in train.values())
+    assert {r["fp_policy"] for r in train.values()} == {"keep"} and {r["fp_mode"] for r in train.values()} == {"ieee"}
+    assert "threads=2" in train[2]["exec_path"]
 
 
 def test_a_worker_that_times_out_gives_failed_rows():
@@ -333,3 +348,28 @@ def test_fidelity_runs_and_formats():
     assert result["ratio_ok"] == all(0.9 <= result[a]["ratio"] <= 1.1 for a in ("gru", "lstm"))
     text = format_fidelity(result)
     assert "ratio" in text and "drift" in text and "GRU / LSTM" in text
+
+
+# --- oversubscription guard of the thread study ------------------------------------------------------
+def test_abort_if_sees_the_calibrated_cost_and_stops_before_sampling():
+    from suite.bench.timer import MeasurementAborted
+    timer, clock = fake_timer(0.5)
+    with pytest.raises(MeasurementAborted, match="too slow"):
+        timer.measure(n_samples=10, min_samples=10, abort_if=lambda per_call: "too slow" if per_call > 0.1 else None)
+    assert clock.now < 0.5 * 3 + 1e-9                          # warm-up + one calibration block, no samples
+    m = fake_timer(0.01)[0].measure(n_samples=3, abort_if=lambda per_call: "too slow" if per_call > 0.1 else None)
+    assert m.n == 3
+
+
+def test_an_oversubscribed_thread_count_is_skipped_not_failed():
+    from suite.bench.speed import SpeedJob, metric_rows
+    from suite.bench.speed_worker import timed
+    guard = {"reference_s": {"train_step": 0.001}, "factor": 5.0, "budget_s": 0.01, "threads": 2, "fewest": 1}
+    entry = timed("train_step", None, lambda: fake_timer(0.02)[0], {"min_samples": 10}, guard)
+    assert entry["skipped"] and "oversubscribed: at 2 threads one call took 20x the time at 1" in entry["error"]
+    fine = timed("train_step", None, lambda: fake_timer(0.002)[0], {"min_samples": 3, "n_samples": 3}, guard)
+    assert "measurement" in fine                                  # 2x slower, and cheap: measured
+    spec = ModelSpec("gru", "torch", 2, 4, 1)
+    rows = metric_rows(SpeedJob(spec, 2, 5), "train_step", None, [{"metrics": [entry]}] * 2,
+                       {"model": spec.name}, None, None)
+    assert rows[0]["status"] == "skipped" and rows[0]["error"].startswith("oversubscribed")

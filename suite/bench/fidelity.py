@@ -8,7 +8,9 @@ and reports
     drift = |suite 1st - suite 2nd| / mean of both  target <= 5%
 The same for nn.LSTM gives the GRU/LSTM time ratio (on the 2-core test machines, 1 thread: nn.GRU 34 ms vs
 nn.LSTM 15 ms; on CPU torch runs LSTM as one fused oneDNN kernel, GRU step by step).
-Both timers use the same thread count (torch's Timer: ``num_threads=``; it would use 1 otherwise).
+Both timers use the same thread count (torch's Timer: ``num_threads=``; it would use 1 otherwise) and run
+in the same thread, under the same floating-point mode (``fp_mode``: the calling thread's FTZ/DAZ bits;
+``python -m suite bench fidelity`` applies the speed workers' default policy, flush, first).
 The statement is ``torch.autograd.grad(rnn(x)[0].sum(), params)``: gradients are returned, not
 accumulated into .grad, so every call does identical work.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+from suite.bench.fp_mode import current_mode
 from suite.bench.timer import Timer, format_seconds, load_average
 
 SHAPE = {"B": 32, "T": 100, "X": 32, "H": 128}
@@ -72,14 +75,16 @@ def run_fidelity(threads: int = 1, max_time_s: float = 5.0, min_run_time: float 
             "gru": gru, "lstm": lstm, "gru_over_lstm": gru["suite_s"] / lstm["suite_s"],
             "ratio_ok": all(RATIO_TARGET[0] <= r["ratio"] <= RATIO_TARGET[1] for r in (gru, lstm)),
             "drift_ok": all(r["drift"] <= DRIFT_TARGET for r in (gru, lstm)),
-            "load_before": load_before, "load_after": load_average(), "cpus": os.cpu_count()}
+            "load_before": load_before, "load_after": load_average(), "cpus": os.cpu_count(),
+            "fp_mode": current_mode()}
 
 
 def format_fidelity(result: dict) -> str:
     """Human-readable lines: per arch suite vs torch medians, ratio and drift with their targets."""
     s = result["shape"]
     lines = [f"Timer fidelity: nn.GRU / nn.LSTM forward+backward at B={s['B']} T={s['T']} X={s['X']} "
-             f"H={s['H']}, {result['threads']} thread(s), torch {result['torch_version']}"]
+             f"H={s['H']}, {result['threads']} thread(s), torch {result['torch_version']}, floating-point mode "
+             f"{result.get('fp_mode', 'unknown')}"]
     for arch in ("gru", "lstm"):
         r = result[arch]
         lines.append(

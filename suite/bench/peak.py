@@ -2,7 +2,8 @@
 
 One square (size x size) @ (size x size) matmul per call, 2 size^3 FLOPs, timed with
 ``suite.bench.timer.Timer`` in the thread count the models use; the best over the framework's
-matmul paths counts as its peak.
+matmul paths counts as its peak. With device 'cuda' (torch only) the matmul runs on the GPU, timed
+with ``torch.cuda.synchronize`` as the sync hook.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def matmul_peak_gflops(threads: int, framework: str, size: int = 1024, max_time_
 
 
 def matmul_gflops_by_path(threads: int, framework: str, size: int = 1024,
-                          max_time_s: float = 2.0) -> dict[str, float]:
+                          max_time_s: float = 2.0, device: str = "cpu") -> dict[str, float]:
     """GFLOP/s per matmul path: 2 size^3 FLOPs per call over the median time of
     ``suite.bench.timer.Timer``. The thread count must be the one the measured models use: torch and
     numpy are set here; TensorFlow must already run with it (``suite.bench.threads.set_threads`` in a
@@ -32,18 +33,27 @@ def matmul_gflops_by_path(threads: int, framework: str, size: int = 1024,
     for key, value in (("threads", threads), ("size", size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise UserError(f"matmul peak: {key} must be a positive integer, got {value!r}")
-    return dict(_peaks_cached(threads, framework, size, max_time_s))
+    return dict(_peaks_cached(threads, framework, size, max_time_s, device))
 
 
 @lru_cache(maxsize=None)
-def _peaks_cached(threads: int, framework: str, size: int, max_time_s: float) -> tuple:
+def _peaks_cached(threads: int, framework: str, size: int, max_time_s: float, device: str = "cpu") -> tuple:
     set_threads(threads, framework)
     out = []
-    for path, matmul in _matmul_fns(framework, size).items():
-        m = Timer(matmul, label=f"matmul {size} {path}", threads=threads).measure(
+    fns, sync = (_cuda_matmul_fns(size, device) if device != "cpu" and framework == "torch"
+                 else (_matmul_fns(framework, size), None))
+    for path, matmul in fns.items():
+        m = Timer(matmul, label=f"matmul {size} {path}", threads=threads, sync=sync).measure(
             n_samples=7, min_sample_s=0.02, max_time_s=max_time_s)
         out.append((path, 2 * size ** 3 / m.median / 1e9))
     return tuple(out)
+
+
+def _cuda_matmul_fns(size: int, device: str) -> tuple[dict, object]:
+    """torch.mm on the GPU, and the synchronize the timer needs around it."""
+    import torch
+    a = torch.randn(size, size, generator=torch.Generator().manual_seed(0)).to(device)
+    return {f"torch.mm {device}": lambda: torch.mm(a, a)}, torch.cuda.synchronize
 
 
 def _matmul_fns(framework: str, size: int) -> dict:

@@ -1,6 +1,7 @@
 """Speed measurement, fair across frameworks: fresh worker processes, same threads, A B A B.
 
-``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts).
+``measure_speed(jobs, threads=1, repeats=2)`` -> tidy rows. A job is (ModelSpec, B, T, contexts) or a
+``SpeedJob`` (which can also leave inference out: ``infer=False``, as the sweeps do).
 
 Fairness (measured on the 2-core test machines: one process running both frameworks gave GRU/LSTM ratios
 swinging 0.84-1.40 between runs):
@@ -11,7 +12,21 @@ swinging 0.84-1.40 between runs):
   every job has its own worker (clean per-model peak RSS; ``isolate='framework'`` runs all jobs of
   a framework in one worker per round, faster, but its peak RSS is a running maximum);
 - each row's value is the median over rounds of the per-round medians; n and iqr are over the
-  pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians.
+  pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians;
+- every worker applies the same floating-point policy (``denormals``: flush | keep, see
+  ``suite.bench.fp_mode``) before its first op; each row records the policy (``fp_policy``) and the mode
+  its framework's kernels were observed to run under (``fp_mode``, probed after the job);
+- a round whose samples still drift after the timer's retakes (``suite.bench.timer``) is left out of
+  the value; a row with no stable round left has status 'unstable' (its value kept for inspection,
+  never used by a claim). ``unstable_rounds`` counts the rounds left out;
+- thread counts (``thread_counts``) run in increasing order within each round; a job's train step or
+  inference at more threads is given up (row status 'skipped', the reason in ``error``) when one call
+  takes more than OVERSUBSCRIBED (5) x its time at the fewest threads just measured AND its measurement
+  would last more than GUARD_BUDGET_S (5 s): on a machine whose other processes hold the cores, OpenMP
+  barriers then wait for descheduled threads (seen here: a 40 ms GRU step took 2.5-3.9 s at 2 threads,
+  load average 5 on 2 cores), the figure measures the neighbours, and minutes go by;
+- every row keeps its raw samples (``samples``: per round, in the row's unit, with a stable flag per
+  round); the results store moves them into ``samples.json.gz`` (``suite.results.samples``).
 
 Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c; such rows
 have B = 1, context = c and keep the job's T),
@@ -40,10 +55,14 @@ from pathlib import Path
 from suite.errors import UserError
 from suite.models.flops import forward_flops, step_flops, train_step_flops
 from suite.spec import ModelSpec
+from suite.bench.fp_mode import DEFAULT_POLICY, check_policy
 from suite.bench.threads import thread_env
-from suite.bench.timer import NOISY_RELATIVE_IQR, DEFAULT_MAX_TIME_S, quantiles
+from suite.bench.timer import DEFAULT_MAX_TIME_S, DEFAULT_RETAKES, NOISY_RELATIVE_IQR, quantiles
 
 ISOLATE = ("job", "framework")
+DEVICES = ("cpu", "cuda")
+OVERSUBSCRIBED = 5.0     # more threads but this many times slower than the fewest: oversubscribed
+GUARD_BUDGET_S = 5.0     # ... and a measurement that would last longer than this: give up on it
 UNITS = {"train_step": ("train_step_ms", "ms", 1e3), "infer": ("infer_ms", "ms", 1e3),
          "step": ("step_latency_us", "us", 1e6)}
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -57,6 +76,7 @@ class SpeedJob:
     batch: int
     seq_len: int
     contexts: tuple[int, ...] = field(default_factory=tuple)
+    infer: bool = True               # time inference too (train step always)
 
     def describe(self) -> str:
         return f"{self.spec.name} H={self.spec.hidden} L={self.spec.layers} B={self.batch} T={self.seq_len}"
@@ -89,12 +109,15 @@ def schedule(jobs: list[SpeedJob], repeats: int, isolate: str) -> list[tuple[int
 
 def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int,
                timer_opts: dict, timeout_s: float, workdir: Path, tag: str,
-               on_line=None) -> list[dict]:
+               on_line=None, denormals: str = DEFAULT_POLICY, device: str = "cpu",
+               guards: dict[int, dict] | None = None) -> list[dict]:
     """Start one worker process, wait (calling ``on_line`` for each result line as it appears),
     and return its JSON lines (header first); jobs without a line become errors."""
-    cfg = {"framework": framework, "threads": threads, "timer": timer_opts,
+    cfg = {"framework": framework, "threads": threads, "timer": timer_opts, "denormals": denormals,
+           "device": device,
            "jobs": [{"job_id": i, "spec": jobs[i].spec.to_dict(), "batch": jobs[i].batch,
-                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts)} for i in job_ids]}
+                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts), "infer": jobs[i].infer,
+                     "guard": (guards or {}).get(i)} for i in job_ids]}
     jobs_path, out_path, err_path = (workdir / f"{tag}.{ext}" for ext in ("json", "jsonl", "err"))
     jobs_path.write_text(json.dumps(cfg), encoding="utf-8")
     env = {**os.environ, **thread_env(threads), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
@@ -155,57 +178,85 @@ def _last_line(path: Path) -> str:
 # --- entry point -------------------------------------------------------------------------------
 def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "job",
                   n_samples: int = 10, min_sample_s: float = 0.05,
-                  max_time_s: float = DEFAULT_MAX_TIME_S, worker_timeout_s: float = 1800.0,
-                  progress: bool = True, task: str | None = None) -> list[dict]:
+                  max_time_s: float = DEFAULT_MAX_TIME_S, min_samples: int = 3,
+                  retakes: int = DEFAULT_RETAKES, worker_timeout_s: float = 1800.0,
+                  progress: bool = True, task: str | None = None, denormals: str = DEFAULT_POLICY,
+                  device: str = "cpu", thread_counts=None) -> list[dict]:
     """Measure every job in fresh per-framework workers; returns tidy rows (see module docstring).
 
     max_time_s: budget per single measurement (one metric of one job in one round).
+    min_samples: samples taken even past the budget (10 lets the drift check run: 5 per half).
+    thread_counts: when given, every job is measured at each of these thread counts, the counts
+        interleaved within each round like the frameworks (``threads`` is then ignored).
     """
     jobs = [as_job(j) for j in jobs]
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise UserError(f"measure_speed: threads must be a positive integer, got {threads!r}")
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise UserError(f"measure_speed: repeats must be a positive integer, got {repeats!r}")
+    counts = sorted(set(thread_counts)) if thread_counts is not None else [threads]
+    for value in counts + [repeats, min_samples]:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise UserError(f"measure_speed: threads, repeats and min_samples must be positive integers, "
+                            f"got {value!r}")
     if isolate not in ISOLATE:
         raise UserError(f"measure_speed: unknown isolate {isolate!r}; expected one of: {', '.join(ISOLATE)}")
-    timer_opts = {"n_samples": n_samples, "min_sample_s": min_sample_s, "max_time_s": max_time_s}
-    runs = schedule(jobs, repeats, isolate)
+    check_policy(denormals, "measure_speed: denormals")
+    if device not in DEVICES:
+        raise UserError(f"measure_speed: unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
+    timer_opts = {"n_samples": max(n_samples, min_samples), "min_sample_s": min_sample_s,
+                  "max_time_s": max_time_s, "min_samples": min_samples, "retakes": retakes}
+    runs = [(rnd, fw, ids, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts]
     headers: list[dict] = []
-    results: dict[int, list[dict]] = {i: [] for i in range(len(jobs))}
+    results: dict[tuple[int, int], list[dict]] = {(i, n): [] for i in range(len(jobs)) for n in counts}
+    reference: dict[int, dict[str, float]] = {}      # job -> metric -> median seconds at the fewest threads
     with tempfile.TemporaryDirectory(prefix="suite-speed-") as tmp:
-        for k, (rnd, fw, ids) in enumerate(runs):
+        for k, (rnd, fw, ids, n) in enumerate(runs):
             t0 = time.perf_counter()
 
-            def report(line, k=k, rnd=rnd, t0=t0):
+            def report(line, k=k, rnd=rnd, t0=t0, n=n):
                 if progress and line.get("kind") == "job":
                     _print_progress(k + 1, len(runs), rnd, repeats, jobs[line["job_id"]], line,
-                                    time.perf_counter() - t0)
+                                    time.perf_counter() - t0, n)
 
-            lines = run_worker(fw, ids, jobs, threads, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report)
+            guards = ({i: {"reference_s": reference.get(i), "factor": OVERSUBSCRIBED, "budget_s": GUARD_BUDGET_S,
+                           "threads": n, "fewest": counts[0]} for i in ids} if n != counts[0] else None)
+            lines = run_worker(fw, ids, jobs, n, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report,
+                               denormals, device, guards)
+            if n == counts[0]:
+                reference.update(_medians(lines))
             header = next((ln for ln in lines if ln.get("kind") == "worker"), {"framework": fw})
-            headers.append(header)
+            headers.append({**header, "threads": n})
             for line in lines:
                 if line.get("kind") == "job":
-                    results[line["job_id"]].append({**line, "header": header})
-    peaks = _framework_peaks(headers)
+                    results[(line["job_id"], n)].append({**line, "header": header})
     rows = []
-    for i, job in enumerate(jobs):
-        rows += job_rows(job, results[i], threads, peaks, isolate, task)
+    for n in counts:
+        peaks = _framework_peaks([h for h in headers if h["threads"] == n])
+        for i, job in enumerate(jobs):
+            rows += job_rows(job, results[(i, n)], n, peaks, isolate, task, denormals, device)
     return rows
 
 
-def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: float) -> None:
+def _medians(lines: list[dict]) -> dict[int, dict[str, float]]:
+    """{job_id: {metric: median seconds}} of a worker's result lines (the guard's reference)."""
+    out: dict[int, dict[str, float]] = {}
+    for line in lines:
+        if line.get("kind") == "job":
+            out[line["job_id"]] = {m["metric"]: quantiles(m["measurement"]["samples"])[1]
+                                   for m in line.get("metrics", []) if "measurement" in m}
+    return out
+
+
+def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: float, threads: int) -> None:
     parts = []
     for m in line.get("metrics", []):
         metric, unit, scale = UNITS[m["metric"]]
         at = f"@{m['context']}" if m["context"] is not None else ""
         if "measurement" in m:
             med = quantiles(m["measurement"]["samples"])[1] * scale
-            parts.append(f"{m['metric']}{at} {med:.4g} {unit}")
+            flag = " UNSTABLE" if m["measurement"].get("unstable") else ""
+            parts.append(f"{m['metric']}{at} {med:.4g} {unit}{flag}")
         else:
-            parts.append(f"{m['metric']}{at} FAILED")
+            parts.append(f"{m['metric']}{at} {'SKIPPED' if m.get('skipped') else 'FAILED'}")
     text = ", ".join(parts) if parts else f"FAILED: {line.get('error')}"
-    print(f"[speed {k}/{total}] round {rnd + 1}/{repeats} {job.describe()}: {text} ({wall:.1f} s)",
+    print(f"[speed {k}/{total}] round {rnd + 1}/{repeats} {job.describe()} {threads} thr: {text} ({wall:.1f} s)",
           file=sys.stderr, flush=True)
 
 
@@ -230,29 +281,32 @@ def summarise_rounds(sample_lists: list[list[float]]) -> dict:
             "repeat_spread": spread, "noisy": bool((q3 - q1) > NOISY_RELATIVE_IQR * abs(value))}
 
 
-def base_fields(job: SpeedJob, threads: int, isolate: str, task, rounds: list[dict]) -> dict:
+def base_fields(job: SpeedJob, threads: int, isolate: str, task, rounds: list[dict],
+                denormals: str = DEFAULT_POLICY, device: str = "cpu") -> dict:
     s = job.spec
     ok = [r for r in rounds if not r.get("error")]
     first = ok[0] if ok else (rounds[0] if rounds else {})
     path = first.get("path", {})
     header = first.get("header", {})
+    modes = sorted({r.get("fp_mode") or r.get("header", {}).get("fp_mode") for r in ok} - {None})
     return {"task": task, "model": s.name, "arch": s.arch, "framework": s.framework,
             "convention": s.convention, "hidden": s.hidden, "layers": s.layers,
             "input_size": s.input_size, "output_size": s.output_size, "params": first.get("params"),
             "B": job.batch, "T": job.seq_len, "context": None, "threads": threads, "isolate": isolate,
-            "framework_version": header.get("framework_version"),
+            "framework_version": header.get("framework_version"), "device": path.get("device", device),
+            "fp_policy": denormals, "fp_mode": "/".join(modes) or None,
             "exec_path": ";".join(f"{k}={v}" for k, v in sorted(path.items())) or None,
-            **{f"path_{k}": path.get(k) for k in ("mode", "onednn", "cudnn_eligible", "device")}}
+            **{f"path_{k}": path.get(k) for k in ("mode", "onednn", "cudnn_eligible", "device", "cudnn")}}
 
 
 def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, float],
-             isolate: str, task) -> list[dict]:
+             isolate: str, task, denormals: str = DEFAULT_POLICY, device: str = "cpu") -> list[dict]:
     """All rows of one job from its rounds (each round: a worker's result line for this job)."""
-    base = base_fields(job, threads, isolate, task, rounds)
+    base = base_fields(job, threads, isolate, task, rounds, denormals, device)
     peak = peaks.get(job.spec.framework)
     best = max(peaks.values()) if peaks else None
     rows = []
-    keys = [("train_step", None), ("infer", None)] + [("step", c) for c in job.contexts]
+    keys = [("train_step", None)] + [("infer", None)] * job.infer + [("step", c) for c in job.contexts]
     for name, context in keys:
         rows += metric_rows(job, name, context, rounds, base, peak, best)
     rows += memory_rows(rounds, base)
@@ -261,31 +315,53 @@ def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, f
 
 def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
     metric, unit, scale = UNITS[name]
-    found, errors = [], []
+    measured, errors, skipped = [], [], 0
     for r in rounds:
         entry = next((m for m in r.get("metrics", []) if m["metric"] == name and m["context"] == context), None)
         if entry and "measurement" in entry:
-            found.append(entry["measurement"]["samples"])
+            measured.append(entry["measurement"])
         else:
             errors.append((entry or {}).get("error") or r.get("error") or "not measured")
+            skipped += bool((entry or {}).get("skipped"))
     # step rows: B = 1 and the context c; T stays the job's T (the shape cell the row belongs to)
     row = {**base, "metric": metric, "unit": unit, "B": 1 if name == "step" else job.batch,
            "context": context}
-    if not found:
-        return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": "failed",
+    if not measured:
+        status = "skipped" if errors and skipped == len(errors) else "failed"
+        return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": status,
                  "error": errors[0] if errors else "no rounds ran"}]
+    stable = [not m.get("unstable", False) for m in measured]
+    found = [m["samples"] for m, ok in zip(measured, stable) if ok] or [m["samples"] for m in measured]
+    status, error = "ok", (f"{len(errors)} of {len(rounds)} rounds failed: {errors[0]}" if errors else None)
+    if not any(stable):
+        status, error = "unstable", unstable_text(measured, len(rounds))
     seconds = summarise_rounds(found)
     seconds["load_avg"] = _max_load(rounds, name, context)
+    seconds["unstable_rounds"] = stable.count(False)
+    seconds["retakes"] = sum(m.get("retakes", 0) for m in measured)
     flops = _flops(job, name, context)
     gflop_s = flops / seconds["value"] / 1e9
-    error = f"{len(errors)} of {len(rounds)} rounds failed: {errors[0]}" if errors else None
     rows = [{**row, **seconds, "value": seconds["value"] * scale, "iqr": seconds["iqr"] * scale,
              "flops": flops, "gflop_s": gflop_s, "peak_gflops": peak,
              "peak_fraction": gflop_s / peak if peak else None, "machine_peak_gflops": best,
-             "machine_peak_fraction": gflop_s / best if best else None, "status": "ok", "error": error}]
+             "machine_peak_fraction": gflop_s / best if best else None, "status": status, "error": error,
+             "samples": raw_samples([[x * scale for x in m["samples"]] for m in measured], stable)}]
     if name != "step":
-        rows.append(throughput_row(job, name, found, row, error))
+        rows.append(throughput_row(job, name, measured, stable, row, status, error))
     return rows
+
+
+def raw_samples(rounds: list[list[float]], stable: list[bool]) -> dict:
+    """What the store keeps of a row: its samples per round (in the row's unit), stable flag per round."""
+    return {"rounds": rounds, "stable": stable}
+
+
+def unstable_text(measured: list[dict], n_rounds: int) -> str:
+    """One line: why a row is unstable (its rounds' drift p and median shift)."""
+    parts = [f"p={m.get('drift_p'):.2g}, shift {m.get('drift_shift'):+.0%}" for m in measured
+             if m.get("drift_p") is not None]
+    return (f"unstable: samples drifted (first vs second half) in every measured round of {n_rounds}, "
+            f"after {sum(m.get('retakes', 0) for m in measured)} retake(s): " + "; ".join(parts))
 
 
 def _max_load(rounds: list[dict], name: str, context) -> float | None:
@@ -305,12 +381,14 @@ def _flops(job: SpeedJob, name: str, context) -> int:
     return step_flops(job.spec, context, batch=1)
 
 
-def throughput_row(job, name, found, row, error) -> dict:
+def throughput_row(job, name, measured, stable, row, status, error) -> dict:
     """train: sequences/s = B / s; infer: tokens/s = B T / s (summarised on per-sample rates)."""
     work, metric, unit = ((job.batch, "train_throughput", "seq/s") if name == "train_step"
                           else (job.batch * job.seq_len, "infer_throughput", "tokens/s"))
-    rates = summarise_rounds([[work / s for s in samples] for samples in found])
-    return {**row, **rates, "metric": metric, "unit": unit, "status": "ok", "error": error}
+    per_round = [[work / s for s in m["samples"]] for m in measured]
+    rates = summarise_rounds([r for r, ok in zip(per_round, stable) if ok] or per_round)
+    return {**row, **rates, "metric": metric, "unit": unit, "status": status, "error": error,
+            "samples": raw_samples(per_round, stable)}
 
 
 def memory_rows(rounds: list[dict], base: dict) -> list[dict]:
@@ -322,5 +400,6 @@ def memory_rows(rounds: list[dict], base: dict) -> list[dict]:
         if values:
             rows.append({**base, "metric": metric, "value": statistics.median(values), "unit": "MB",
                          "n": len(values), "iqr": None, "noisy": None, "repeats": len(values),
-                         "status": "ok", "error": None})
+                         "status": "ok", "error": None,
+                         "samples": raw_samples([[v] for v in values], [True] * len(values))})
     return rows

@@ -2,11 +2,18 @@
 
     python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl
 
-JOBS.json: {"framework": str, "threads": int, "timer": {...}, "jobs": [{"job_id", "spec", "batch",
-"seq_len", "contexts"}]}. The thread count is fixed (``set_threads``) before the framework's first
-op. RESULTS.jsonl gets one JSON line for the worker (versions, threads, matmul peak, RSS after
-imports) and then one line per job as soon as it finishes, so a crash loses only the job it hit.
-Only plain numbers and strings cross the process boundary, never tensors.
+JOBS.json: {"framework": str, "threads": int, "denormals": "flush" | "keep", "device": "cpu" | "cuda",
+"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts", "infer", "guard"}]}. Before the framework's
+first op the floating-point policy is applied (``suite.bench.fp_mode``: thread pools created later
+inherit it) and the thread count fixed (``set_threads``). RESULTS.jsonl gets one JSON line for the
+worker (versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and then
+one line per job as soon as it finishes, so a crash loses only the job it hit. Only plain numbers and
+strings cross the process boundary, never tensors.
+
+device 'cuda' (torch only; NumPy and Keras stay on the CPU and say so in their path): the default
+device is set to CUDA before the model is built, inputs are copied there once outside the clock, the
+timer's sync hook is ``torch.cuda.synchronize``, and the path records the device and whether the
+recurrent kernels dispatch to cuDNN (``cudnn``: cuDNN available and enabled, the layer eligible).
 
 Per job: build the model, ``configure_training(lr=1e-3, clip_norm=1.0)``, then time
     train_step      model.train_step(x, y) on one fixed random batch (forward + backward + Adam)
@@ -28,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from suite.bench.fp_mode import apply_policy, probe
 from suite.bench.threads import set_threads
-from suite.bench.timer import Measurement, Timer
+from suite.bench.timer import Measurement, MeasurementAborted, Timer, load_average
 
 LR, CLIP_NORM = 1e-3, 1.0
 STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
@@ -71,11 +79,11 @@ def random_batch(spec, batch: int, seq_len: int, seed: int = 0) -> tuple[np.ndar
     return x, y
 
 
-def to_native(array: np.ndarray, framework: str) -> Any:
-    """The framework's own tensor (converted once, outside the clock); NumPy stays NumPy."""
+def to_native(array: np.ndarray, framework: str, device: str = "cpu") -> Any:
+    """The framework's own tensor (converted once, outside the clock, on ``device``); NumPy stays NumPy."""
     if framework == "torch":
         import torch
-        return torch.from_numpy(np.ascontiguousarray(array))
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
     if framework == "keras":
         import tensorflow as tf
         return tf.convert_to_tensor(array)
@@ -116,26 +124,49 @@ def clone_state(state: Any) -> Any:
 
 
 # --- measurements ----------------------------------------------------------------------------
-def timed(name: str, context: int | None, make_timer, timer_opts: dict) -> dict:
-    """Run one measurement; any exception becomes {'error': ...} for this metric only."""
+def oversubscription_guard(guard: dict | None, name: str, min_samples: int):
+    """``abort_if`` for the timer: give up on this thread count when one call takes more than
+    guard['factor'] x the same job's time at the fewest threads (measured just before in this round) AND
+    the measurement would last more than guard['budget_s'] ((min_samples + 2) calls): the other processes
+    on the machine then hold the cores, and the figure would measure them, for minutes."""
+    reference = ((guard or {}).get("reference_s") or {}).get(name)
+    if not reference:
+        return None
+
+    def abort_if(per_call: float) -> str | None:
+        if per_call > guard["factor"] * reference and per_call * (min_samples + 2) > guard["budget_s"]:
+            load = load_average()
+            return (f"oversubscribed: at {guard['threads']} threads one call took {per_call / reference:.0f}x the "
+                    f"time at {guard['fewest']} ({per_call * 1e3:.0f} vs {reference * 1e3:.0f} ms) with load "
+                    f"average {load if load is None else round(load, 1)}: other processes hold the cores")
+        return None
+    return abort_if
+
+
+def timed(name: str, context: int | None, make_timer, timer_opts: dict, guard: dict | None = None) -> dict:
+    """Run one measurement; any exception becomes {'error': ...} for this metric only (an oversubscribed
+    thread count {'error': ..., 'skipped': True})."""
     entry = {"metric": name, "context": context}
     try:
-        m: Measurement = make_timer().measure(**timer_opts)
+        abort_if = oversubscription_guard(guard, name, timer_opts.get("min_samples", 3))
+        m: Measurement = make_timer().measure(**timer_opts, abort_if=abort_if)
         entry["measurement"] = m.to_dict()
+    except MeasurementAborted as err:
+        entry["error"], entry["skipped"] = str(err), True
     except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
         traceback.print_exc(file=sys.stderr)
         entry["error"] = one_line_error(err)
     return entry
 
 
-def step_timer(model, spec, context: int, sync) -> Timer:
+def step_timer(model, spec, context: int, sync, device: str = "cpu") -> Timer:
     """Timer of one streaming step at context ``context`` (batch 1), state restored each call."""
     xs, _ = random_batch(spec, 1, context + 1, seed=1)
     framework = spec.framework
     state = model.init_state(1)
     for t in range(context):
-        _, state = model.step(to_native(xs[:, t], framework), state)
-    pristine, x_next = state, to_native(xs[:, context], framework)
+        _, state = model.step(to_native(xs[:, t], framework, device), state)
+    pristine, x_next = state, to_native(xs[:, context], framework, device)
     holder = {}
 
     def restore():
@@ -145,50 +176,81 @@ def step_timer(model, spec, context: int, sync) -> Timer:
                  label=f"{spec.name} step@{context}")
 
 
-def run_job(job: dict, timer_opts: dict) -> dict:
-    """Build, configure and time one model; returns a JSON-able dict."""
+def model_device(framework: str, device: str) -> str:
+    """Where this framework's model runs: 'cuda' for torch when asked (and present), else 'cpu'."""
+    if framework != "torch" or device == "cpu":
+        return "cpu"
+    import torch
+    if not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r}: torch {torch.__version__} sees no CUDA device")
+    return device
+
+
+def build_on_device(spec, device: str):
+    """The model, built with its parameters on ``device`` (torch's default device while building, so
+    tensors the model makes later, e.g. positions and masks, land there too)."""
     from suite.models import build_model
+    if device == "cpu":
+        return build_model(spec)
+    import torch
+    torch.set_default_device(device)
+    model = build_model(spec)
+    model.net.to(device)
+    return model
+
+
+def execution_path(model, framework: str, device: str) -> dict:
+    """The model's own path, with the device it really runs on and, on CUDA, the cuDNN dispatch."""
+    path = {k: _plain(v) for k, v in model.execution_path().items()}
+    if framework == "torch" and device != "cpu":
+        import torch
+        path["device"] = str(next(model.net.parameters()).device)
+        path["cudnn"] = bool(torch.backends.cudnn.is_available() and torch.backends.cudnn.enabled
+                             and path.get("cudnn_eligible"))
+        path["cudnn_version"] = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+        path["gpu"] = torch.cuda.get_device_name()
+    return path
+
+
+def run_job(job: dict, timer_opts: dict, device: str = "cpu") -> dict:
+    """Build, configure and time one model; returns a JSON-able dict (with the floating-point mode
+    observed after the job)."""
     from suite.spec import ModelSpec
     out: dict[str, Any] = {"job_id": job["job_id"], "metrics": [], "error": None}
     start = time.perf_counter()
     try:
         spec = ModelSpec(**job["spec"])
-        model = build_model(spec)
+        device = model_device(spec.framework, device)
+        model = build_on_device(spec, device)
         model.configure_training(lr=LR, clip_norm=CLIP_NORM)
         out["params"] = int(model.num_params())
-        out["path"] = {k: _plain(v) for k, v in model.execution_path().items()}
+        out["path"] = execution_path(model, spec.framework, device)
     except Exception as err:  # noqa: BLE001 -- a failed row, not a failed run
         traceback.print_exc(file=sys.stderr)
         out["error"] = one_line_error(err)
         return out
-    out["metrics"] = measure_model(model, spec, job, timer_opts)
+    out["metrics"] = measure_model(model, spec, job, timer_opts, device)
+    out["fp_mode"] = probe(spec.framework)
     out["peak_rss_mb"] = peak_rss_mb()
     out["wall_s"] = time.perf_counter() - start
     return out
 
 
-def measure_model(model, spec, job: dict, timer_opts: dict) -> list[dict]:
+def measure_model(model, spec, job: dict, timer_opts: dict, device: str = "cpu") -> list[dict]:
     fw, B, T = spec.framework, job["batch"], job["seq_len"]
-    sync = framework_sync(fw, out_device(model))
+    sync = framework_sync(fw, device)
     x, y = random_batch(spec, B, T)
-    xn, yn = to_native(x, fw), to_native(y, fw)
-    entries = [
-        timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
-                                                label=f"{spec.name} train"), timer_opts),
-        timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
-                                           label=f"{spec.name} infer"), timer_opts),
-    ]
+    xn, yn = to_native(x, fw, device), to_native(y, fw, device)
+    guard = job.get("guard")
+    entries = [timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
+                                                       label=f"{spec.name} train"), timer_opts, guard)]
+    if job.get("infer", True):
+        entries.append(timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
+                                                          label=f"{spec.name} infer"), timer_opts, guard))
     step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
     for c in job.get("contexts", []):
-        entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync), step_opts))
+        entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync, device), step_opts))
     return entries
-
-
-def out_device(model) -> str:
-    try:
-        return str(model.execution_path().get("device", "cpu"))
-    except Exception:  # noqa: BLE001 -- reporting only
-        return "cpu"
 
 
 def _plain(value):
@@ -196,15 +258,20 @@ def _plain(value):
 
 
 # --- main --------------------------------------------------------------------------------------
-def worker_header(framework: str, threads: int, peak_size: int) -> dict:
-    """Thread setup first (before any op), then versions, RSS after imports, and the matmul peak."""
-    header: dict[str, Any] = {"kind": "worker", "framework": framework}
+def worker_header(framework: str, threads: int, peak_size: int, denormals: str = "flush",
+                  device: str = "cpu") -> dict:
+    """Floating-point policy and threads first (before any op), then the mode observed in the framework's
+    threads, versions, RSS after imports, and the matmul peak."""
+    header: dict[str, Any] = {"kind": "worker", "framework": framework, "fp_policy": denormals}
+    apply_policy(denormals, framework)
     header["threads_applied"] = set_threads(threads, framework)
+    header["fp_mode"] = probe(framework)
     header["framework_version"] = framework_version(framework)
     header["import_rss_mb"] = peak_rss_mb()
     try:
         from suite.bench.peak import matmul_gflops_by_path
-        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size)
+        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size,
+                                                       device=model_device(framework, device))
         header["peak_gflops"] = max(header["peak_by_path"].values())
     except Exception as err:  # noqa: BLE001 -- the times are still valid without a peak
         header["peak_gflops"], header["peak_error"] = None, one_line_error(err)
@@ -219,11 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     with open(argv[0], encoding="utf-8") as f:
         cfg = json.load(f)
     with open(argv[1], "a", encoding="utf-8") as out:
-        header = worker_header(cfg["framework"], cfg["threads"], cfg.get("peak_size", 1024))
+        header = worker_header(cfg["framework"], cfg["threads"], cfg.get("peak_size", 1024),
+                               cfg.get("denormals", "flush"), cfg.get("device", "cpu"))
         out.write(json.dumps(header) + "\n")
         out.flush()
         for job in cfg["jobs"]:
-            result = run_job(job, cfg.get("timer", {}))
+            result = run_job(job, cfg.get("timer", {}), cfg.get("device", "cpu"))
             out.write(json.dumps({"kind": "job", **result}) + "\n")
             out.flush()
     return 0

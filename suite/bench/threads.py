@@ -2,7 +2,9 @@
 
 ``set_threads(n, framework)`` fixes one framework's intra-op pool in a fresh worker process (speed);
 ``thread_env(n)`` is the environment that does the same for a child process; ``configure_process``
-sets every framework of an in-process run (training) and turns on Keras op determinism.
+sets every framework of an in-process run (training) and turns on Keras op determinism;
+``configure_floating_point`` applies the floating-point policy (subnormals flushed or kept) to an
+in-process run the same way the speed workers apply it.
 TensorFlow refuses to change its thread counts after its first op, so all of this must run before
 any TensorFlow computation in the process.
 """
@@ -92,3 +94,15 @@ def _set_tf_threads(n: int) -> dict:
                            "a fresh process before the first op") from err
     return {"tf_intra_op": threading.get_intra_op_parallelism_threads(),
             "tf_inter_op": threading.get_inter_op_parallelism_threads()}
+
+
+def configure_floating_point(policy: str = "flush", frameworks=("numpy", "torch")) -> dict[str, str]:
+    """The floating-point policy (flush | keep subnormals, config ``speed.denormals``) for in-process work such
+    as training, in the calling thread: call it before the frameworks' first op (thread pools copy the bits
+    when they start). Returns {framework: the mode observed in its kernels} (``suite.bench.fp_mode``);
+    TensorFlow (keras) always flushes in its own kernels, so it is probed but not switched."""
+    from suite.bench.fp_mode import apply_policy, probe
+    frameworks = sorted(set(frameworks))
+    for fw in frameworks:
+        apply_policy(policy, fw)
+    return {fw: probe(fw) for fw in frameworks}

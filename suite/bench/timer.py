@@ -1,19 +1,26 @@
 """A small cross-framework timer, modelled on torch.utils.benchmark's ``Timer`` and asv.
 
-Measurement runs in three phases:
+Measurement runs in four phases:
 
 1. calibrate (doubles as the warm-up): one untimed call (tracing, allocation, first-touch), then the
-   loop count ``number`` grows until one block of ``number`` calls takes >= ``min_sample_s``.
+   loop count ``number`` grows until one block of ``number`` calls takes >= ``min_sample_s``. ``abort_if(per_call)``
+   may refuse the calibrated cost per call (``MeasurementAborted``): the speed workers use it to give up
+   on a thread count that the machine's other processes make pathologically slow.
 2. sample: each sample is the mean time per call over one block of ``number`` calls,
    ``s_i = (t_end - t_start) / number`` with ``time.perf_counter``; ``sync()`` is called before
    the clock starts and before it stops (a CUDA synchronize; a no-op on CPU).
-3. summarise: a ``Measurement`` with median, quartiles q1/q3, IQR = q3 - q1, n samples, the
+3. check for drift (``suite.bench.drift``): the first half of the samples against the second half
+   (Mann-Whitney U p < 0.01 and medians > 10% apart). A drifting set of samples is discarded and the
+   sampling phase re-taken (``retakes``, default 1, with the same ``number``); if the last set still
+   drifts the measurement is ``unstable``: the speed rows record it with status 'unstable', not as a
+   plain number. The discarded sets stay in ``meta['discarded']``.
+4. summarise: a ``Measurement`` with median, quartiles q1/q3, IQR = q3 - q1, n samples, the
    calls per sample and the raw samples; ``noisy`` when IQR / median > 0.10 (torch's warning).
 
 Budget: sampling stops once ``max_time_s`` (calibration included) would be exceeded, but never
-before ``min_samples`` samples exist, so the wall time is at most about
-max(max_time_s, (2 + min_samples) x one block). Garbage collection is off inside a block (as in
-``timeit``).
+before ``min_samples`` samples exist, so the wall time of one take is at most about
+max(max_time_s, (2 + min_samples) x one block); each retake has the same budget for its samples.
+Garbage collection is off inside a block (as in ``timeit``).
 
 Thread counts are explicit (torch's Timer silently uses 1 thread unless told): call
 ``suite.bench.threads.set_threads(n, framework)`` in a fresh process before the first framework op.
@@ -28,6 +35,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from suite.bench.drift import drift_check
 from suite.errors import UserError
 
 NOISY_RELATIVE_IQR = 0.10    # IQR / median above this flags a measurement as noisy
@@ -35,6 +43,11 @@ DEFAULT_MIN_SAMPLE_S = 0.05  # one sample (block of `number` calls) lasts at lea
 DEFAULT_SAMPLES = 10         # samples wanted
 DEFAULT_MIN_SAMPLES = 3      # samples taken even when the budget is spent
 DEFAULT_MAX_TIME_S = 5.0     # budget per measurement, calibration included
+DEFAULT_RETAKES = 1          # a drifting set of samples is re-taken this many times at most
+
+
+class MeasurementAborted(Exception):
+    """``Timer.measure``'s ``abort_if`` refused the calibrated cost per call (its message says why)."""
 
 
 def _no_sync() -> None:
@@ -95,11 +108,31 @@ class Measurement:
     def noisy(self) -> bool:
         return self.relative_iqr > NOISY_RELATIVE_IQR
 
+    @property
+    def drift(self) -> dict:
+        """First half vs second half of the samples: {'tested', 'p', 'shift', 'drifting'} (computed once
+        per set of samples)."""
+        key = tuple(self.samples)
+        if getattr(self, "_drift_key", None) != key:
+            self._drift_key, self._drift = key, drift_check(self.samples)
+        return self._drift
+
+    @property
+    def unstable(self) -> bool:
+        """The samples still drift (after the retakes the timer was allowed)."""
+        return self.drift["drifting"]
+
+    @property
+    def retakes(self) -> int:
+        return len(self.meta.get("discarded", []))
+
     def to_dict(self) -> dict:
         """Plain JSON-able dict: the raw fields plus the summary."""
         d = asdict(self)
+        drift = self.drift
         d.update(n=self.n, median=self.median, q1=self.q1, q3=self.q3, iqr=self.iqr,
-                 noisy=self.noisy)
+                 noisy=self.noisy, drift_p=drift["p"], drift_shift=drift["shift"],
+                 unstable=drift["drifting"], retakes=self.retakes)
         return d
 
     @classmethod
@@ -108,7 +141,7 @@ class Measurement:
         return cls(**{k: d[k] for k in keys if k in d})
 
     def __repr__(self) -> str:
-        flag = "  NOISY" if self.noisy else ""
+        flag = ("  NOISY" if self.noisy else "") + ("  UNSTABLE" if self.unstable else "")
         return (f"<Measurement {self.label or ''} median {format_seconds(self.median)} "
                 f"IQR {format_seconds(self.iqr)} ({self.relative_iqr:.1%}) "
                 f"n={self.n} x {self.number} calls{flag}>")
@@ -207,18 +240,42 @@ class Timer:
                 min_sample_s: float = DEFAULT_MIN_SAMPLE_S,
                 max_time_s: float = DEFAULT_MAX_TIME_S,
                 min_samples: int = DEFAULT_MIN_SAMPLES,
-                until_relative_iqr: float | None = None) -> Measurement:
-        """Calibrate, then take up to ``n_samples`` samples within ``max_time_s``.
+                until_relative_iqr: float | None = None,
+                retakes: int = DEFAULT_RETAKES,
+                abort_if: Callable[[float], str | None] | None = None) -> Measurement:
+        """Calibrate, then take up to ``n_samples`` samples within ``max_time_s``; re-take them (at most
+        ``retakes`` times) while they drift (module docstring).
 
         until_relative_iqr: stop early once IQR/median <= this (and >= min_samples samples).
         """
         _check_budget(n_samples, min_samples, min_sample_s, max_time_s)
+        if not isinstance(retakes, int) or isinstance(retakes, bool) or retakes < 0:
+            raise UserError(f"timer: retakes must be an integer >= 0, got {retakes!r}")
         load_before = load_average()
         start = self.clock()
         number, per_call = self.calibrate(min_sample_s, max_time_s)
         calibration_s = self.clock() - start
+        reason = abort_if(per_call) if abort_if is not None else None
+        if reason:
+            raise MeasurementAborted(reason)
+        samples = self._take(number, per_call * number, start, n_samples, min_samples, max_time_s,
+                             until_relative_iqr)
+        discarded: list[list[float]] = []
+        while drift_check(samples)["drifting"] and len(discarded) < retakes:
+            discarded.append(samples)
+            samples = self._take(number, per_call * number, self.clock() - calibration_s, n_samples,
+                                 min_samples, max_time_s, until_relative_iqr)
+        meta = {"load_before": load_before, "load_after": load_average(), "cpus": os.cpu_count()}
+        if discarded:
+            meta["discarded"] = discarded
+        return Measurement(samples, number, label=self.label, threads=self.threads,
+                           calibration_s=calibration_s, total_s=self.clock() - start, meta=meta)
+
+    def _take(self, number: int, block_s: float, start: float, n_samples: int, min_samples: int,
+              max_time_s: float, until_relative_iqr: float | None) -> list[float]:
+        """One set of samples: blocks of ``number`` calls until n_samples, or until the budget (counted
+        from ``start``) is spent and min_samples exist, or until IQR/median <= until_relative_iqr."""
         samples: list[float] = []
-        block_s = per_call * number
         while len(samples) < n_samples:
             over_budget = self.clock() - start + block_s > max_time_s
             if len(samples) >= min_samples and over_budget:
@@ -228,10 +285,7 @@ class Timer:
             if until_relative_iqr is not None and len(samples) >= min_samples:
                 if Measurement(samples, number).relative_iqr <= until_relative_iqr:
                     break
-        return Measurement(samples, number, label=self.label, threads=self.threads,
-                           calibration_s=calibration_s, total_s=self.clock() - start,
-                           meta={"load_before": load_before, "load_after": load_average(),
-                                 "cpus": os.cpu_count()})
+        return samples
 
     def blocked_autorange(self, min_run_time: float = 0.2,
                           min_sample_s: float = DEFAULT_MIN_SAMPLE_S,

@@ -2,23 +2,32 @@
 
 Verdict rules (stated here so the report can quote them):
     fewer params   holds if the GRU's counted parameters < the LSTM's at every configured (H, L) and framework.
-    trains faster  per framework, GRU/LSTM train_step_ms ratio at the speed base shape:
-                   < 0.95 faster, > 1.05 slower, else same; holds if faster everywhere, does not hold if
-                   faster nowhere, otherwise depends on the framework.
+    speed ratios   every speed ratio comes with a bootstrap 95% CI from the raw samples of both sides
+                   (suite.bench.ratios states the method); "faster" when the whole CI < 0.95, "slower" when
+                   the whole CI > 1.05, else "within noise". A claim whose ratio is within noise in every
+                   framework is "not shown" (neither held nor refuted at this precision).
+    trains faster  per framework, GRU/LSTM train_step_ms at the speed base shape, marked as above; holds if
+                   faster everywhere, does not hold if faster nowhere, otherwise depends on the framework.
     comparable     per task x framework, GRU vs LSTM headline test metric over >= 5 seeds in the headline
                    view (matched parameter budget when configured): comparable only when equivalence is shown
                    (TOST at the metric's margin, α = 0.05), different when Welch's p < 0.05, else open
                    (suite.report.statistics); combined into holds / does not hold / depends on / inconclusive
                    (suite.report.verdicts).
-    transformer long sequences: per framework, Transformer/best-recurrent train_step_ms at the longest T:
-                   holds if < 1 in every framework.
+    transformer long sequences: per framework and T of the sweep, Transformer / best recurrent (lower of GRU,
+                   LSTM) train_step_ms, marked as above; the crossover T is the smallest T from which it is
+                   faster at every longer T; holds if there is a crossover in every framework, does not hold
+                   if in none ("no crossover up to T=<longest>"), otherwise depends on the framework.
     transformer long-range memory: on 'copy' (else 'adding'), headline view, per framework the Transformer
                    vs the best recurrent model of that framework (by mean): yes when Welch's p < 0.05 with the
                    Transformer ahead, no when the recurrent model is ahead or equivalence is shown, else open;
                    combined as above.
-    GRU streaming  per framework, GRU step latency at the longest context vs LSTM and Transformer:
-                   holds if the GRU is faster than each by more than 5% in every framework (its state is
-                   also H vs LSTM's 2H); within 5% counts as a tie.
+    GRU streaming  per framework, GRU step latency at the longest context over LSTM's and Transformer's,
+                   marked as above: holds if the GRU is faster than each in every framework (its state is
+                   also H vs LSTM's 2H); within noise counts as a tie.
+    parallelises   thread scaling at the base shape: speedup S = t(1 thread) / t(all cores) of the train step;
+                   per framework S(Transformer) / S(best-scaling recurrent model) with its CI: "more" when the
+                   whole CI > 1.05, "less" when < 0.95, else "within noise"; holds if more in every framework,
+                   does not hold if more in none, otherwise depends on the framework.
 A claim without data in this run is "not measured".
 """
 from __future__ import annotations
@@ -27,6 +36,8 @@ import math
 
 import pandas as pd
 
+from suite.report.speed_evidence import (crossover_T, crossover_table, pair_ratio, reference_convention,
+                                         speedup_ratio, thread_scaling_table)
 from suite.report.tables import VIEW_TITLES, gru_vs_lstm, headline_view, ok_rows, transformer_vs_recurrent
 from suite.report.verdicts import Cell, combine
 
@@ -76,43 +87,47 @@ def _speed_at(frame, metric, T=None, H=None):
     return sp
 
 
-def _median_by(sp, *keys):
-    return sp.groupby(list(keys))["value"].median()
+def _marks_verdict(marks: dict[str, str], good: str = "faster") -> str:
+    """holds (``good`` everywhere) / not shown (within noise everywhere) / does not hold (``good`` nowhere) /
+    depends on the framework, from one mark per framework."""
+    yes = [fw for fw, m in marks.items() if m == good]
+    others = {m for m in marks.values() if m != good}
+    detail = "; ".join(f"{m} in {', '.join(fw for fw, x in marks.items() if x == m)}" for m in sorted(others))
+    if len(yes) == len(marks):
+        return "holds"
+    if not yes and others == {"within noise"}:
+        return f"not shown ({detail}: the 95% CIs reach into ±5%)"
+    if not yes:
+        return f"does not hold ({detail})"
+    return f"depends on the framework: {good} in {', '.join(yes)}; {detail}"
 
 
-def claim_gru_trains_faster(frame, T, H) -> dict:
+def claim_gru_trains_faster(frame, T, H, samples: dict | None = None) -> dict:
     sp = _speed_at(frame, "train_step_ms", T, H)
-    sp = sp[sp["convention"].fillna("reset_after") == "reset_after"] if not sp.empty else sp
+    sp = reference_convention(sp) if not sp.empty else sp
     if sp.empty:
         return _not_measured("GRU trains faster than LSTM")
-    med = _median_by(sp, "framework", "arch")
-    evidence, verdicts = [], {}
-    for fw in med.index.get_level_values(0).unique():
-        if ("gru" in med[fw]) and ("lstm" in med[fw]):
-            ratio = med[fw]["gru"] / med[fw]["lstm"]
-            verdicts[fw] = ratio
-            evidence.append(f"{fw}: {med[fw]['gru']:.3g} vs {med[fw]['lstm']:.3g} ms, GRU/LSTM = {ratio:.2f}×")
-    sweep = ok_rows(frame, "speed")
-    sweep = sweep[(sweep["metric"] == "train_step_ms") & (sweep["convention"].fillna("reset_after") == "reset_after")]
+    evidence, marks = [], {}
+    for fw, g in sp.groupby("framework", sort=True):
+        gru, lstm = g[g["arch"] == "gru"], g[g["arch"] == "lstm"]
+        if gru.empty or lstm.empty:
+            continue
+        r = pair_ratio([gru.iloc[0]], [lstm.iloc[0]], samples)
+        marks[fw] = r["mark"]
+        evidence.append(f"{fw}: {gru['value'].iloc[0]:.3g} vs {lstm['value'].iloc[0]:.3g} ms, GRU/LSTM = "
+                        f"{r['text']} ({r['mark']})")
+    sweep = reference_convention(ok_rows(frame, "speed"))
+    sweep = sweep[sweep["metric"] == "train_step_ms"]
     piv = sweep.pivot_table(index=["framework", "T", "hidden"], columns="arch", values="value", aggfunc="median")
     if {"gru", "lstm"} <= set(piv.columns):
         r = (piv["gru"] / piv["lstm"]).dropna()
         for fw in r.index.get_level_values(0).unique():
-            evidence.append(f"{fw} over the sweep: {r[fw].min():.2f}–{r[fw].max():.2f}×")
-    if not verdicts:
+            evidence.append(f"{fw} over the sweep (point ratios): {r[fw].min():.2f}–{r[fw].max():.2f}×")
+    if not marks:
         return _not_measured("GRU trains faster than LSTM")
-    faster = [fw for fw, v in verdicts.items() if v < FASTER]
-    slower = [fw for fw, v in verdicts.items() if v > SLOWER]
-    if len(faster) == len(verdicts):
-        verdict = "holds"
-    elif not faster:
-        verdict = "does not hold" + (f" (GRU slower in {', '.join(slower)})" if slower else " (about the same)")
-    else:
-        verdict = f"depends on the framework: faster in {', '.join(faster)}" + \
-                  (f", slower in {', '.join(slower)}" if slower else "")
     B = int(sp["B"].iloc[0]) if "B" in sp and len(sp) else "?"
-    return {"claim": "GRU trains faster than LSTM", "evidence": f"train step at B={B}, T={T}, H={H}: " +
-            "; ".join(evidence), "verdict": verdict}
+    return {"claim": "GRU trains faster than LSTM", "evidence": f"train step at B={B}, T={T}, H={H} "
+            "(ratio [95% bootstrap CI]): " + "; ".join(evidence), "verdict": _marks_verdict(marks)}
 
 
 def _comparison_text(r, name_a: str, name_b: str) -> str:
@@ -144,31 +159,33 @@ def claim_comparable_accuracy(frame) -> dict:
             "verdict": combine(cells), "figure": "gru_vs_lstm"}
 
 
-def claim_transformer_long_sequences(frame, H) -> dict:
-    sp = _speed_at(frame, "train_step_ms", None, H)
-    if sp.empty or "transformer" not in set(sp["arch"]):
+def claim_transformer_long_sequences(frame, H, samples: dict | None = None) -> dict:
+    table = crossover_table(frame, H, samples)
+    if table.empty:
         return _not_measured("Transformer trains faster on long sequences")
-    T = int(sp["T"].max())
-    at = sp[sp["T"] == T]
-    med = _median_by(at, "framework", "arch")
-    ev, wins = [], {}
-    for fw in med.index.get_level_values(0).unique():
-        m = med[fw]
-        rec = [a for a in ("gru", "lstm") if a in m]
-        if "transformer" in m and rec:
-            best = min(rec, key=lambda a: m[a])
-            wins[fw] = m["transformer"] / m[best]
-            ev.append(f"{fw}: Transformer {m['transformer']:.3g} ms vs {ARCH_NAMES[best]} {m[best]:.3g} ms "
-                      f"({wins[fw]:.2f}×)")
-    if not wins:
-        return _not_measured("Transformer trains faster on long sequences")
-    faster = [fw for fw, v in wins.items() if v < 1]
-    verdict = "holds" if len(faster) == len(wins) else ("does not hold" if not faster else
-                                                       f"depends on the framework: holds in {', '.join(faster)}")
+    longest = int(table["T"].max())
+    ev, crossing = [], {}
+    for fw in sorted(table["framework"].unique()):
+        t = table[table["framework"] == fw].sort_values("T")
+        crossing[fw] = crossover_T(table, fw)
+        steps = ", ".join(f"T={T}: {r:.2f}× [{lo:.2f}, {hi:.2f}] {m}" if not math.isnan(lo) else
+                          f"T={T}: {r:.2f}× {m}" for T, r, lo, hi, m in
+                          zip(t["T"], t["ratio"], t["ci_lo"], t["ci_hi"], t["mark"]))
+        where = (f"crossover at T={crossing[fw]}" if crossing[fw] is not None
+                 else f"no crossover up to T={int(t['T'].max())}")
+        ev.append(f"{fw}: {where} ({steps})")
+    have = {fw: c for fw, c in crossing.items() if c is not None}
+    if len(have) == len(crossing):
+        verdict = "holds (" + ", ".join(f"from T={c} in {fw}" for fw, c in have.items()) + ")"
+    elif not have:
+        verdict = f"does not hold: no crossover up to T={longest}"
+    else:
+        verdict = ("depends on the framework: " + ", ".join(f"from T={c} in {fw}" for fw, c in have.items()) +
+                   "; no crossover up to T=" + f"{longest} in " + ", ".join(fw for fw in crossing if fw not in have))
     return {"claim": "Transformer trains faster on long sequences",
-            "evidence": f"train step at T={T} (longest measured), H={H}: " + "; ".join(ev) +
-                        " (CPU, one process per framework; the parallel advantage is a GPU argument)",
-            "verdict": verdict}
+            "evidence": f"Transformer / best recurrent train step over the T sweep at H={H} (ratio [95% CI] mark): "
+                        + "; ".join(ev) + " (CPU, one process per framework; the parallel advantage is a GPU "
+                        "argument)", "verdict": verdict}
 
 
 def claim_transformer_memory(frame) -> dict:
@@ -192,31 +209,37 @@ def claim_transformer_memory(frame) -> dict:
             "verdict": combine(cells), "figure": f"accuracy_{task}"}
 
 
-def claim_gru_streaming(frame) -> dict:
+def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
     sp = _speed_at(frame, "step_latency_us")
     if sp.empty:
         return _not_measured("GRU is cheaper per step for streaming / edge")
-    sp = sp[sp["convention"].fillna("reset_after") == "reset_after"]
+    sp = reference_convention(sp)
     c = int(sp["context"].max())
-    med = _median_by(sp[sp["context"] == c], "framework", "arch")
+    at = sp[sp["context"] == c]
     ev, holds, ties = [], {}, []
-    for fw in med.index.get_level_values(0).unique():
-        m = med[fw]
-        if "gru" not in m or len(m) < 2:
+    for fw, g in at.groupby("framework", sort=True):
+        gru = g[g["arch"] == "gru"]
+        others = g[g["arch"] != "gru"].sort_values("arch")
+        if gru.empty or others.empty:
             continue
-        others = [a for a in m.index if a != "gru"]
-        holds[fw] = all(m["gru"] < FASTER * m[a] for a in others)
-        ties += [f"GRU ≈ {ARCH_NAMES[a]} in {fw}" for a in others if FASTER * m[a] <= m["gru"] <= SLOWER * m[a]]
-        ev.append(f"{fw}: " + ", ".join(f"{ARCH_NAMES[a]} {m[a]:.3g} µs" for a in m.index))
+        parts, ok = [], True
+        for _, o in others.iterrows():
+            r = pair_ratio([gru.iloc[0]], [o], samples)
+            ok &= r["mark"] == "faster"
+            if r["mark"] == "within noise":
+                ties.append(f"GRU ≈ {ARCH_NAMES.get(o['arch'], o['arch'])} in {fw}")
+            parts.append(f"vs {ARCH_NAMES.get(o['arch'], o['arch'])} {o['value']:.3g} µs: {r['text']} {r['mark']}")
+        holds[fw] = ok
+        ev.append(f"{fw}: GRU {gru['value'].iloc[0]:.3g} µs, " + ", ".join(parts))
     if not holds:
         return _not_measured("GRU is cheaper per step for streaming / edge")
     good = [fw for fw, h in holds.items() if h]
     verdict = "holds" if len(good) == len(holds) else ("does not hold" if not good else
                                                       f"depends on the framework: holds in {', '.join(good)}")
     if ties and len(good) != len(holds):
-        verdict += f" ({'; '.join(ties)}, within 5%)"
+        verdict += f" ({'; '.join(ties)}, within noise)"
     return {"claim": "GRU is cheaper per step for streaming / edge",
-            "evidence": f"batch-1 step latency at context {c}: " + "; ".join(ev) +
+            "evidence": f"batch-1 step latency at context {c}, GRU / other (ratio [95% CI] mark): " + "; ".join(ev) +
                         "; state per layer: GRU H, LSTM 2H, Transformer grows with context (K,V per token)",
             "verdict": verdict}
 
@@ -265,6 +288,48 @@ def claim_gru_edge(frame) -> dict:
             "evidence": "batch 1, one thread, same width: " + "; ".join(ev)}
 
 
+PARALLEL_MARKS = {"slower": "more", "faster": "less", "within noise": "within noise"}
+
+
+def claim_transformer_parallelises(frame, samples: dict | None = None) -> dict:
+    """Thread scaling (kind speed_threads): does the Transformer gain more from all cores than the recurrent
+    models of its framework? S = t(1) / t(all); per framework S(Transformer) / S(best-scaling recurrent)."""
+    claim = "Transformer parallelises across CPU cores (recurrent models do not)"
+    table = thread_scaling_table(frame, samples)
+    gave_up = frame[(frame["kind"] == "speed_threads") & (frame["status"] == "skipped")] \
+        if "kind" in frame and not frame.empty else frame.iloc[0:0]
+    note = (f" ({len(gave_up)} measurement(s) at more threads given up: "
+            f"{gave_up['error'].iloc[0]})" if len(gave_up) else "")
+    if table.empty:
+        return _not_measured(claim, "this run has no thread-scaling data" + note)
+    train = table[table["metric"] == "train_step_ms"]
+    ev, marks = [], {}
+    for fw, g in train.groupby("framework", sort=True):
+        tr, rec = g[g["arch"] == "transformer"], g[g["arch"] != "transformer"]
+        if tr.empty or rec.empty:
+            continue
+        best = rec.loc[rec["speedup"].idxmax()]
+        r = speedup_ratio(frame, samples, tr["model"].iloc[0], best["model"])
+        if r is None:
+            continue
+        marks[fw] = PARALLEL_MARKS[r["mark"]]    # a "slower" speedup ratio above 1 means more gain
+        speedups = ", ".join(f"{m} {s:.2f}×" + (f" [{lo:.2f}, {hi:.2f}]" if not math.isnan(lo) else "")
+                             for m, s, lo, hi in zip(g["model"], g["speedup"], g["ci_lo"], g["ci_hi"]))
+        ev.append(f"{fw} ({g['threads'].iloc[0]} threads): speedups {speedups}; Transformer / {best['model']} = "
+                  f"{r['text']} ({marks[fw]})")
+    if not marks:
+        return _not_measured(claim, "no framework has both a Transformer and a recurrent model at every thread "
+                                    "count" + note)
+    load = table["load_avg"].max()
+    cores = int(ok_rows(frame, "speed_threads")["threads"].max())
+    busy = (f" (highest 1-minute load average around them {load:.1f} with up to {cores} threads per worker: "
+            f"above {cores}, other processes took cores and capped the speedups)") if not math.isnan(load) else ""
+    verdict = _marks_verdict(marks, good="more")
+    return {"claim": claim, "evidence": "train step at the base shape, speedup = t(1 thread) / t(all cores) "
+            "[95% CI]: " + "; ".join(ev) + busy + note, "verdict": verdict, "figure": "thread_scaling",
+            "table": "thread_scaling"}
+
+
 def _not_measured(claim: str, why: str = "this run has no data for it") -> dict:
     return {"claim": claim, "evidence": why, "verdict": "not measured"}
 
@@ -275,16 +340,19 @@ RULES = {
         "holds if the GRU's counted parameters < the LSTM's at every configured (H, L) in every framework",
         "params", "params"),
     "GRU trains faster than LSTM": (
-        "per framework, GRU/LSTM train_step_ms at the speed base shape: < 0.95 faster, > 1.05 slower, else the same; "
-        "holds if faster in every framework", "train_step_vs_T", "speed"),
+        "per framework, GRU/LSTM train_step_ms at the speed base shape with a bootstrap 95% CI from the raw samples: "
+        "faster when the whole CI < 0.95, slower when > 1.05, else within noise; holds if faster in every framework",
+        "train_step_vs_T", "speed"),
     "GRU reaches accuracy comparable to LSTM": (
         "per task x framework, GRU vs LSTM headline test metric over >= 5 seeds at the matched parameter budget: "
         "comparable only if equivalence is shown (TOST, α = 0.05, margin ±1 accuracy point or ±5% relative for "
         "losses), different if Welch's p < 0.05, else inconclusive; holds if comparable in every cell, does not "
         "hold if different in every cell", "gru_vs_lstm", "gru_vs_lstm"),
     "Transformer trains faster on long sequences": (
-        "per framework, Transformer / best recurrent train_step_ms at the longest T: holds if < 1 in every framework",
-        "train_step_vs_T", "speed"),
+        "per framework and T of the sweep, Transformer / best recurrent train_step_ms with a bootstrap 95% CI "
+        "(faster when the whole CI < 0.95); the crossover T is the smallest T from which it is faster at every "
+        "longer T; holds if there is a crossover in every framework, else 'no crossover up to T=…'",
+        "transformer_crossover", "transformer_crossover"),
     "Transformer is better at long-range memory": (
         "on copy (else adding) at the matched parameter budget, per framework the Transformer vs the best recurrent "
         "model (>= 5 seeds): better if Welch's p < 0.05 in its favour, not better if the recurrent model wins or "
@@ -295,16 +363,22 @@ RULES = {
         "its median + IQR/2 lies below the other's median - IQR/2, slower when above, else a tie; holds if "
         "faster than every other arch in every runtime and precision", "edge_latency", "edge"),
     "GRU is cheaper per step for streaming / edge": (
-        "per framework, GRU step latency at the longest context vs LSTM and Transformer: holds if the GRU is faster "
-        "than each by more than 5% in every framework", "streaming_latency", "speed"),
+        "per framework, GRU step latency at the longest context over LSTM's and Transformer's with a bootstrap 95% "
+        "CI: holds if the whole CI < 0.95 against each in every framework", "streaming_latency", "speed"),
+    "Transformer parallelises across CPU cores (recurrent models do not)": (
+        "speedup S = train step at 1 thread / at all cores, base shape; per framework S(Transformer) / S(best-"
+        "scaling recurrent model) with a bootstrap 95% CI: more when the whole CI > 1.05, less when < 0.95, else "
+        "within noise; holds if more in every framework", "thread_scaling", "thread_scaling"),
 }
 
 
-def claims_table(frame: pd.DataFrame, T: int, H: int) -> pd.DataFrame:
-    """One row per claim: claim, verdict, evidence, rule, figure, table."""
+def claims_table(frame: pd.DataFrame, T: int, H: int, samples: dict | None = None) -> pd.DataFrame:
+    """One row per claim: claim, verdict, evidence, rule, figure, table. ``samples``: the run's raw speed
+    samples (suite.results.samples.load_samples) for the CIs of the speed ratios."""
     rows = []
-    for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H), claim_comparable_accuracy,
-               lambda f: claim_transformer_long_sequences(f, H), claim_transformer_memory, claim_gru_streaming,
+    for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H, samples), claim_comparable_accuracy,
+               lambda f: claim_transformer_long_sequences(f, H, samples), claim_transformer_memory,
+               lambda f: claim_gru_streaming(f, samples), lambda f: claim_transformer_parallelises(f, samples),
                claim_gru_edge):
         try:
             rows.append(fn(frame))
@@ -313,5 +387,5 @@ def claims_table(frame: pd.DataFrame, T: int, H: int) -> pd.DataFrame:
                          "verdict": "error"})
     for row in rows:
         rule, figure, table = RULES.get(row["claim"], ("", None, None))
-        row.update(rule=rule, figure=row.get("figure") or figure, table=table)
+        row.update(rule=rule, figure=row.get("figure") or figure, table=row.get("table") or table)
     return pd.DataFrame(rows)

@@ -225,3 +225,56 @@ def long_context_sweep(frame: pd.DataFrame, kind: str, metric: str, ylabel: str,
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _ci_errors(values, lo, hi):
+    """Asymmetric error bars (2, n) from CI bounds; zero where a bound is missing."""
+    import numpy as np
+    v, lo, hi = (np.asarray(a, dtype=float) for a in (values, lo, hi))
+    return np.vstack([np.nan_to_num(v - lo), np.nan_to_num(hi - v)])
+
+
+def transformer_crossover(table: pd.DataFrame):
+    """Transformer / best recurrent train step vs T per framework, with bootstrap 95% CIs; the band
+    0.95-1.05 is 'within noise', below it the Transformer is faster."""
+    if table is None or table.empty or table["T"].nunique() < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for fw, g in table.groupby("framework", sort=True):
+        g = g.sort_values("T")
+        ax.errorbar(g["T"], g["ratio"], yerr=_ci_errors(g["ratio"], g["ci_lo"], g["ci_hi"]), marker=MARK.get(fw, "o"),
+                    capsize=3, label=fw)
+    ax.axhspan(0.95, 1.05, color="grey", alpha=0.2, label="within noise (±5%)")
+    ax.axhline(1.0, color="k", lw=0.8)
+    _log2_ticks(ax, table["T"])
+    ax.set_yscale("log")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("Transformer / best recurrent train step")
+    ax.set_title("Where the Transformer's train step becomes cheaper (95% CI)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def thread_speedup(table: pd.DataFrame):
+    """Speedup t(1 thread) / t(all cores) per model, train step and inference, with bootstrap 95% CIs."""
+    if table is None or table.empty:
+        return None
+    metrics = [m for m in ("train_step_ms", "infer_ms") if m in set(table["metric"])]
+    models = sorted(table["model"].unique())
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    width = 0.8 / len(metrics)
+    for i, metric in enumerate(metrics):
+        g = table[table["metric"] == metric].set_index("model").reindex(models)
+        ax.bar([x + i * width for x in range(len(models))], g["speedup"], width,
+               yerr=_ci_errors(g["speedup"], g["ci_lo"], g["ci_hi"]), capsize=3, color=f"C{i}",
+               label={"train_step_ms": "train step", "infer_ms": "inference"}[metric])
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks([x + width * (len(metrics) - 1) / 2 for x in range(len(models))], models, fontsize=7,
+                  rotation=30)
+    ax.set_ylabel(f"speedup, {table['threads'].iloc[0]} threads")
+    ax.set_title("Thread scaling at the base shape (95% CI)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -14,6 +14,7 @@ import pandas as pd
 
 from suite.report.claims import claims_table
 from suite.atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
+from suite.results.samples import load_samples
 from suite.results.store import load_curves, load_results
 from suite.report.tables import (VIEW_TITLES, accuracy_table, execution_table, gru_vs_lstm, headline_view, ok_rows,
                                  solved_table, speed_table)
@@ -112,15 +113,32 @@ def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
                                                                                   "achieved params"}), ".6g")
 
 
-def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
+def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict, samples: dict | None = None) -> None:
     from suite.report import figures
+    from suite.report.speed_evidence import crossover_table, pair_ratio, reference_convention, thread_scaling_table
     s = cfg["speed"]
     w.add("### Speed\n")
     t = speed_table(frame, s["seq_len"], s["hidden"])
     w.add(f"Medians at B={s['batch']}, T={s['seq_len']}, X={s['input_size']}, H={s['hidden']}; each framework in "
-          f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}.\n")
+          f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}, at least "
+          f"{s['min_samples']} samples per measurement. Floating-point policy: denormals **{s['denormals']}** in "
+          f"every worker, applied before its first op (the mode each framework's kernels were observed to run "
+          f"under is the ledger's `fp_mode`). Ratios carry a bootstrap 95% CI from the raw samples "
+          f"([samples.json.gz](samples.json.gz)); 'faster'/'slower' only when the whole CI lies outside ±5%.\n")
     w.table("speed", t)
     sp = ok_rows(frame, "speed")
+    base = reference_convention(sp[(sp["T"] == s["seq_len"]) & (sp["hidden"] == s["hidden"])]) if not sp.empty else sp
+    pairs = []
+    for (fw, metric), g in (base[base["metric"].isin(["train_step_ms", "infer_ms"])].groupby(["framework", "metric"])
+                            if not base.empty else []):
+        gru, lstm = g[g["arch"] == "gru"], g[g["arch"] == "lstm"]
+        if len(gru) and len(lstm):
+            r = pair_ratio([gru.iloc[0]], [lstm.iloc[0]], samples)
+            pairs.append({"framework": fw, "metric": metric, "GRU / LSTM": r["ratio"], "ci_lo": r["lo"],
+                          "ci_hi": r["hi"], "mark": r["mark"]})
+    if pairs:
+        w.add("GRU / LSTM at the base shape (ratio, bootstrap 95% CI, mark):\n")
+        w.table("gru_lstm_speed", pd.DataFrame(pairs))
     if not sp.empty and "gflop_s" in sp:
         eff = sp[sp["metric"].isin(["train_step_ms", "infer_ms"]) & (sp["T"] == s["seq_len"]) &
                  (sp["hidden"] == s["hidden"])]
@@ -133,14 +151,56 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict) -> None:
     w.figure("train_step_vs_T", figures.speed_sweep(frame, "T", "hidden", s["hidden"]), "train step vs T")
     w.figure("train_step_vs_H", figures.speed_sweep(frame, "hidden", "T", s["seq_len"]), "train step vs H")
     w.figure("streaming_latency", figures.streaming_latency(frame), "streaming latency vs context")
-    noisy = sp[sp.get("noisy", pd.Series(False, index=sp.index)).astype(str).isin(["True", "true", "1"])] \
-        if not sp.empty else sp
-    if len(noisy):
-        w.add(f"{len(noisy)} of {len(sp)} speed figures had IQR/median > 10% (flagged `noisy` in results.csv).\n")
+    cross = crossover_table(frame, s["hidden"], samples)
+    if not cross.empty:
+        w.add("#### Transformer vs the best recurrent model over T\n")
+        w.add(f"Transformer / best recurrent (lower of GRU and LSTM at each T) train step at H={s['hidden']}:\n")
+        w.table("transformer_crossover", cross)
+        w.figure("transformer_crossover", figures.transformer_crossover(cross), "Transformer / recurrent vs T")
+    _thread_scaling(w, frame, samples, thread_scaling_table)
+    _speed_flags(w, frame)
     w.add("#### Fairness ledger\n")
-    if not sp.empty:
-        cols = [c for c in ("model", "framework", "threads", "exec_path", "framework_version") if c in sp]
-        w.table("ledger", sp[cols].drop_duplicates(subset=["model"]))
+    every = frame[frame["kind"].isin(["speed", "speed_threads"]) & (frame["status"] != "skipped")]
+    if not every.empty:
+        cols = [c for c in ("model", "framework", "threads", "device", "fp_policy", "fp_mode", "exec_path",
+                            "framework_version") if c in every]
+        w.table("ledger", every[cols].drop_duplicates(subset=[c for c in ("model", "threads", "fp_mode")
+                                                             if c in every]))
+
+
+def _thread_scaling(w: ReportWriter, frame: pd.DataFrame, samples, thread_scaling_table) -> None:
+    """Speedup t(1 thread) / t(all cores) per model: table and figure (the parallelisation claim's evidence)."""
+    from suite.report import figures
+    table = thread_scaling_table(frame, samples)
+    gave_up = frame[(frame["kind"] == "speed_threads") & (frame["status"] == "skipped")]
+    if len(gave_up):
+        w.add(f"{len(gave_up)} thread-scaling measurement(s) given up (oversubscribed: more than 5x the "
+              f"one-thread time and more than 5 s per measurement), e.g. {gave_up['error'].iloc[0]}.\n")
+    if table.empty:
+        return
+    w.add("#### Thread scaling\n")
+    w.add(f"Train step and inference at the base shape at {table['threads'].iloc[0]} threads (the counts "
+          "interleaved in each round); speedup = time at the fewest / at the most threads with its bootstrap 95% "
+          "CI, efficiency = speedup / thread ratio. `load_avg` is the highest 1-minute load average seen around "
+          "the measurements: above the core count, other processes took cores from the multi-thread runs.\n")
+    w.table("thread_scaling", table)
+    w.figure("thread_scaling", figures.thread_speedup(table), "thread scaling")
+
+
+def _speed_flags(w: ReportWriter, frame: pd.DataFrame) -> None:
+    """How many speed figures were noisy (IQR/median > 10%) or unstable (drifted: left out of every claim)."""
+    rows = frame[frame["kind"].isin(["speed", "speed_threads"]) & (frame["status"].isin(["ok", "unstable"]))]
+    if rows.empty:
+        return
+    noisy = rows["noisy"].astype(str).isin(["True", "true", "1"]) if "noisy" in rows else pd.Series(False)
+    unstable = rows[rows["status"] == "unstable"]
+    w.add(f"{int(noisy.sum())} of {len(rows)} speed figures had IQR/median > 10% (flagged `noisy` in results.csv); "
+          f"{len(unstable)} were `unstable` (their samples drifted between the first and second half of every "
+          f"round even after a retake: Mann-Whitney p < 0.01 and medians > 10% apart) and enter no claim.\n")
+    if len(unstable):
+        cols = [c for c in ("kind", "model", "metric", "T", "hidden", "context", "threads", "value", "error")
+                if c in unstable]
+        w.table("speed_unstable", unstable[cols])
 
 
 def _protocol(w: ReportWriter, cfg: dict, table: pd.DataFrame) -> None:
@@ -398,7 +458,8 @@ def write_report(run_dir, cfg: dict) -> Path:
     _notebooks(details, frame)
     _failures(details, frame)
     _params(details, frame)
-    _speed(details, frame, cfg)
+    samples = load_samples(run_dir)
+    _speed(details, frame, cfg, samples)
     _accuracy(details, frame, curves, cfg)
     _paper(details, frame)
     _long_context(details, frame)
@@ -409,7 +470,7 @@ def write_report(run_dir, cfg: dict) -> Path:
     details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(acc[acc["view"] == headline_view(frame)]
                                                                 if not acc.empty else acc))
     from suite.report.claims_long_context import long_context_claims
-    claims = pd.concat([claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"]),
+    claims = pd.concat([claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"], samples),
                         pd.DataFrame(long_context_claims(frame))], ignore_index=True)
     w = ReportWriter(run_dir)
     _header(w, cfg, env)

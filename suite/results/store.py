@@ -6,6 +6,7 @@ Layout of ``results/<run-id>/``::
     environment.json   package versions, CPU model, threads, flags, git commit + dirty, schema version
     units/<id>.json    one finished work unit (its rows + curves + status); resume skips these
     results.csv        every row of every unit (rebuilt from units/), load with ``load_results(run_dir)``
+    samples.json.gz    the raw timing samples of the speed rows (``suite.results.samples``)
     curves.csv         learning curves (per epoch, with wall-clock seconds)
 
 Every file is written atomically (temp file in the same directory + os.replace), so a kill leaves
@@ -19,6 +20,7 @@ from typing import Iterable
 
 from suite.atomic import atomic_write_csv, atomic_write_json, atomic_write_text
 from suite.results.environment import environment
+from suite.results.samples import split_samples, write_samples
 
 COLUMNS = ["work_unit", "kind", "task", "model", "arch", "framework", "convention", "hidden", "layers", "seed",
            "params", "metric", "value", "unit", "n", "iqr", "noisy", "split", "B", "T", "context", "threads",
@@ -66,10 +68,13 @@ class RunStore:
         return [json.loads(p.read_text()) for p in sorted(self.units_dir.glob("*.json"))]
 
     def finalize(self):
-        """Rebuild results.csv and curves.csv from the finished units; returns the results frame."""
+        """Rebuild results.csv, curves.csv and samples.json.gz from the finished units; returns the results
+        frame (raw samples are moved out of the rows into samples.json.gz)."""
         import pandas as pd
         units = self.units()
-        rows = [r for u in units for r in u["rows"]]
+        rows, samples = split_samples([r for u in units for r in u["rows"]])
+        if samples:
+            write_samples(self.dir, samples)
         curves = [r for u in units for r in u["curves"]]
         frame = pd.DataFrame(rows, columns=_columns(COLUMNS, rows))
         atomic_write_csv(self.dir / "results.csv", frame)

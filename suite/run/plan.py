@@ -5,6 +5,7 @@ A work unit is one piece of work whose rows are stored together (``<run>/units/<
     equivalence                         weight-transplant errors between implementations
     speed-base                          train step, inference, streaming latency of every model at the base shape
     speed-sweep                         train step and inference over the sweeps of T and H
+    speed-threads                       train step and inference at the base shape at 1 thread and every core
     acc-{view}-{task}-{model}-s{seed}   train one model on one task with one seed, score the test split;
                                         view 'budget' (matched parameter budget) or 'width' (equal width)
     paper-{model}-s{seed}               chorales at Chung et al. 2014's matched budget
@@ -39,21 +40,15 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
     """The run's work units, in the order a single worker runs them."""
     from suite.run.units_accuracy import accuracy_rows
     from suite.run.units_checks import equivalence_rows, params_rows
-    from suite.run.units_speed import speed_points, speed_rows
+    from suite.run.units_speed import speed_units
     units = []
     if "params" in stages:
         units.append(WorkUnit("params", "params", lambda: {"rows": params_rows(cfg)}, "parameter table"))
     if "equivalence" in stages:
         units.append(WorkUnit("equivalence", "equivalence", lambda: {"rows": equivalence_rows(cfg)},
                               "weight-transplant equivalence"))
-    if "speed" in stages and cfg["speed"]["enabled"]:
-        s = cfg["speed"]
-        base = [(s["seq_len"], s["hidden"])]
-        units.append(WorkUnit("speed-base", "speed", lambda: {"rows": speed_rows(cfg, base, True)},
-                              f"speed at T={base[0][0]} H={base[0][1]} with streaming"))
-        if speed_points(cfg):
-            units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False)},
-                                  "speed sweep over T and H"))
+    if "speed" in stages:
+        units += speed_units(cfg)
     if "accuracy" in stages:
         for view, cfg_model, entries in accuracy_views(cfg):
             for task_name in cfg["tasks"]:

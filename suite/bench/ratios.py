@@ -1,0 +1,95 @@
+"""Speed ratios with a bootstrap 95% confidence interval, and the verdict a ratio supports.
+
+A speed row's value is the median over rounds (worker processes) of each round's median sample
+(``suite.bench.speed``). Its raw samples are x[r][i]: round r = 1..R, sample i = 1..n_r.
+
+Statistic of one row:   m = median_r ( median_i x[r][i] )
+Ratio of rows:          rho = prod_k m(N_k) / prod_l m(D_l)
+    (one numerator and one denominator for "GRU / LSTM"; two of each for a ratio of thread speedups
+    [t_tr(1) / t_tr(n)] / [t_rec(1) / t_rec(n)]).
+
+Confidence interval: a two-level (hierarchical) percentile bootstrap, each row resampled independently:
+    for b = 1..B (B = 2000, seeded):
+        for each row: draw R rounds with replacement from its R rounds; within each drawn round draw
+                      n_r samples with replacement from that round's samples; m*_b = median over the
+                      drawn rounds of their resampled medians
+        rho*_b = prod_k m*_b(N_k) / prod_l m*_b(D_l)
+    CI = (q_{0.025}, q_{0.975}) of rho*_1..rho*_B
+Resampling rounds keeps the process-to-process variation (a different worker, another moment of the
+shared machine) in the interval, not only the scatter within one worker (Saravanan et al. 2020, the
+hierarchical bootstrap for multi-level data). With R = 2 rounds the interval spans at least the gap
+between the two rounds' medians when they disagree.
+
+Verdict of a ratio against a tolerance tau = 0.05 (``mark``):
+    'faster'  the whole CI < 1 - tau   (the numerator's time is shorter by more than 5%)
+    'slower'  the whole CI > 1 + tau
+    'within noise' otherwise
+Without raw samples (a results.csv alone) the point ratio is compared instead and the mark says so.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+N_BOOT = 2000
+LEVEL = 0.95
+TOLERANCE = 0.05
+SEED = 0
+
+
+def row_statistic(rounds: list[list[float]]) -> float:
+    """Median over rounds of each round's median (the row's value)."""
+    return float(np.median([np.median(r) for r in rounds]))
+
+
+def _boot_statistic(rounds: list[list[float]], n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot,) replicates of ``row_statistic`` under the two-level bootstrap."""
+    R = len(rounds)
+    # every round's resampled medians, R draws per replicate (a round drawn twice gets two draws)
+    medians = np.empty((R, n_boot, R))
+    for r, samples in enumerate(rounds):
+        x = np.asarray(samples, dtype=float)
+        idx = rng.integers(0, len(x), size=(n_boot, R, len(x)))
+        medians[r] = np.median(x[idx], axis=2)
+    chosen = rng.integers(0, R, size=(n_boot, R))                  # rounds drawn per replicate
+    picked = medians[chosen, np.arange(n_boot)[:, None], np.arange(R)[None, :]]   # (n_boot, R)
+    return np.median(picked, axis=1)
+
+
+def ratio_ci(numerators: list[list[list[float]]], denominators: list[list[list[float]]],
+             n_boot: int = N_BOOT, level: float = LEVEL, seed: int = SEED) -> tuple[float, float, float]:
+    """(rho, lo, hi): the ratio of row statistics and its bootstrap CI (module docstring).
+
+    Each argument is a list of rows, each row a list of rounds, each round a list of samples.
+    lo, hi are NaN when some row has no samples."""
+    rows = list(numerators) + list(denominators)
+    if not rows or any(not r or any(len(x) == 0 for x in r) for r in rows):
+        return math.nan, math.nan, math.nan
+    stats = [row_statistic(r) for r in rows]
+    k = len(numerators)
+    rho = math.prod(stats[:k]) / math.prod(stats[k:])
+    rng = np.random.default_rng(seed)
+    boots = [_boot_statistic(r, n_boot, rng) for r in rows]
+    replicate = np.prod(boots[:k], axis=0) / np.prod(boots[k:], axis=0)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(replicate, [alpha, 1 - alpha])
+    return rho, float(lo), float(hi)
+
+
+def mark(rho: float, lo: float, hi: float, tolerance: float = TOLERANCE) -> str:
+    """'faster' / 'slower' / 'within noise' for a time ratio (numerator over denominator)."""
+    if math.isnan(lo) or math.isnan(hi):
+        lo = hi = rho
+    if hi < 1 - tolerance:
+        return "faster"
+    if lo > 1 + tolerance:
+        return "slower"
+    return "within noise"
+
+
+def format_ratio(rho: float, lo: float, hi: float) -> str:
+    """'0.52× [0.49, 0.55]' (or '0.52× (no CI: no raw samples)')."""
+    if math.isnan(lo):
+        return f"{rho:.2f}× (no CI: no raw samples)"
+    return f"{rho:.2f}× [{lo:.2f}, {hi:.2f}]"

@@ -1,0 +1,295 @@
+"""``python -m suite compare RUN_A RUN_B``: what changed from run A to run B (modelled on ``asv compare``).
+
+Rows. Every metric present in both runs, one row per key:
+    speed, speed_threads   key = kind|model|metric|B|T|H|L|context|threads (``suite.results.samples``);
+                           a = A's value, b = B's value (medians of round medians)
+    accuracy, paper        key = kind|task|model|metric|split; a, b = means over seeds
+    params, equivalence    key = kind|model|metric|H|L|T|B (deterministic: a change is 'changed')
+ratio = b / a.
+
+Significance.
+    speed: two-sided Mann-Whitney U on the raw samples of A and B (the stable rounds pooled, from
+        samples.json.gz; ``scipy.stats.mannwhitneyu``) at p < ALPHA (0.01), AND the change beyond the
+        noise floor: |ln ratio| > ln(1 + floor) (symmetric, so a time and its throughput agree),
+        floor = max(FACTOR - 1, spread_A, spread_B, machine), where
+            FACTOR = 1.10 (asv's default factor),
+            spread = (max - min) / median of a row's round medians (``repeat_spread``: how far two workers
+                     of the SAME run disagreed),
+            machine = exp(3 sigma) - 1: the machine's own noise, measured inside the two runs. For every
+                     time row (ms, us) of the same kind in A or B with R >= 2 rounds and each pair of its
+                     rounds i < j, d = |ln(m_i / m_j)| (m a round's median): two workers of ONE run, minutes
+                     apart, same code. sigma = 1.4826 median(d) / sqrt(2) (a robust MAD estimate of one
+                     round's log-scale noise, which is also the noise of the difference of two run values
+                     that each average two rounds); 3 sigma is the usual outlier bound. A shared machine's
+                     load swings then read as noise, and the estimate does not grow with real changes
+                     between A and B. It is printed with the comparison.
+        The Mann-Whitney test alone would flag every few-percent shift between two runs minutes apart.
+    accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
+        at p < 0.05.
+    deterministic kinds: significant when the values differ.
+Marks. 'new failure' (ok in A, failed in B), 'fixed' (failed in A, ok in B), 'better' / 'worse'
+(significant; lower is better for times, losses and errors, higher for throughputs and accuracies),
+'changed' (a deterministic value differs), 'not significant' (the rest, unstable rows included).
+
+Verdict changes come first: the claims' verdicts of A and B side by side where they differ (from each
+run's tables/claims.csv when the report was written, else computed from its results, samples and
+config with ``suite.report.claims.claims_table``).
+
+Exit status (``--fail-on``): 1 when a named condition holds ('verdict': any verdict changed;
+'regression': any row 'worse' or 'new failure'), else 0; a directory that is not a finished run is a
+one-line error (exit 2).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from suite.errors import UserError
+from suite.results.samples import load_samples, pooled, sample_key
+
+ALPHA_SPEED = 0.01
+ALPHA_ACCURACY = 0.05
+FACTOR = 1.10
+SPEED_KINDS = ("speed", "speed_threads")
+SEED_KINDS = ("accuracy", "paper")
+EXACT_KINDS = ("params", "equivalence")
+HIGHER_IS_BETTER = {"train_throughput", "infer_throughput", "accuracy", "r2", "f1", "auc"}
+MARK_ORDER = ("new failure", "worse", "better", "fixed", "changed", "not significant")
+FAIL_ON = ("verdict", "regression")
+
+
+# --- loading ----------------------------------------------------------------------------------------
+def load_run(path) -> dict:
+    """{'dir', 'frame', 'samples', 'cfg'} of a finished run directory; UserError when it is not one."""
+    run = Path(path)
+    if not run.is_dir():
+        raise UserError(f"compare: {run}: not a directory (expected a run directory with results.csv)")
+    if not (run / "results.csv").is_file():
+        raise UserError(f"compare: {run}: no results.csv (expected a finished run: python -m suite run/batch)")
+    try:
+        frame = pd.read_csv(run / "results.csv")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"compare: {run / 'results.csv'}: not a results table ({str(e).splitlines()[0]})") from None
+    missing = {"kind", "metric", "value", "status"} - set(frame.columns)
+    if missing:
+        raise UserError(f"compare: {run / 'results.csv'}: missing columns {', '.join(sorted(missing))}")
+    cfg = None
+    if (run / "config.yaml").is_file():
+        import yaml
+        from suite.config import validate_config
+        try:
+            cfg = validate_config(yaml.safe_load((run / "config.yaml").read_text()), str(run / "config.yaml"))
+        except UserError:
+            cfg = None           # an older schema: verdicts then come from tables/claims.csv only
+    return {"dir": run, "frame": frame, "samples": load_samples(run), "cfg": cfg}
+
+
+# --- keys -------------------------------------------------------------------------------------------
+def _v(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def row_key(row) -> str:
+    kind = row.get("kind")
+    if kind in SPEED_KINDS:
+        return sample_key(row)
+    if kind in SEED_KINDS:
+        return "|".join(str(_v(row.get(k))) for k in ("kind", "task", "model", "metric", "split"))
+    return "|".join([str(_v(row.get("kind"))), str(_v(row.get("model"))), str(_v(row.get("metric"))),
+                     *(f"{lab}={_v(row.get(k))}" for lab, k in (("H", "hidden"), ("L", "layers"), ("T", "T"),
+                                                                 ("B", "B")))])
+
+
+def grouped(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{key: its rows} for the kinds compare knows (notebook timings and error rows left out)."""
+    f = frame[frame["kind"].isin(SPEED_KINDS + SEED_KINDS + EXACT_KINDS) & (frame["metric"] != "error")]
+    f = f[~f["metric"].astype(str).str.startswith("baseline_")]
+    keys = [row_key(r) for r in f.to_dict("records")]
+    return {k: g for k, g in f.assign(_key=keys).groupby("_key", sort=True)}
+
+
+def failed_units(frame: pd.DataFrame) -> set:
+    col = "work_unit" if "work_unit" in frame else ("cell" if "cell" in frame else None)
+    if col is None:
+        return set()
+    return set(frame.loc[frame["status"] == "failed", col].dropna())
+
+
+# --- one row ----------------------------------------------------------------------------------------
+def _state(g: pd.DataFrame) -> str:
+    statuses = set(g["status"])
+    if "ok" in statuses:
+        return "ok"
+    if "unstable" in statuses:
+        return "unstable"
+    return "failed" if "failed" in statuses else "other"
+
+
+def _lower_is_better(metric: str) -> bool:
+    from suite.report.tables import LOWER_IS_BETTER
+    if metric in HIGHER_IS_BETTER:
+        return False
+    return metric in LOWER_IS_BETTER or metric.endswith(("_ms", "_us", "_mb", "_s", "_seconds")) or \
+        metric in ("train_seconds",)
+
+
+def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_b: dict,
+                 machine_floor: dict | None = None) -> dict:
+    kind, metric = ga["kind"].iloc[0], str(ga["metric"].iloc[0])
+    out = {"kind": kind, "key": key, "metric": metric, "a": None, "b": None, "ratio": None, "p": None,
+           "significant": False, "mark": "not significant", "status_a": _state(ga), "status_b": _state(gb)}
+    ok_a, ok_b = out["status_a"] == "ok", out["status_b"] == "ok"
+    if out["status_a"] == "failed" and ok_b:
+        out["mark"] = "fixed"
+    elif ok_a and out["status_b"] == "failed":
+        out["mark"] = "new failure"
+    if not (ok_a and ok_b):
+        return out
+    va = ga[ga["status"] == "ok"]["value"].astype(float)
+    vb = gb[gb["status"] == "ok"]["value"].astype(float)
+    a, b = float(va.mean()), float(vb.mean())
+    out.update(a=a, b=b, ratio=b / a if a else math.inf if b else 1.0)
+    if kind in SPEED_KINDS:
+        p, sig = _speed_test(key, ga, gb, run_a, run_b, out["ratio"], (machine_floor or {}).get(kind, 0.0))
+    elif kind in SEED_KINDS:
+        p, sig = _seed_test(va.values, vb.values)
+    else:
+        p, sig = None, not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+        if sig:
+            out.update(significant=True, mark="changed")
+        return out
+    out.update(p=p, significant=sig)
+    if sig:
+        improved = (b < a) if _lower_is_better(metric) else (b > a)
+        out["mark"] = "better" if improved else "worse"
+    return out
+
+
+def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float) -> tuple[float | None, bool]:
+    from scipy.stats import mannwhitneyu
+    xa, xb = pooled(run_a["samples"].get(key)), pooled(run_b["samples"].get(key))
+    if len(xa) < 2 or len(xb) < 2:
+        return None, False
+    p = float(mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+    floor = max(FACTOR - 1, _spread(ga), _spread(gb), machine)
+    return p, bool(p < ALPHA_SPEED and ratio > 0 and abs(math.log(ratio)) > math.log(1 + floor))
+
+
+def machine_floors(runs: list[dict]) -> dict[str, float]:
+    """{kind: exp(3 sigma) - 1} from the round-to-round differences of the runs' time rows (module docstring)."""
+    import itertools
+    import statistics
+    diffs: dict[str, list[float]] = {}
+    for run in runs:
+        for record in run["samples"].values():
+            if record.get("kind") not in SPEED_KINDS or record.get("unit") not in ("ms", "us"):
+                continue
+            medians = [statistics.median(r) for r in record.get("rounds") or [] if r]
+            diffs.setdefault(record["kind"], []).extend(
+                abs(math.log(a / b)) for a, b in itertools.combinations(medians, 2) if a > 0 and b > 0)
+    return {kind: math.exp(3 * 1.4826 * statistics.median(d) / math.sqrt(2)) - 1 for kind, d in diffs.items() if d}
+
+
+def _spread(g: pd.DataFrame) -> float:
+    s = g["repeat_spread"].astype(float).max() if "repeat_spread" in g else math.nan
+    return 0.0 if math.isnan(s) else float(s)
+
+
+def _seed_test(a, b) -> tuple[float | None, bool]:
+    from scipy.stats import ttest_ind
+    if len(a) < 2 or len(b) < 2 or (a.std() == 0 and b.std() == 0):
+        return None, False
+    p = float(ttest_ind(a, b, equal_var=False).pvalue)
+    return p, bool(p < ALPHA_ACCURACY)
+
+
+# --- verdicts -----------------------------------------------------------------------------------------
+def verdicts(run: dict) -> tuple[dict[str, str], str]:
+    """({claim: verdict}, where they came from) of a run."""
+    path = run["dir"] / "tables" / "claims.csv"
+    if path.is_file():
+        t = pd.read_csv(path)
+        return dict(zip(t["claim"], t["verdict"])), "tables/claims.csv"
+    if run["cfg"] is None:
+        return {}, "none (no claims.csv and no readable config.yaml)"
+    from suite.report.claims import claims_table
+    s = run["cfg"]["speed"]
+    t = claims_table(run["frame"], s["seq_len"], s["hidden"], run["samples"])
+    return dict(zip(t["claim"], t["verdict"])), "computed from results.csv and samples.json.gz"
+
+
+def verdict_changes(run_a: dict, run_b: dict) -> tuple[list[dict], dict]:
+    va, source_a = verdicts(run_a)
+    vb, source_b = verdicts(run_b)
+    changes = [{"claim": c, "a": va.get(c), "b": vb.get(c)} for c in list(va) + [c for c in vb if c not in va]
+               if va.get(c) != vb.get(c)]
+    return changes, {"a": source_a, "b": source_b}
+
+
+# --- the whole comparison -----------------------------------------------------------------------------
+def compare_runs(path_a, path_b) -> dict:
+    """{'verdict_changes', 'rows', 'only_a', 'only_b', 'sources'} (module docstring)."""
+    run_a, run_b = load_run(path_a), load_run(path_b)
+    ga, gb = grouped(run_a["frame"]), grouped(run_b["frame"])
+    both = sorted(set(ga) & set(gb))
+    floors = machine_floors([run_a, run_b])
+    rows = [compare_rows(k, ga[k], gb[k], run_a, run_b, floors) for k in both]
+    rows.sort(key=lambda r: (MARK_ORDER.index(r["mark"]), r["key"]))
+    changes, sources = verdict_changes(run_a, run_b)
+    return {"verdict_changes": changes, "rows": rows, "only_a": sorted(set(ga) - set(gb)),
+            "only_b": sorted(set(gb) - set(ga)), "sources": sources, "noise_floor": floors,
+            "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
+
+
+def failing(result: dict, fail_on: list[str]) -> list[str]:
+    """The --fail-on conditions that hold."""
+    held = []
+    if "verdict" in fail_on and result["verdict_changes"]:
+        held.append(f"{len(result['verdict_changes'])} verdict change(s)")
+    bad = [r for r in result["rows"] if r["mark"] in ("worse", "new failure")]
+    if "regression" in fail_on and bad:
+        held.append(f"{len(bad)} regression(s)")
+    return held
+
+
+def format_table(result: dict) -> str:
+    """Verdict changes first, then every row (changes before the rest), then a one-line summary."""
+    lines = [f"A: {result['runs']['a']}", f"B: {result['runs']['b']}", ""]
+    if result["verdict_changes"]:
+        lines.append(f"Verdict changes ({len(result['verdict_changes'])}):")
+        for c in result["verdict_changes"]:
+            lines.append(f"  {c['claim']}:\n    A: {c['a']}\n    B: {c['b']}")
+    else:
+        lines.append(f"Verdict changes: none (A: {result['sources']['a']}; B: {result['sources']['b']})")
+    lines.append("")
+    floors = ", ".join(f"{k} {v:.0%}" for k, v in result.get("noise_floor", {}).items())
+    lines.append(f"Machine noise floor (3 robust sigma of the round-to-round differences inside both runs): "
+                 f"{floors or 'n/a'}; "
+                 f"a speed row is significant at Mann-Whitney p < {ALPHA_SPEED} AND a ratio beyond 1 ± it "
+                 f"(and beyond {FACTOR - 1:.0%} and both runs' round-to-round spread)")
+    lines.append("")
+    lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'p':>9}  key")
+    for r in result["rows"]:
+        fmt = (lambda v, f=".4g": "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, f))
+        status = "" if r["status_a"] == r["status_b"] == "ok" else f"  [{r['status_a']} -> {r['status_b']}]"
+        lines.append(f"{r['mark']:<16} {fmt(r['a']):>11} {fmt(r['b']):>11} {fmt(r['ratio'], '.3f'):>10} "
+                     f"{fmt(r['p'], '.2g'):>9}  {r['key']}{status}")
+    counts = {m: sum(r["mark"] == m for r in result["rows"]) for m in MARK_ORDER}
+    lines.append("")
+    lines.append(f"{len(result['rows'])} rows in both runs: " + ", ".join(f"{n} {m}" for m, n in counts.items() if n)
+                 + f"; {len(result['only_a'])} only in A, {len(result['only_b'])} only in B; "
+                 f"{len(result['verdict_changes'])} verdict change(s)")
+    return "\n".join(lines)
+
+
+def as_json(result: dict) -> dict:
+    """The JSON form: verdict_changes and rows (kind, key, metric, a, b, ratio, significant, mark, ...)."""
+    keep = ("kind", "key", "metric", "a", "b", "ratio", "significant", "mark", "p", "status_a", "status_b")
+    return {"verdict_changes": result["verdict_changes"],
+            "rows": [{k: r[k] for k in keep} for r in result["rows"]],
+            "only_a": result["only_a"], "only_b": result["only_b"], "sources": result["sources"],
+            "noise_floor": result.get("noise_floor", {}), "runs": result["runs"]}

@@ -1,0 +1,161 @@
+"""Raw samples kept per run, bootstrap CIs of speed ratios, and ``python -m suite compare``.
+
+One tiny speed run (two NumPy models, tiny shapes) is made once per module; run B of the comparisons is
+a copy of it whose samples or rows are changed in a known way."""
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from suite.bench.ratios import mark, ratio_ci
+from suite.results.compare import compare_runs, failing
+from suite.results.samples import SAMPLES_FILE, load_samples, pooled, sample_key, split_samples
+from suite.results.store import RunStore
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = """name: tiny
+seeds: [0]
+threads: 1
+models: [gru-numpy, lstm-numpy]
+tasks: {adding: {T: 5, n_train: 16, n_val: 8, n_test: 8}}
+speed: {batch: 2, input_size: 3, hidden: 4, seq_len: 6, seq_lens: [6, 12], hiddens: [4], contexts: [2],
+        thread_counts: [1], repeats: 2, min_samples: 10, min_sample_s: 0.002, max_time_s: 0.05}
+paper_check: {enabled: false}
+"""
+
+
+def suite_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "suite", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("runs")
+    cfg = tmp / "tiny.yaml"
+    cfg.write_text(TINY)
+    r = suite_cli("run", cfg, "--out", tmp / "a", "--stages", "speed")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return tmp / "a"
+
+
+# --- samples -------------------------------------------------------------------------------------------
+def test_split_samples_moves_them_out_of_the_table(tmp_path):
+    row = {"kind": "speed", "model": "gru-torch", "metric": "train_step_ms", "B": 32, "T": 100, "hidden": 128,
+           "layers": 1, "context": None, "threads": 1, "value": 2.0, "unit": "ms",
+           "samples": {"rounds": [[1.0, 2.0], [3.0]], "stable": [True, False]}}
+    rows, records = split_samples([row, {"kind": "params", "value": 3}])
+    assert "samples" not in rows[0] and len(records) == 1
+    assert records[0]["key"] == "speed|gru-torch|train_step_ms|B=32|T=100|H=128|L=1|ctx=|thr=1"
+    assert sample_key(pd.Series({**row, "B": 32.0, "context": float("nan")})) == records[0]["key"]  # CSV types
+    assert pooled(records[0]) == [1.0, 2.0]                        # the unstable round is left out
+
+
+def test_a_run_keeps_its_raw_samples_in_one_compressed_file(tiny_run):
+    frame = pd.read_csv(tiny_run / "results.csv")
+    assert "samples" not in frame.columns
+    samples = load_samples(tiny_run)
+    train = frame[(frame["metric"] == "train_step_ms") & (frame["status"] == "ok")]
+    assert len(train) == 4                                          # 2 models x T in {6, 12}
+    for _, row in train.iterrows():
+        record = samples[sample_key(row)]
+        assert len(record["rounds"]) == 2 and all(len(r) >= 10 for r in record["rounds"])
+        assert row["fp_policy"] == "flush" and row["fp_mode"] == "ftz+daz"
+    data = json.loads(gzip.decompress((tiny_run / SAMPLES_FILE).read_bytes()))
+    assert data["schema"] == 1 and len(data["records"]) == len(samples)
+    assert not list(tiny_run.glob(".*.tmp"))                         # written through a temp file + rename
+
+
+# --- ratios ----------------------------------------------------------------------------------------------
+def test_bootstrap_ratio_ci_brackets_and_marks():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a = [list(rng.normal(10, 0.2, 12)), list(rng.normal(10.1, 0.2, 12))]
+    b = [list(rng.normal(20, 0.4, 12)), list(rng.normal(20.2, 0.4, 12))]
+    rho, lo, hi = ratio_ci([a], [b])
+    assert lo < rho < hi and 0.45 < lo and hi < 0.55 and mark(rho, lo, hi) == "faster"
+    assert mark(*ratio_ci([b], [a])) == "slower"
+    rho, lo, hi = ratio_ci([a], [a])
+    assert rho == 1.0 and lo < 1 < hi and mark(rho, lo, hi) == "within noise"
+    apart = [[10.0] * 5, [13.0] * 5]                                # two rounds that disagree by 30%
+    _, lo, hi = ratio_ci([apart], [[[11.5] * 5]])
+    assert lo <= 10 / 11.5 + 1e-9 and hi >= 13 / 11.5 - 1e-9        # the interval spans the rounds' gap
+    assert mark(0.5, float("nan"), float("nan")) == "faster"       # no samples: the point ratio decides
+
+
+# --- compare ---------------------------------------------------------------------------------------------
+def test_a_run_compared_with_itself_shows_nothing_significant(tiny_run):
+    result = compare_runs(tiny_run, tiny_run)
+    assert result["rows"] and result["verdict_changes"] == []
+    assert all(not r["significant"] and r["mark"] == "not significant" for r in result["rows"])
+    assert failing(result, ["verdict", "regression"]) == []
+    r = suite_cli("compare", tiny_run, tiny_run, "--fail-on", "verdict", "--fail-on", "regression")
+    assert r.returncode == 0 and "0 verdict change(s)" in r.stdout, r.stderr
+
+
+def _copy_with(run: Path, dest: Path, scale_model: str, factor: float) -> Path:
+    """A copy of ``run`` whose time samples and values of one model are multiplied by ``factor``."""
+    shutil.copytree(run, dest)
+    store = RunStore(dest)
+    for path in sorted((dest / "units").glob("*.json")):
+        unit = json.loads(path.read_text())
+        for row in unit["rows"]:
+            if row.get("model") == scale_model and row.get("unit") in ("ms", "us") and row.get("value"):
+                row["value"] *= factor
+                row["samples"]["rounds"] = [[x * factor for x in r] for r in row["samples"]["rounds"]]
+        path.write_text(json.dumps(unit))
+    store.finalize()
+    return dest
+
+
+def test_a_slower_model_is_a_significant_regression(tiny_run, tmp_path):
+    slow = _copy_with(tiny_run, tmp_path / "b", "lstm-numpy", 3.0)
+    result = compare_runs(tiny_run, slow)
+    worse = [r for r in result["rows"] if r["mark"] == "worse"]
+    assert worse and all("lstm-numpy" in r["key"] and r["ratio"] == pytest.approx(3.0) for r in worse)
+    assert result["rows"][0]["mark"] == "worse"                     # changes listed before the rest
+    assert not any(r["significant"] for r in result["rows"] if "gru-numpy" in r["key"])
+    r = suite_cli("compare", tiny_run, slow, "--fail-on", "regression", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) >= {"verdict_changes", "rows"}
+    assert set(data["rows"][0]) >= {"kind", "key", "metric", "a", "b", "ratio", "significant", "mark"}
+    faster = compare_runs(slow, tiny_run)
+    assert {r["mark"] for r in faster["rows"] if r["significant"]} == {"better"}
+
+
+def test_verdict_changes_come_first_and_fail_on_verdict(tiny_run, tmp_path):
+    slow = _copy_with(tiny_run, tmp_path / "b", "gru-numpy", 5.0)     # GRU/LSTM moves by 5x
+    result = compare_runs(tiny_run, slow)
+    changed = [c["claim"] for c in result["verdict_changes"]]
+    assert "GRU trains faster than LSTM" in changed
+    r = suite_cli("compare", tiny_run, slow, "--fail-on", "verdict")
+    assert r.returncode == 1 and r.stdout.index("Verdict changes") < r.stdout.index("mark"), r.stdout[:500]
+
+
+def test_new_failures_and_fixes_are_marked(tiny_run, tmp_path):
+    broken = tmp_path / "b"
+    shutil.copytree(tiny_run, broken)
+    frame = pd.read_csv(broken / "results.csv")
+    hit = (frame["model"] == "gru-numpy") & (frame["metric"] == "train_step_ms") & (frame["T"] == 12)
+    frame.loc[hit, ["status", "value"]] = ["failed", None]
+    frame.to_csv(broken / "results.csv", index=False)
+    marks = {r["key"]: r["mark"] for r in compare_runs(tiny_run, broken)["rows"]}
+    assert marks["speed|gru-numpy|train_step_ms|B=2|T=12|H=4|L=1|ctx=|thr=1"] == "new failure"
+    back = {r["key"]: r["mark"] for r in compare_runs(broken, tiny_run)["rows"]}
+    assert back["speed|gru-numpy|train_step_ms|B=2|T=12|H=4|L=1|ctx=|thr=1"] == "fixed"
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda tmp: tmp / "missing", "not a directory"),
+    (lambda tmp: tmp, "no results.csv"),
+])
+def test_bad_run_directories_are_one_line_errors(tiny_run, tmp_path, make, fragment):
+    r = suite_cli("compare", tiny_run, make(tmp_path))
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and fragment in lines[0], r.stderr

@@ -1,0 +1,104 @@
+"""Speed claims decided by bootstrap CIs from raw samples: the same point ratio is 'faster' with tight samples
+and 'within noise' with loose ones; the Transformer's crossover T over the sweep; thread scaling."""
+import numpy as np
+import pandas as pd
+
+from suite.report.claims import (claim_gru_trains_faster, claim_transformer_long_sequences,
+                                 claim_transformer_parallelises, claims_table)
+from suite.report.speed_evidence import crossover_T, crossover_table, thread_scaling_table
+from suite.results.samples import sample_key
+
+RNG = np.random.default_rng(0)
+
+
+def timed(arch, fw, value, T=100, H=128, metric="train_step_ms", threads=1, kind="speed", spread=0.01,
+          samples=None):
+    """A speed row and its samples: 2 rounds of 10 samples around ``value`` with relative sd ``spread``."""
+    row = dict(kind=kind, status="ok", model=f"{arch}-{fw}", arch=arch, framework=fw, convention="reset_after",
+               T=T, hidden=H, layers=1, B=32, context=None, threads=threads, metric=metric, value=value,
+               load_avg=1.0)
+    rounds = [list(value * (1 + spread * RNG.standard_normal(10))) for _ in range(2)]
+    row["value"] = float(np.median([np.median(r) for r in rounds]))
+    if samples is not None:
+        samples[sample_key(row)] = {"rounds": rounds, "stable": [True, True]}
+    return row
+
+
+def test_the_ci_not_the_point_ratio_decides():
+    samples = {}
+    tight = pd.DataFrame([timed("gru", "torch", 8.0, samples=samples), timed("lstm", "torch", 10.0, samples=samples)])
+    out = claim_gru_trains_faster(tight, 100, 128, samples)
+    assert out["verdict"] == "holds" and "faster" in out["evidence"] and "[0.7" in out["evidence"]
+    loose_samples = {}
+    loose = pd.DataFrame([timed("gru", "torch", 8.0, spread=0.5, samples=loose_samples),
+                          timed("lstm", "torch", 10.0, spread=0.5, samples=loose_samples)])
+    out = claim_gru_trains_faster(loose, 100, 128, loose_samples)
+    assert out["verdict"].startswith("not shown (within noise in torch")
+    assert claim_gru_trains_faster(tight, 100, 128)["verdict"] == "holds"     # without samples: the point ratio
+    assert "no CI: no raw samples" in claim_gru_trains_faster(tight, 100, 128)["evidence"]
+
+
+def sweep(ratios: dict, fw="torch", samples=None):
+    """Rows over T: GRU and LSTM at 10 ms x T/100, the Transformer at ratio x the better of them."""
+    rows = []
+    for T, ratio in ratios.items():
+        rec = 10.0 * T / 100
+        rows += [timed("gru", fw, rec, T=T, samples=samples), timed("lstm", fw, rec * 1.2, T=T, samples=samples),
+                 timed("transformer", fw, rec * ratio, T=T, samples=samples)]
+    return rows
+
+
+def test_crossover_is_the_T_from_which_the_transformer_stays_faster():
+    samples = {}
+    frame = pd.DataFrame(sweep({25: 1.5, 100: 1.1, 200: 0.8, 400: 0.6}, samples=samples))
+    table = crossover_table(frame, 128, samples)
+    assert list(table["mark"]) == ["slower", "slower", "faster", "faster"] and crossover_T(table, "torch") == 200
+    out = claim_transformer_long_sequences(frame, 128, samples)
+    assert out["verdict"] == "holds (from T=200 in torch)" and "crossover at T=200" in out["evidence"]
+    samples = {}
+    back = pd.DataFrame(sweep({25: 0.8, 100: 0.7, 200: 0.9, 400: 1.3}, samples=samples))   # faster, then not
+    assert crossover_T(crossover_table(back, 128, samples), "torch") is None
+    assert claim_transformer_long_sequences(back, 128, samples)["verdict"] == \
+        "does not hold: no crossover up to T=400"
+    samples = {}
+    mixed = pd.DataFrame(sweep({100: 1.2, 400: 0.5}, samples=samples) +
+                         sweep({100: 1.2, 400: 1.5}, fw="keras", samples=samples))
+    v = claim_transformer_long_sequences(mixed, 128, samples)["verdict"]
+    assert v == "depends on the framework: from T=400 in torch; no crossover up to T=400 in keras"
+
+
+def scaling(speedups: dict, samples) -> list:
+    rows = []
+    for (arch, fw), s in speedups.items():
+        for metric in ("train_step_ms", "infer_ms"):
+            rows += [timed(arch, fw, 20.0, metric=metric, threads=1, kind="speed_threads", samples=samples),
+                     timed(arch, fw, 20.0 / s, metric=metric, threads=2, kind="speed_threads", samples=samples)]
+    return rows
+
+
+def test_thread_scaling_table_and_claim():
+    samples = {}
+    frame = pd.DataFrame(scaling({("gru", "torch"): 1.0, ("lstm", "torch"): 1.1, ("transformer", "torch"): 1.8},
+                                 samples))
+    table = thread_scaling_table(frame, samples)
+    assert len(table) == 6 and set(table["threads"]) == {"1→2"}
+    tr = table[(table["model"] == "transformer-torch") & (table["metric"] == "train_step_ms")].iloc[0]
+    assert abs(tr["speedup"] - 1.8) < 0.05 and tr["ci_lo"] < tr["speedup"] < tr["ci_hi"]
+    assert abs(tr["efficiency"] - 0.9) < 0.03
+    out = claim_transformer_parallelises(frame, samples)
+    assert out["verdict"] == "holds" and "transformer-torch 1.8" in out["evidence"] and "lstm-torch" in out["evidence"]
+    samples = {}
+    flat = pd.DataFrame(scaling({("gru", "keras"): 1.0, ("transformer", "keras"): 1.0}, samples))
+    assert claim_transformer_parallelises(flat, samples)["verdict"].startswith("not shown")
+    samples = {}
+    worse = pd.DataFrame(scaling({("gru", "keras"): 1.6, ("transformer", "keras"): 1.0}, samples))
+    assert claim_transformer_parallelises(worse, samples)["verdict"] == "does not hold (less in keras)"
+
+
+def test_unstable_rows_enter_no_claim():
+    samples = {}
+    rows = [timed("gru", "torch", 8.0, samples=samples), timed("lstm", "torch", 10.0, samples=samples)]
+    rows[0]["status"] = "unstable"
+    assert claim_gru_trains_faster(pd.DataFrame(rows), 100, 128, samples)["verdict"] == "not measured"
+    table = claims_table(pd.DataFrame(rows), 100, 128, samples)
+    assert len(table) == 7
