@@ -1,13 +1,12 @@
 """The long-context claims: recall, the cost of sequential recurrence, and the Transformer's memory.
 
 Rules (the report quotes them):
-    long-range memory   on every point of the mqar sweep (and long copy), the Transformer's mean test accuracy
-                        vs the best recurrent model's (GRU, LSTM, minGRU/minLSTM), all at the matched parameter
-                        budget, >= 5 seeds each: "better" when the Transformer's mean exceeds the other's by more
-                        than the sum of both 95% CI half-widths (Student t over seeds), "worse" the other way
-                        round, else a tie. Holds if better on every point; does not hold if better on none;
-                        "not shown" if every point ties; depends on the point otherwise. Fewer than 5 seeds:
-                        inconclusive.
+    long-range memory   on every point of the mqar sweep (and long copy), the Transformer's per-seed test accuracy
+                        vs the best recurrent model's (GRU, LSTM, minGRU/minLSTM; best by mean), all at the
+                        matched parameter budget, >= 5 seeds each, with ``suite.report.statistics.compare``:
+                        "yes" when Welch's p < 0.05 with the Transformer ahead, "no" when the recurrent model is
+                        ahead or equivalence is shown (TOST), else open; the points combine into holds / does not
+                        hold / depends on / inconclusive (``suite.report.verdicts.combine``).
     sequential = slow   over the T sweep, train_step_ms of minGRU (parallel scan) / GRU at each T: minGRU is
                         faster at T when the ratio < 0.95. Holds if minGRU is faster than the GRU at the longest
                         T and the ratio falls as T grows (the parallel scan's advantage grows with T); the
@@ -24,7 +23,8 @@ import math
 
 import pandas as pd
 
-from suite.report.statistics import mean_ci
+from suite.report.statistics import compare, mean_ci
+from suite.report.verdicts import Cell, combine
 
 MIN_SEEDS = 5
 ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer", "mingru": "minGRU", "minlstm": "minLSTM"}
@@ -32,8 +32,9 @@ ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer", "mingr
 RULES = {
     "Transformer is better at long-range recall (mqar, long copy)": (
         "per point of the mqar sweep (and long copy), Transformer vs the best recurrent model at the matched "
-        "budget: better when the mean gap exceeds the sum of both 95% CI half-widths, worse the other way, else a "
-        "tie; holds if better everywhere, needs >= 5 seeds", "long_context_accuracy", "long_context_accuracy"),
+        "budget over >= 5 seeds: better if Welch's p < 0.05 in its favour, not better if the recurrent model wins "
+        "or equivalence is shown (TOST), else inconclusive; holds if better at every point",
+        "long_context_accuracy", "long_context_accuracy"),
     "GRU is sequential, so slow (minGRU's parallel scan fixes it)": (
         "minGRU (parallel scan) / GRU train_step_ms over the T sweep: holds if < 0.95 at the longest T and "
         "falling with T", "long_context_train_step", "long_context_speed"),
@@ -74,39 +75,31 @@ def claim_long_range_recall(frame: pd.DataFrame) -> dict:
     t = long_context_accuracy_table(frame)
     if t.empty or "transformer" not in set(t["arch"]):
         return _not_measured(claim)
-    ev, results = [], {}
+    lc = frame[(frame["kind"] == "long_context") & (frame["status"] == "ok")]
+    cells, ev = [], []
     for (task, size), g in t.groupby(["task", "size"], sort=True):
         tr, rec = g[g["arch"] == "transformer"], g[g["arch"] != "transformer"]
         if tr.empty or rec.empty:
             continue
-        if min(g["n_seeds"]) < MIN_SEEDS:
-            results[(task, size)] = "too few seeds"
-            continue
         best = rec.loc[rec["mean"].idxmax()]
-        tm, tc = float(tr["mean"].iloc[0]), float(tr["ci95"].iloc[0])
-        margin = (0 if math.isnan(tc) else tc) + (0 if math.isnan(best["ci95"]) else best["ci95"])
-        gap = tm - best["mean"]
-        results[(task, size)] = "better" if gap > margin else ("worse" if -gap > margin else "tie")
-        ev.append(f"{task} {'N' if task == 'mqar' else 'T'}={size}: Transformer {tm:.3f} ± {tc:.2g} vs "
-                  f"{best['model']} {best['mean']:.3f} ± {best['ci95']:.2g} ({results[(task, size)]})")
-    if not results:
+        metric = g["metric"].iloc[0]
+
+        def seeds(model):
+            s = lc[(lc["task"] == task) & (lc["sweep_size"] == size) & (lc["model"] == model) &
+                   (lc["metric"] == metric)]
+            return s["value"].astype(float).values
+
+        c = compare(seeds(tr["model"].iloc[0]), seeds(best["model"]), metric)
+        result = "yes" if c.outcome == "different" and c.a_better else ("open" if c.outcome == "inconclusive"
+                                                                        else "no")
+        label = f"{task} {'N' if task == 'mqar' else 'T'}={size}"
+        cells.append(Cell(label, None, result, min(c.n_a, c.n_b), c.seeds_needed))
+        ev.append(f"{label}: Transformer {c.mean_a:.3f} vs {best['model']} {c.mean_b:.3f} ({c.outcome}, "
+                  f"{c.effect_text()}, Welch p={c.p_welch:.2g}, n={c.n_a}/{c.n_b})")
+    if not cells:
         return _not_measured(claim)
-    marks = set(results.values())
-    if "too few seeds" in marks:
-        verdict = f"inconclusive: fewer than {MIN_SEEDS} seeds"
-    elif marks == {"better"}:
-        verdict = "holds"
-    elif "better" not in marks and "tie" not in marks:
-        verdict = "does not hold"
-    elif marks == {"tie"}:
-        verdict = "not shown: the 95% CIs overlap everywhere"
-    elif "better" not in marks:
-        verdict = "does not hold (ties and losses)"
-    else:
-        verdict = "depends on the point: better at " + ", ".join(f"{t} {s}" for (t, s), m in results.items()
-                                                                   if m == "better")
     params = ", ".join(f"{m} {p:,}" for m, p in t.drop_duplicates("model")[["model", "params"]].values)
-    return {"claim": claim, "verdict": verdict, "evidence": "; ".join(ev) + f" (parameters: {params})"}
+    return {"claim": claim, "verdict": combine(cells), "evidence": "; ".join(ev) + f" (parameters: {params})"}
 
 
 def _sweep(frame: pd.DataFrame, kind: str, metric: str) -> pd.DataFrame:
