@@ -110,7 +110,7 @@ def test_killed_batch_resumes(tmp_path):
     key = ["work_unit", "metric", "model", "seed", "task"]
     def rows(run):
         f = pd.read_csv(run / "results.csv")
-        f = f[f["kind"].isin(["accuracy", "params"]) & (f["metric"] != "train_seconds")]
+        f = f[f["kind"].isin(["accuracy", "params"]) & ~f["metric"].isin(["train_seconds", "cpu_seconds"])]
         return f.sort_values(key)[key + ["value"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(rows(clean), rows(killed))
     assert (killed / "report.md").is_file()

@@ -99,15 +99,23 @@ def _color(model: str) -> str:
 
 
 def accuracy_bars(table: pd.DataFrame, task: str):
-    """Headline test metric per model, mean ± 95% CI, with the naive baseline as a line."""
+    """Headline test metric per model, mean ± 95% CI over seeds, with the naive baseline and the task's
+    'solved' threshold as lines; the title names the view (matched budget or equal width)."""
+    from suite.report.tables import VIEW_TITLES
     t = table[table["task"] == task]
     if t.empty:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     ax.bar(t["model"], t["mean"], yerr=t["ci95"].fillna(0), capsize=4, color=[_color(m) for m in t["model"]])
     ax.axhline(t["baseline"].iloc[0], color="k", ls="--", lw=1, label=f"baseline ({t['baseline_name'].iloc[0]})")
+    solved = t["solved_at"].iloc[0] if "solved_at" in t else float("nan")
+    if pd.notna(solved):
+        ax.axhline(solved, color="g", ls=":", lw=1, label=f"solved ({solved:g})")
+    view = VIEW_TITLES.get(t["view"].iloc[0], "") if "view" in t else ""
+    n = int(t["n_seeds"].min()) if "n_seeds" in t else 0
     ax.set_ylabel(t["metric"].iloc[0])
-    ax.set_title(f"{task}: test {t['metric'].iloc[0]} (mean ± 95% CI over seeds)")
+    ax.set_title(f"{task}: test {t['metric'].iloc[0]}{', ' + view if view else ''} (mean ± 95% CI, {n} seeds)",
+                 fontsize=9)
     ax.tick_params(axis="x", rotation=30, labelsize=7)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -47,6 +47,7 @@ No outcome rests on one seed or one number: with fewer than MIN_SEEDS values the
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -196,6 +197,12 @@ class Comparison:
 
 def compare(a, b, metric: str) -> Comparison:
     """Compare per-seed metrics ``a`` and ``b`` (outcome rules in the module docstring)."""
+    with warnings.catch_warnings():    # scipy warns on nearly identical samples; the zero-spread rule covers them
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _compare(a, b, metric)
+
+
+def _compare(a, b, metric: str) -> Comparison:
     margin = margin_for(metric)
     raw_a, raw_b = finite(a), finite(b)
     x, y = on_scale(raw_a, margin.log_scale), on_scale(raw_b, margin.log_scale)

@@ -44,6 +44,11 @@ def _view_order(frame: pd.DataFrame) -> list[str]:
     return [v for v in VIEWS if v in present] + [v for v in present if v not in VIEWS]
 
 
+ACCURACY_COLUMNS = ["view", "task", "model", "arch", "framework", "hidden", "params", "metric", "mean", "ci95", "n_seeds",
+                    "baseline", "baseline_name", "beats_baseline", "solved_at", "updates", "train_seconds",
+                    "truncated", "failed"]
+
+
 def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     """Per view x task x model: the headline test metric as mean ± 95% CI over the ok seeds, parameters,
     width, the update budget, the naive baseline and the task's solved threshold; truncated and failed
@@ -72,7 +77,7 @@ def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
                          "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
                          "truncated": int((units["status"] == "truncated").sum()),
                          "failed": int((units["status"] == "failed").sum())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
 def _beats(mean: float, baseline: float, metric: str):

@@ -211,8 +211,9 @@ def _protocol(w: ReportWriter, cfg: dict, table: pd.DataFrame) -> None:
     stop = (f"early stopping after {t['patience']} epochs without a lower validation loss (a function of the seed)"
             if t["patience"] else "no early stopping: every run gets the whole budget")
     cap = f"{t['max_seconds']:g} s" if t["max_seconds"] else "none"
-    w.add(f"Protocol: Adam (lr {t['lr']:g}, global-norm clip {t['clip_norm']}), batch {t['batch_size']}, a budget of "
-          f"{t['epochs']} epochs counted in optimizer updates, the same for every model on a task ({per_task}); "
+    w.add(f"Protocol: Adam (lr {t['lr']:g}, global-norm clip {t['clip_norm']}), batch {t['batch_size']}, a budget "
+          f"counted in optimizer updates (epochs x floor(n_train / batch)), the same for every model on a task "
+          f"({per_task}); "
           f"{stop}; the weights of the lowest validation loss are scored on the test split. Seeds: "
           f"{', '.join(map(str, cfg['seeds']))} (a seed fixes the split and the initial weights), so a rerun gives "
           f"the same numbers whatever else the machine is doing. Wall-clock seconds are recorded (curves per "
