@@ -149,6 +149,7 @@ def test_unknown_notebook_parameter(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "batch"])
 def test_unreachable_scheduler(tmp_path, command):
     import socket

@@ -56,6 +56,7 @@ def test_split_samples_moves_them_out_of_the_table(tmp_path):
     assert pooled(records[0]) == [1.0, 2.0]                        # the unstable round is left out
 
 
+@pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_a_run_keeps_its_raw_samples_in_one_compressed_file(tiny_run):
     frame = pd.read_csv(tiny_run / "results.csv")
     assert "samples" not in frame.columns
@@ -89,6 +90,7 @@ def test_bootstrap_ratio_ci_brackets_and_marks():
 
 
 # --- compare ---------------------------------------------------------------------------------------------
+@pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_a_run_compared_with_itself_shows_nothing_significant(tiny_run):
     result = compare_runs(tiny_run, tiny_run)
     assert result["rows"] and result["verdict_changes"] == []
@@ -113,6 +115,7 @@ def _copy_with(run: Path, dest: Path, scale_model: str, factor: float) -> Path:
     return dest
 
 
+@pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_a_slower_model_is_a_significant_regression(tiny_run, tmp_path):
     slow = _copy_with(tiny_run, tmp_path / "b", "lstm-numpy", 3.0)
     result = compare_runs(tiny_run, slow)
@@ -129,6 +132,7 @@ def test_a_slower_model_is_a_significant_regression(tiny_run, tmp_path):
     assert {r["mark"] for r in faster["rows"] if r["significant"]} == {"better"}
 
 
+@pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_verdict_changes_come_first_and_fail_on_verdict(tiny_run, tmp_path):
     slow = _copy_with(tiny_run, tmp_path / "b", "gru-numpy", 5.0)     # GRU/LSTM moves by 5x
     result = compare_runs(tiny_run, slow)
@@ -138,6 +142,7 @@ def test_verdict_changes_come_first_and_fail_on_verdict(tiny_run, tmp_path):
     assert r.returncode == 1 and r.stdout.index("Verdict changes") < r.stdout.index("mark"), r.stdout[:500]
 
 
+@pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_new_failures_and_fixes_are_marked(tiny_run, tmp_path):
     broken = tmp_path / "b"
     shutil.copytree(tiny_run, broken)
@@ -151,6 +156,7 @@ def test_new_failures_and_fixes_are_marked(tiny_run, tmp_path):
     assert back["speed|gru-numpy|train_step_ms|B=2|T=12|H=4|L=1|ctx=|thr=1"] == "fixed"
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("make, fragment", [
     (lambda tmp: tmp / "missing", "not a directory"),
     (lambda tmp: tmp, "no results.csv"),

@@ -18,7 +18,7 @@ from suite.errors import UserError
 from suite.models import build_model
 from suite.spec import ModelSpec
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(input_size=5, hidden=16, output_size=3, layers=2, head="classes", seed=3)

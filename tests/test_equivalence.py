@@ -8,7 +8,7 @@ import pytest
 from suite.models import layouts
 from suite.models.equivalence import PAIRS, EquivalenceCase, format_table, run_equivalence
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 EXPECTED_PAIRS = {
     ("numpy-gru vs torch-gru", "reset_after"), ("numpy-gru vs keras-gru", "reset_after"),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow   # fresh worker processes per framework
+
 from suite.bench.fp_mode import MODE_FLUSH, MODE_KEEP, apply_policy, check_policy
 from suite.errors import UserError
 

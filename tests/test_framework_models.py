@@ -13,7 +13,7 @@ from suite.models.keras.common import tf
 from suite.models.params import formula_params
 from suite.spec import ModelSpec
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 # (arch, framework, convention): every torch / Keras model
 MODELS = [("gru", "torch", "reset_after"), ("lstm", "torch", "reset_after"), ("transformer", "torch", "reset_after"),

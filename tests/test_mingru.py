@@ -19,7 +19,7 @@ from suite.models.params import formula_params
 from suite.run.resources import estimate_training_bytes
 from suite.spec import ModelSpec
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 ARCHS = ["mingru", "minlstm"]
 SCANS = ["parallel", "sequential"]

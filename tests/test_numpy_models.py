@@ -11,6 +11,8 @@ from suite.models.numpy.common import Adam, clip_by_global_norm, global_norm
 from suite.models.params import formula_params
 from suite.spec import ModelSpec
 
+pytestmark = pytest.mark.slow  # model numerics: minutes of float64 gradchecks and framework builds
+
 CELLS = [("gru", "reset_after"), ("gru", "reset_before"), ("lstm", "reset_after")]
 CELL_IDS = ["gru-reset_after", "gru-reset_before", "lstm"]
 HEADS = [("last", "regression"), ("sequence", "classes"), ("sequence", "multilabel")]

@@ -15,7 +15,7 @@ from suite.spec import ModelSpec
 from suite.tasks import get_task, scoring
 from test_numpy_models import numeric_gradient, relative_error
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 MQAR = dict(vocab=16, seq_len=32, num_pairs=4, n_train=64, n_val=32, n_test=32)
 SELECTIVE = dict(T=20, K=4, alphabet=6, n_train=64, n_val=32, n_test=32)

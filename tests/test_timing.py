@@ -140,6 +140,7 @@ def test_set_threads_torch_in_process():
         torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_set_threads_keras_refuses_a_change_after_the_first_op():
     code = textwrap.dedent("""
         from suite.bench.threads import set_threads
@@ -313,6 +314,7 @@ def test_speed_worker_round_trip_gives_ok_rows_and_a_failed_row():
     assert failed and all(r["status"] == "failed" and "hidden" in r["error"] for r in failed)
 
 
+@pytest.mark.timing
 def test_thread_counts_are_interleaved_and_kept_apart():
     spec = ModelSpec("gru", "torch", input_size=3, hidden=4, output_size=2)
     rows = measure_speed([(spec, 2, 5)], repeats=1, isolate="framework", n_samples=3, min_sample_s=0.005,
