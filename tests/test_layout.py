@@ -37,3 +37,10 @@ def test_imports_point_down():
 def test_no_grab_bag_modules():
     names = {p.stem for p in ROOT.rglob("*.py")}
     assert not names & {"utils", "helpers", "misc", "common_utils"}
+
+
+def test_no_file_cites_a_document_outside_the_repository():
+    """Code and docs say what a reader needs themselves; nothing points at planning notes that do not ship."""
+    root = ROOT.parent
+    files = [*ROOT.rglob("*.py"), root / "README.md", *(root / "notebooks").glob("*.ipynb"), *(root / "configs").glob("*")]
+    assert not [str(f.relative_to(root)) for f in files if "DESIGN.md" in f.read_text() or "STYLE.md" in f.read_text()]
