@@ -71,7 +71,10 @@ def test_every_model_has_results_and_nothing_failed(smoke_run):
     acc = frame[frame["kind"] == "accuracy"]
     for task in ("digits", "adding"):
         assert set(acc[acc["task"] == task]["model"]) == set(models)
-    assert set(frame[(frame["kind"] == "speed") & (frame["metric"] == "train_step_ms")]["model"]) == set(models)
+    speed = frame[(frame["kind"] == "speed") & (frame["metric"] == "train_step_ms")]
+    if "sweep" in speed:
+        speed = speed[speed["sweep"] != "long_context"]          # the long-context T sweep has its own models
+    assert set(speed["model"]) == set(models)
     env = (out / "environment.json").read_text()
     assert '"commit"' in env and '"threads": 1' in env
 
