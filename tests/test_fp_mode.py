@@ -127,7 +127,7 @@ def show(title: str, floor: dict) -> None:
         print(f"  {m:11s} " + " ".join(f"{floor[(m, T)]:8.1f}" for T in TS) + f"   {g1:5.2f} {g2:5.2f}")
 
 
-@pytest.mark.slow
+@pytest.mark.timing   # wall-clock ratios: run alone, after the rest
 def test_train_step_grows_linearly_in_T_with_subnormals_flushed():
     floor = train_step_floor("flush")
     show("denormals flush", floor)
