@@ -63,7 +63,10 @@ def test_links_are_relative_and_the_report_is_written_once(smoke_run):
 def test_every_model_has_results_and_nothing_failed(smoke_run):
     out, _ = smoke_run
     frame = pd.read_csv(out / "results.csv")
-    assert set(frame["status"]) <= {"ok", "skipped"}
+    assert set(frame["status"]) <= {"ok", "skipped", "unstable"}
+    # 'unstable': a timing whose samples drifted (the tests' other worker shares the machine); only timings
+    unstable = frame[frame["status"] == "unstable"]
+    assert unstable["metric"].str.endswith(("_ms", "_us")).all(), unstable[["kind", "metric"]]
     skipped = frame[frame["status"] == "skipped"]
     assert set(skipped["kind"]) <= {"edge"} and (skipped["edge_status"] == "unsupported").all()
     import yaml
