@@ -100,6 +100,9 @@ class ModelSection(Section):
                                                 "every model, when budget is null)")
     equal_width_models: OptionalModelNames = Field(None, description="models of the equal-width view when it is the "
                                                                      "second one (null: every model)")
+    accuracy_models: OptionalModelNames = Field(None, description="models the accuracy stage trains, in both views "
+                                                                  "(null: every model; the other stages still "
+                                                                  "measure every model)")
 
 
 class TrainingSection(Section):
@@ -311,10 +314,11 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
     for i, name in enumerate(cfg["long_context"]["models"]):
         parse_model_name(name, where, f"long_context.models[{i}]")
     cfg["tasks"] = _check_tasks(cfg["tasks"], where)
-    for i, name in enumerate(cfg["model"]["equal_width_models"] or []):
-        if name not in cfg["models"]:
-            raise UserError(f"{where}: key 'model.equal_width_models[{i}]': expected one of the config's models "
-                            f"({', '.join(cfg['models'])}), got {name!r}")
+    for key in ("equal_width_models", "accuracy_models"):
+        for i, name in enumerate(cfg["model"][key] or []):
+            if name not in cfg["models"]:
+                raise UserError(f"{where}: key 'model.{key}[{i}]': expected one of the config's models "
+                                f"({', '.join(cfg['models'])}), got {name!r}")
     for task in cfg["training"]["task_epochs"]:
         if task not in cfg["tasks"]:
             raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
@@ -341,8 +345,11 @@ def with_scheduler(cfg: dict, address: str | None, where: str = "--scheduler") -
 def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict]]]:
     """[(view, model section, model entries)] in report order: 'budget' (matched parameter budget, the
     headline, every model) when model.budget is set, then 'width' (every arch at model.hidden) when
-    model.equal_width is true -- with every model when it is the only view, else model.equal_width_models."""
+    model.equal_width is true -- with every model when it is the only view, else model.equal_width_models.
+    model.accuracy_models, when set, narrows both views to those models."""
     m, entries = cfg["model"], model_entries(cfg)
+    if m.get("accuracy_models"):
+        entries = [e for e in entries if e["name"] in m["accuracy_models"]]
     if not m["budget"]:
         return [("width", {**m}, entries)]
     views = [("budget", {**m}, entries)]

@@ -56,7 +56,7 @@ def test_comparable_accuracy_needs_equivalence_not_absence_of_evidence():
     apart = pd.DataFrame(acc_rows("digits", "accuracy", {("gru", "torch"): [0.95, 0.951, 0.949, 0.95, 0.952],
                                                         ("lstm", "torch"): [0.70, 0.71, 0.69, 0.705, 0.70]}))
     out = claim_comparable_accuracy(apart)
-    assert out["verdict"] == "does not hold"
+    assert out["verdict"] == "does not hold (GRU better on digits/torch)"
     assert "different: diff +0.249 [" in out["evidence"] and "(GRU better)" in out["evidence"]
     # noisy seeds: Welch's p is large (the old rule said "comparable"), but equivalence is not shown either
     noisy = pd.DataFrame(acc_rows("copy", "accuracy", {("gru", "torch"): [0.3, 0.6, 0.45, 0.2, 0.7],
@@ -76,7 +76,7 @@ def test_comparable_accuracy_depends_on_the_task_and_uses_the_headline_view():
     rows += acc_rows("digits", "accuracy", {("gru", "torch"): [0.5, 0.51, 0.49, 0.5, 0.5],
                                             ("lstm", "torch"): [0.9, 0.91, 0.89, 0.9, 0.9]}, view="width")
     out = claim_comparable_accuracy(pd.DataFrame(rows))
-    assert out["verdict"] == "depends on the task: holds on digits/torch; not on adding/torch"
+    assert out["verdict"] == "depends on the task: holds on digits/torch; not on GRU better on adding/torch"
     assert out["evidence"].startswith("matched parameter budget (headline)")
     assert "second view, equal width: different 1 of 1" in out["evidence"]
     assert "ratio 0.1 [" in out["evidence"]                             # losses compare as ratios

@@ -84,5 +84,9 @@ def test_combine_words():
     assert combine(cells("yes", "no", "yes", "no")).startswith("depends on the framework")
     assert combine(cells("yes", "open")).startswith("inconclusive at 5 seeds: holds on t0/f0; open on t0/f1 (")
     assert combine(cells("no", "open")).startswith("does not hold on t0/f0; inconclusive on t0/f1")
+    ways = [Cell("adding", "torch", "no", 5, direction="GRU better"), Cell("copy", "torch", "no", 5, direction="LSTM better"),
+            Cell("digits", "torch", "open", 5, seeds_needed=14)]
+    assert combine(ways) == ("does not hold: GRU better on adding/torch; LSTM better on copy/torch; inconclusive on "
+                             "digits/torch (a difference of the observed size needs ~14 seeds per model, 80% power)")
     assert combine([Cell("t", None, "open", 3, None)]) == \
         "inconclusive at 3 seeds (the rules need ≥ 5): t (no difference observed)"

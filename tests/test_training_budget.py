@@ -84,5 +84,9 @@ def test_task_epochs_override_and_views():
         [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch"])]
     ids = [u.id for u in plan(cfg, ["accuracy"])]
     assert ids[0] == "acc-budget-digits-gru-torch-s0" and "acc-width-adding-gru-torch-s0" in ids and len(ids) == 6
+    narrowed = validate_config({"models": ["gru-torch", "lstm-torch", "gru-keras"], "seeds": [0],
+                                "model": {"budget": 3000, "accuracy_models": ["gru-torch", "lstm-torch"]}})
+    assert [(v, [e["name"] for e in entries]) for v, _, entries in accuracy_views(narrowed)] == \
+        [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch", "lstm-torch"])]
     only_width = validate_config({"model": {"equal_width": False, "budget": 100}})
     assert [v for v, _, _ in accuracy_views(only_width)] == ["budget"]

@@ -147,8 +147,9 @@ def claim_comparable_accuracy(frame) -> dict:
     cells, ev = [], []
     for _, r in head.iterrows():
         result = {"comparable": "yes", "different": "no"}.get(r["outcome"], "open")
-        cells.append(Cell(r["task"], r["framework"], result, min(r["n_a"], r["n_b"]), r["seeds_needed"]))
-        better = "" if r["outcome"] != "different" else f" ({'GRU' if r['a_better'] else 'LSTM'} better)"
+        way = f"{'GRU' if r['a_better'] else 'LSTM'} better" if r["outcome"] == "different" else None
+        cells.append(Cell(r["task"], r["framework"], result, min(r["n_a"], r["n_b"]), r["seeds_needed"], way))
+        better = f" ({way})" if way else ""
         ev.append(_comparison_text(r, "GRU", "LSTM") + better)
     second = tests[tests["view"] != view]
     if len(second):

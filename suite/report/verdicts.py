@@ -14,6 +14,8 @@ A claim about accuracy is checked in cells (a task x framework, or a framework);
 where n is the smallest number of seeds in a cell. "depends on the task" when, within each task, every
 decided cell agrees (likewise for the framework). Open cells come with the seeds per model that a
 difference of the observed size would need for 80% power (``suite.report.statistics.seeds_needed``).
+Cells that carry a ``direction`` (which way a 'no' went) are named by it: "does not hold: GRU better on
+adding/torch, copy/torch; inconclusive on ...".
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Cell:
     result: str                     # 'yes' | 'no' | 'open'
     n_seeds: int
     seeds_needed: int | None = None
+    direction: str | None = None    # which way a 'no' went, e.g. 'GRU better'; the verdict groups by it
 
     @property
     def label(self) -> str:
@@ -37,6 +40,15 @@ class Cell:
 
 def _names(cells) -> str:
     return ", ".join(c.label for c in cells)
+
+
+def _no_text(cells) -> str:
+    """'adding/torch, copy/torch' or, when the cells say which way they went, 'GRU better on adding/torch;
+    LSTM better on copy/torch'."""
+    if not all(c.direction for c in cells):
+        return _names(cells)
+    ways = sorted({c.direction for c in cells})
+    return "; ".join(f"{w} on {_names([c for c in cells if c.direction == w])}" for w in ways)
 
 
 def _open_text(cells) -> str:
@@ -69,13 +81,14 @@ def combine(cells: list[Cell]) -> str:
     if yes and not no and not open_:
         return "holds"
     if no and not yes and not open_:
-        return "does not hold"
+        return "does not hold" + (f" ({_no_text(no)})" if all(c.direction for c in no) else "")
     if yes and no:
         by = "task" if _splits_by(cells, "task") else ("framework" if _splits_by(cells, "framework")
                                                         else "task and framework")
-        return f"depends on the {by}: holds on {_names(yes)}; not on {_names(no)}{tail}"
+        return f"depends on the {by}: holds on {_names(yes)}; not on {_no_text(no)}{tail}"
     if no:
-        return f"does not hold on {_names(no)}{tail}"
+        return (f"does not hold: {_no_text(no)}{tail}" if all(c.direction for c in no)
+                else f"does not hold on {_names(no)}{tail}")
     short = f" (the rules need ≥ {MIN_SEEDS})" if n < MIN_SEEDS else ""
     if yes:
         return f"inconclusive at {n} seeds{short}: holds on {_names(yes)}; open on {_open_text(open_)}"

@@ -78,7 +78,7 @@ class ReportWriter:
 def _header(w: ReportWriter, cfg: dict, env: dict) -> None:
     git = env.get("git", {})
     pk = env.get("packages", {})
-    w.add(f"# GRU vs LSTM vs Transformer: report of run `{w.dir.name}`\n")
+    w.add(f"# GRU vs LSTM vs Transformer: report of run `{w.dir.resolve().name}`\n")
     w.add(f"Machine: {env.get('cpu_model')} ({env.get('cpu_count')} cores, {env.get('memory_gb')} GB), "
           f"Python {env.get('python')}, threads per framework: {env.get('threads')}. "
           f"torch {pk.get('torch')}, tensorflow {pk.get('tensorflow-cpu') or pk.get('tensorflow')}, "

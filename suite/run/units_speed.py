@@ -1,10 +1,10 @@
 """The speed work units: every model timed at the base shape (with streaming), over the sweeps, and at
 each thread count.
 
-    speed-base     train step, inference, streaming latency at (seq_len, hidden); one worker per job
+    speed-base     train step, inference, streaming latency at (seq_len, hidden)
     speed-sweep    train step over seq_lens (at hidden) and hiddens (at seq_len); inference is timed at the
                    base shape only (no figure or claim reads it over the sweeps, and it halves the sweep)
-    speed-threads  train step and inference at the base shape at every count of speed.thread_counts
+    speed-threads  train step at the base shape at every count of speed.thread_counts
                    ('all' = every core), the counts interleaved within each round; rows of kind
                    'speed_threads' (so they never mix into the single-thread tables and claims)
 
@@ -57,9 +57,10 @@ def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: 
 
 def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts: list[int] | None = None,
                kind: str = "speed", infer: bool = True) -> list[dict]:
-    """Time every model at each (T, H). At the base shape (streaming=True) each job gets its own worker
-    process, so peak memory is per model; the sweep and the thread study share one worker per framework,
-    thread count and round. ``counts``: measure at each of these thread counts (else at cfg threads)."""
+    """Time every model at each (T, H): one worker process per framework, thread count and round (a fresh
+    process per job measured the same times and cost ~10 s of imports and tracing per Keras job; the
+    peak_rss_mb of a base row is therefore its framework worker's high-water mark up to that job).
+    ``counts``: measure at each of these thread counts (else at cfg threads)."""
     from suite.bench.speed import measure_speed
     s = cfg["speed"]
     jobs, rows = speed_jobs(cfg, points, streaming, kind, infer)
@@ -67,7 +68,7 @@ def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts
         rows = []        # the thread study runs at the base shape: speed-base already records its skips
     if jobs:
         rows += measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
-                              min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="job" if streaming else "framework",
+                              min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="framework",
                               denormals=s["denormals"], device=cfg["device"], thread_counts=counts)
     return [{**r, "kind": kind} for r in rows]
 
@@ -87,6 +88,6 @@ def speed_units(cfg: dict) -> list:
     counts = thread_counts(cfg)
     if counts:
         units.append(WorkUnit("speed-threads", "speed",
-                              lambda: {"rows": speed_rows(cfg, base, False, counts, kind="speed_threads")},
+                              lambda: {"rows": speed_rows(cfg, base, False, counts, kind="speed_threads", infer=False)},
                               f"thread scaling at {', '.join(map(str, counts))} threads"))
     return units
