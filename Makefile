@@ -17,10 +17,11 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Both cores (pytest-xdist, one worker per core), then the wall-clock tests alone (they would measure their
+# Both cores (pytest-xdist, one worker per core; a test file stays on one worker, so its module fixtures run once
+# and notebooks that share a folder run in order), then the wall-clock tests alone (they would measure their
 # neighbours otherwise); the 10 slowest tests are listed at the end of each phase.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 -m "not timing" --durations=10
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not timing" --durations=10
 	$(PY) -m pytest -q -m timing --durations=10
 
 # The fast loop while editing: everything not marked slow (< 1 min).
