@@ -3,6 +3,7 @@ and 'within noise' with loose ones; the Transformer's crossover T over the sweep
 import numpy as np
 import pandas as pd
 
+from suite.report.claims_long_context import RULES as LONG_CONTEXT_RULES
 from suite.report.claims import (RULES, claim_gru_trains_faster, claim_transformer_long_sequences,
                                  claim_transformer_parallelises, claims_table)
 from suite.report.speed_evidence import crossover_T, crossover_table, thread_scaling_table
@@ -101,4 +102,4 @@ def test_unstable_rows_enter_no_claim():
     rows[0]["status"] = "unstable"
     assert claim_gru_trains_faster(pd.DataFrame(rows), 100, 128, samples)["verdict"] == "not measured"
     table = claims_table(pd.DataFrame(rows), 100, 128, samples)
-    assert len(table) == len(RULES)
+    assert len(table) == len(RULES) + len(LONG_CONTEXT_RULES)

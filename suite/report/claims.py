@@ -374,8 +374,10 @@ RULES = {
 
 
 def claims_table(frame: pd.DataFrame, T: int, H: int, samples: dict | None = None) -> pd.DataFrame:
-    """One row per claim: claim, verdict, evidence, rule, figure, table. ``samples``: the run's raw speed
-    samples (suite.results.samples.load_samples) for the CIs of the speed ratios."""
+    """One row per claim, the long-context ones included (the report and ``suite compare`` read the same
+    set): claim, verdict, evidence, rule, figure, table. ``samples``: the run's raw speed samples
+    (suite.results.samples.load_samples) for the CIs of the speed ratios."""
+    from suite.report.claims_long_context import long_context_claims
     rows = []
     for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H, samples), claim_comparable_accuracy,
                lambda f: claim_transformer_long_sequences(f, H, samples), claim_transformer_memory,
@@ -389,4 +391,4 @@ def claims_table(frame: pd.DataFrame, T: int, H: int, samples: dict | None = Non
     for row in rows:
         rule, figure, table = RULES.get(row["claim"], ("", None, None))
         row.update(rule=rule, figure=row.get("figure") or figure, table=row.get("table") or table)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows + long_context_claims(frame))

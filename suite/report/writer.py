@@ -470,9 +470,7 @@ def write_report(run_dir, cfg: dict) -> Path:
     acc = accuracy_table(frame)
     details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(acc[acc["view"] == headline_view(frame)]
                                                                 if not acc.empty else acc))
-    from suite.report.claims_long_context import long_context_claims
-    claims = pd.concat([claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"], samples),
-                        pd.DataFrame(long_context_claims(frame))], ignore_index=True)
+    claims = claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"], samples)
     w = ReportWriter(run_dir)
     _header(w, cfg, env)
     _verdicts(w, claims)
