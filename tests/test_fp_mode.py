@@ -95,7 +95,7 @@ TS = (100, 200, 400)
 H, B = 64, 8
 
 
-def train_step_floor(denormals: str) -> dict:
+def train_step_floor(denormals: str, models=MODELS) -> dict:
     """{(model, T): the fastest train step sample (ms)} over 3 interleaved rounds at H=64, B=8, X=32.
     The minimum: on a shared machine the other processes only ever add time. The small batch keeps the
     fused nn.LSTM's gate workspace (B T 4H float32: 3.3 MB at T=400) below the size where this machine's
@@ -104,7 +104,7 @@ def train_step_floor(denormals: str) -> dict:
     effect but not this one. The NumPy models' step across the 2 MB L2 shows as ~2.4x in one doubling."""
     from suite.bench.speed import measure_speed
     from suite.spec import ModelSpec
-    jobs = [(ModelSpec(a, f, 32, H, 1), B, T) for a, f in MODELS for T in TS]
+    jobs = [(ModelSpec(a, f, 32, H, 1), B, T) for a, f in models for T in TS]
     rows = measure_speed(jobs, threads=1, repeats=3, isolate="framework", n_samples=10, min_samples=10,
                          min_sample_s=0.001, max_time_s=0.5, retakes=0, progress=False, denormals=denormals)
     out = {}
@@ -127,10 +127,28 @@ def show(title: str, floor: dict) -> None:
         print(f"  {m:11s} " + " ".join(f"{floor[(m, T)]:8.1f}" for T in TS) + f"   {g1:5.2f} {g2:5.2f}")
 
 
+def outside_band(floor: dict) -> list[str]:
+    return [m for m, ratios in growth(floor).items() if not all(LINEAR_BAND[0] <= g <= LINEAR_BAND[1] for g in ratios)]
+
+
+RETAKES = 2
+
+
 @pytest.mark.timing   # wall-clock ratios: run alone, after the rest
 def test_train_step_grows_linearly_in_T_with_subnormals_flushed():
+    """Retakes, like the timer's: on these shared VMs a whole measurement can run slow (seen on a quiet AMD
+    EPYC: lstm-numpy's fastest T=200 sample 39.5 ms in one take, 22.8 ms in the next), so a model outside the
+    band is measured again and each point keeps its fastest take (other processes only ever add time).
+    The trap this guards against does not go away on a retake: with subnormals kept it is every take."""
     floor = train_step_floor("flush")
     show("denormals flush", floor)
+    for _ in range(RETAKES):
+        again = outside_band(floor)
+        if not again:
+            break
+        retake = train_step_floor("flush", [(a, f) for a, f in MODELS if f"{a}-{f}" in again])
+        floor = {k: min(v, retake.get(k, v)) for k, v in floor.items()}
+        show(f"retake of {', '.join(again)}; fastest of the takes", floor)
     for m, ratios in growth(floor).items():
         assert all(LINEAR_BAND[0] <= g <= LINEAR_BAND[1] for g in ratios), (m, ratios)
 
