@@ -68,6 +68,11 @@ def test_every_model_has_results_and_nothing_failed(smoke_run):
     unstable = frame[frame["status"] == "unstable"]
     assert unstable["metric"].str.endswith(("_ms", "_us")).all(), unstable[["kind", "metric"]]
     skipped = frame[frame["status"] == "skipped"]
+    # a thread count the other test worker made pathologically slow is given up, with its reason (seen: gru-torch
+    # at 2 threads 136x its 1-thread time, load average 3.7); nothing else may be skipped but unsupported exports
+    given_up = skipped[skipped["kind"] == "speed_threads"]
+    assert given_up["error"].str.startswith("oversubscribed: at ").all(), given_up["error"]
+    skipped = skipped[skipped["kind"] != "speed_threads"]
     assert set(skipped["kind"]) <= {"edge"} and (skipped["edge_status"] == "unsupported").all()
     import yaml
     models = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())["models"]
