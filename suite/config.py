@@ -141,7 +141,7 @@ class SpeedSection(Section):
         "flush", description="floating-point policy of every speed worker: flush subnormal floats to zero (FTZ+DAZ, "
                              "as TensorFlow always does) or keep them (IEEE); recorded per row as fp_mode")
     thread_counts: non_empty_list(ThreadCount, "positive integers or 'all'") = Field(
-        [1, "all"], description="thread scaling: train step and inference of every model at the base shape at each "
+        [1, "all"], description="thread scaling: the train step of every model at the base shape at each "
                                 "of these intra-op thread counts ('all' = every core), interleaved")
     min_samples: PositiveInt = Field(10, description="samples per measurement even past max_time_s (10 lets the "
                                                      "drift check compare 5 against 5)")

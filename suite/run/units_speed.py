@@ -58,8 +58,8 @@ def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: 
 def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts: list[int] | None = None,
                kind: str = "speed", infer: bool = True) -> list[dict]:
     """Time every model at each (T, H): one worker process per framework, thread count and round (a fresh
-    process per job measured the same times and cost ~10 s of imports and tracing per Keras job; the
-    peak_rss_mb of a base row is therefore its framework worker's high-water mark up to that job).
+    process per job cost 11-20 s per Keras job, against 5-11 s inside a shared worker; the peak_rss_mb of
+    a base row is therefore its framework worker's high-water mark up to that job, not the model's own).
     ``counts``: measure at each of these thread counts (else at cfg threads)."""
     from suite.bench.speed import measure_speed
     s = cfg["speed"]
