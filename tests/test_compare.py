@@ -100,6 +100,17 @@ def test_a_run_compared_with_itself_shows_nothing_significant(tiny_run):
     assert r.returncode == 0 and "0 verdict change(s)" in r.stdout, r.stderr
 
 
+def clear_factor(run: Path, least: float) -> float:
+    """A slowdown that must count as a change in ``run``: at least ``least``, and twice beyond the widest
+    noise bound compare applies to it (the machine floor measured inside the run, every row's round spread).
+    A tiny run on a loaded machine measured its own noise above 200% once: a fixed 3x then read as noise."""
+    from suite.results.compare import FACTOR, load_run, machine_floors
+    loaded = load_run(run)
+    spreads = loaded["frame"].get("repeat_spread", pd.Series(dtype=float)).astype(float).dropna()
+    noise = max([FACTOR - 1, *machine_floors([loaded]).values(), *spreads])
+    return max(least, 2.0 * (1.0 + noise))
+
+
 def _copy_with(run: Path, dest: Path, scale_model: str, factor: float) -> Path:
     """A copy of ``run`` whose time samples and values of one model are multiplied by ``factor``."""
     shutil.copytree(run, dest)
@@ -117,10 +128,11 @@ def _copy_with(run: Path, dest: Path, scale_model: str, factor: float) -> Path:
 
 @pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_a_slower_model_is_a_significant_regression(tiny_run, tmp_path):
-    slow = _copy_with(tiny_run, tmp_path / "b", "lstm-numpy", 3.0)
+    factor = clear_factor(tiny_run, 3.0)
+    slow = _copy_with(tiny_run, tmp_path / "b", "lstm-numpy", factor)
     result = compare_runs(tiny_run, slow)
     worse = [r for r in result["rows"] if r["mark"] == "worse"]
-    assert worse and all("lstm-numpy" in r["key"] and r["ratio"] == pytest.approx(3.0) for r in worse)
+    assert worse and all("lstm-numpy" in r["key"] and r["ratio"] == pytest.approx(factor) for r in worse)
     assert result["rows"][0]["mark"] == "worse"                     # changes listed before the rest
     assert not any(r["significant"] for r in result["rows"] if "gru-numpy" in r["key"])
     r = suite_cli("compare", tiny_run, slow, "--fail-on", "regression", "--format", "json")
@@ -134,7 +146,7 @@ def test_a_slower_model_is_a_significant_regression(tiny_run, tmp_path):
 
 @pytest.mark.timing   # a real speed run: its noise floor is measured, so alone
 def test_verdict_changes_come_first_and_fail_on_verdict(tiny_run, tmp_path):
-    slow = _copy_with(tiny_run, tmp_path / "b", "gru-numpy", 5.0)     # GRU/LSTM moves by 5x
+    slow = _copy_with(tiny_run, tmp_path / "b", "gru-numpy", clear_factor(tiny_run, 5.0))   # GRU/LSTM moves
     result = compare_runs(tiny_run, slow)
     changed = [c["claim"] for c in result["verdict_changes"]]
     assert "GRU trains faster than LSTM" in changed

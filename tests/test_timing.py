@@ -375,3 +375,61 @@ def test_an_oversubscribed_thread_count_is_skipped_not_failed():
     rows = metric_rows(SpeedJob(spec, 2, 5), "train_step", None, [{"metrics": [entry]}] * 2,
                        {"model": spec.name}, None, None)
     assert rows[0]["status"] == "skipped" and rows[0]["error"].startswith("oversubscribed")
+
+
+# --- interleaved measurement ---------------------------------------------------------------------------
+def test_interleaved_timers_take_their_blocks_in_turn_and_a_failing_one_is_handed_back():
+    from suite.bench.timer import measure_interleaved
+    order: list[str] = []
+    clock = FakeClock()
+
+    def statement(name, cost, fail_after=None):
+        def fn():
+            order.append(name)
+            if fail_after is not None and order.count(name) > fail_after:
+                raise RuntimeError(f"{name} broke")
+            clock.advance(cost)
+        return Timer(fn, clock=clock, label=name)
+
+    timers = {"a": statement("a", 0.01), "b": statement("b", 0.02), "c": statement("c", 0.01, fail_after=6)}
+    out = measure_interleaved(timers, n_samples=6, min_sample_s=0.005, max_time_s=10.0, min_samples=3)
+    assert order[:6] == ["a", "a", "b", "b", "c", "c"]        # calibration: a warm-up call + one block each
+    assert order[6:] == ["a", "b", "c"] * 5 + ["a", "b"]       # then one block each in turn; c breaks at its 7th
+    assert out["a"].n == out["b"].n == 6 and out["a"].median == pytest.approx(0.01)
+    assert out["b"].median == pytest.approx(0.02) and out["a"].meta["interleaved_with"] == 2
+    assert isinstance(out["c"], RuntimeError) and "c broke" in str(out["c"])
+
+
+def test_a_drifting_statement_is_retaken_without_the_steady_one():
+    from suite.bench.timer import measure_interleaved
+    clock = FakeClock()
+    calls = {"steady": 0, "drifting": 0}
+
+    def make(name, cost_of):
+        def fn():
+            calls[name] += 1
+            clock.advance(cost_of(calls[name]))
+        return Timer(fn, clock=clock, label=name)
+
+    # the drifting statement doubles its cost after its 8th call (calibration: warm-up + 1 block)
+    timers = {"steady": make("steady", lambda k: 0.01),
+              "drifting": make("drifting", lambda k: 0.01 if k <= 8 else 0.02)}
+    out = measure_interleaved(timers, n_samples=12, min_sample_s=0.005, max_time_s=100.0, min_samples=12,
+                              retakes=1)
+    assert "discarded" in out["drifting"].meta and "discarded" not in out["steady"].meta
+    assert calls["steady"] == 2 + 12 and calls["drifting"] == 2 + 24       # only the drifting one re-taken
+    assert not out["drifting"].unstable and out["drifting"].median == pytest.approx(0.02)
+
+
+def test_a_worker_times_the_models_of_one_shape_interleaved():
+    from suite.bench.speed_worker import run_group, shape_groups
+    specs = [ModelSpec(a, "numpy", input_size=3, hidden=4, output_size=2) for a in ("gru", "lstm")]
+    jobs = [{"job_id": i, "spec": s.to_dict(), "batch": 2, "seq_len": T, "contexts": [2], "infer": True}
+            for i, (s, T) in enumerate([(specs[0], 5), (specs[1], 5), (specs[0], 9)])]
+    assert [[j["job_id"] for j in g] for g in shape_groups(jobs)] == [[0, 1], [2]]
+    lines = run_group(jobs[:2], {"n_samples": 4, "min_samples": 4, "min_sample_s": 0.001, "max_time_s": 0.5})
+    assert [ln["job_id"] for ln in lines] == [0, 1] and all(ln["interleaved"] == 2 for ln in lines)
+    for ln in lines:
+        got = {(m["metric"], m["context"]): m["measurement"] for m in ln["metrics"]}
+        assert set(got) == {("train_step", None), ("infer", None), ("step", 2)}
+        assert got[("train_step", None)]["meta"]["interleaved_with"] == 1 and got[("train_step", None)]["n"] == 4

@@ -11,6 +11,9 @@ swinging 0.84-1.40 between runs):
 - the frameworks are interleaved A B A B ..., ``repeats`` rounds; with ``isolate='job'`` (default)
   every job has its own worker (clean per-model peak RSS; ``isolate='framework'`` runs all jobs of
   a framework in one worker per round, faster, but its peak RSS is a running maximum);
+- inside a worker, the models of one shape are timed interleaved, block by block (A B C A B C ...,
+  ``suite.bench.timer.measure_interleaved``): slow spells of a shared machine last seconds, and ratios of
+  models timed one after the other swung 0.63-1.24 where interleaved ones stayed within 0.817-0.833;
 - each row's value is the median over rounds of the per-round medians; n and iqr are over the
   pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians;
 - every worker applies the same floating-point policy (``denormals``: flush | keep, see

@@ -7,7 +7,7 @@ JOBS.json: {"framework": str, "threads": int, "denormals": "flush" | "keep", "de
 first op the floating-point policy is applied (``suite.bench.fp_mode``: thread pools created later
 inherit it) and the thread count fixed (``set_threads``). RESULTS.jsonl gets one JSON line for the
 worker (versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and then
-one line per job as soon as it finishes, so a crash loses only the job it hit. Only plain numbers and
+one line per job as soon as its group finishes, so a crash loses only the group it hit. Only plain numbers and
 strings cross the process boundary, never tensors.
 
 device 'cuda' (torch only; NumPy and Keras stay on the CPU and say so in their path): the default
@@ -15,7 +15,10 @@ device is set to CUDA before the model is built, inputs are copied there once ou
 timer's sync hook is ``torch.cuda.synchronize``, and the path records the device and whether the
 recurrent kernels dispatch to cuDNN (``cudnn``: cuDNN available and enabled, the layer eligible).
 
-Per job: build the model, ``configure_training(lr=1e-3, clip_norm=1.0)``, then time
+The jobs that share a shape (B, T) form a group (``shape_groups``): their models are built side by side
+(``configure_training(lr=1e-3, clip_norm=1.0)``) and each metric is timed for all of them interleaved,
+one block of each model in turn (``suite.bench.timer.measure_interleaved``), so a GRU/LSTM ratio compares
+times taken in the same moments of a shared machine. The metrics, in this order:
     train_step      model.train_step(x, y) on one fixed random batch (forward + backward + Adam)
     infer           model.predict_native(x) on the whole (B, T, X) batch
     step@c          batch 1: init_state, c steps to reach context c, then ONE more step is timed.
@@ -37,7 +40,7 @@ import numpy as np
 
 from suite.bench.fp_mode import apply_policy, probe
 from suite.bench.threads import set_threads
-from suite.bench.timer import Measurement, MeasurementAborted, Timer, load_average
+from suite.bench.timer import MeasurementAborted, Timer, load_average, measure_interleaved
 
 LR, CLIP_NORM = 1e-3, 1.0
 STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
@@ -144,19 +147,37 @@ def oversubscription_guard(guard: dict | None, name: str, min_samples: int):
 
 
 def timed(name: str, context: int | None, make_timer, timer_opts: dict, guard: dict | None = None) -> dict:
-    """Run one measurement; any exception becomes {'error': ...} for this metric only (an oversubscribed
-    thread count {'error': ..., 'skipped': True})."""
-    entry = {"metric": name, "context": context}
-    try:
-        abort_if = oversubscription_guard(guard, name, timer_opts.get("min_samples", 3))
-        m: Measurement = make_timer().measure(**timer_opts, abort_if=abort_if)
-        entry["measurement"] = m.to_dict()
-    except MeasurementAborted as err:
-        entry["error"], entry["skipped"] = str(err), True
-    except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
-        traceback.print_exc(file=sys.stderr)
-        entry["error"] = one_line_error(err)
-    return entry
+    """One measurement of one statement (``timed_together`` with a single timer)."""
+    return timed_together(name, context, {0: make_timer}, timer_opts, {0: guard})[0]
+
+
+def timed_together(name: str, context: int | None, makers: dict, timer_opts: dict,
+                   guards: dict | None = None) -> dict:
+    """{key: entry}: the timers ``makers[key]()`` measured interleaved (``suite.bench.timer.measure_interleaved``)
+    for the metric ``name``; any exception becomes {'error': ...} for its key only (an oversubscribed thread
+    count {'error': ..., 'skipped': True})."""
+    entries, timers, aborts = {}, {}, {}
+    for key, make_timer in makers.items():
+        entries[key] = {"metric": name, "context": context}
+        try:
+            timers[key] = make_timer()
+        except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
+            traceback.print_exc(file=sys.stderr)
+            entries[key]["error"] = one_line_error(err)
+            continue
+        aborts[key] = oversubscription_guard((guards or {}).get(key), name, timer_opts.get("min_samples", 3))
+    opts = {k: v for k, v in timer_opts.items() if k in ("n_samples", "min_sample_s", "max_time_s", "min_samples",
+                                                          "retakes")}
+    measured = measure_interleaved(timers, **opts, abort_if={k: a for k, a in aborts.items() if a}) if timers else {}
+    for key, result in measured.items():
+        if isinstance(result, MeasurementAborted):
+            entries[key]["error"], entries[key]["skipped"] = str(result), True
+        elif isinstance(result, Exception):
+            print(f"{name} of job {key}: {one_line_error(result)}", file=sys.stderr)
+            entries[key]["error"] = one_line_error(result)
+        else:
+            entries[key]["measurement"] = result.to_dict()
+    return entries
 
 
 def step_timer(model, spec, context: int, sync, device: str = "cpu") -> Timer:
@@ -212,45 +233,82 @@ def execution_path(model, framework: str, device: str) -> dict:
     return path
 
 
-def run_job(job: dict, timer_opts: dict, device: str = "cpu") -> dict:
-    """Build, configure and time one model; returns a JSON-able dict (with the floating-point mode
-    observed after the job)."""
+def build_job(job: dict, device: str = "cpu") -> dict:
+    """Build and configure one job's model: {'out': its result line so far, 'model', 'spec', 'device'}; on a
+    failure 'model' is None and the line carries the error."""
     from suite.spec import ModelSpec
     out: dict[str, Any] = {"job_id": job["job_id"], "metrics": [], "error": None}
-    start = time.perf_counter()
+    built = {"out": out, "model": None, "job": job, "start": time.perf_counter()}
     try:
         spec = ModelSpec(**job["spec"])
-        device = model_device(spec.framework, device)
-        model = build_on_device(spec, device)
-        model.configure_training(lr=LR, clip_norm=CLIP_NORM)
-        out["params"] = int(model.num_params())
-        out["path"] = execution_path(model, spec.framework, device)
+        built["device"] = model_device(spec.framework, device)
+        built["spec"], built["model"] = spec, build_on_device(spec, built["device"])
+        built["model"].configure_training(lr=LR, clip_norm=CLIP_NORM)
+        out["params"] = int(built["model"].num_params())
+        out["path"] = execution_path(built["model"], spec.framework, built["device"])
     except Exception as err:  # noqa: BLE001 -- a failed row, not a failed run
         traceback.print_exc(file=sys.stderr)
-        out["error"] = one_line_error(err)
-        return out
-    out["metrics"] = measure_model(model, spec, job, timer_opts, device)
-    out["fp_mode"] = probe(spec.framework)
-    out["peak_rss_mb"] = peak_rss_mb()
-    out["wall_s"] = time.perf_counter() - start
-    return out
+        built["model"], out["error"] = None, one_line_error(err)
+    return built
 
 
-def measure_model(model, spec, job: dict, timer_opts: dict, device: str = "cpu") -> list[dict]:
-    fw, B, T = spec.framework, job["batch"], job["seq_len"]
-    sync = framework_sync(fw, device)
-    x, y = random_batch(spec, B, T)
-    xn, yn = to_native(x, fw, device), to_native(y, fw, device)
-    guard = job.get("guard")
-    entries = [timed("train_step", None, lambda: Timer(lambda: model.train_step(xn, yn), sync=sync,
-                                                       label=f"{spec.name} train"), timer_opts, guard)]
-    if job.get("infer", True):
-        entries.append(timed("infer", None, lambda: Timer(lambda: model.predict_native(xn), sync=sync,
-                                                          label=f"{spec.name} infer"), timer_opts, guard))
+def run_group(jobs: list[dict], timer_opts: dict, device: str = "cpu") -> list[dict]:
+    """Build the models of jobs that share one shape (B, T) and time them interleaved, metric by metric:
+    the train step of every model, then inference, then the streaming step at each context. Returns one
+    result line per job (with the floating-point mode observed after the group and the worker's peak RSS)."""
+    built = [build_job(job, device) for job in jobs]
+    ready = [b for b in built if b["model"] is not None]
+    for b in ready:
+        spec, job = b["spec"], b["job"]
+        x, y = random_batch(spec, job["batch"], job["seq_len"])
+        b["x"], b["y"] = to_native(x, spec.framework, b["device"]), to_native(y, spec.framework, b["device"])
+        b["sync"] = framework_sync(spec.framework, b["device"])
+    guards = {b["job"]["job_id"]: b["job"].get("guard") for b in ready}
+
+    def train_timer(b):
+        return lambda: Timer(lambda: b["model"].train_step(b["x"], b["y"]), sync=b["sync"],
+                             label=f"{b['spec'].name} train")
+
+    def infer_timer(b):
+        return lambda: Timer(lambda: b["model"].predict_native(b["x"]), sync=b["sync"],
+                             label=f"{b['spec'].name} infer")
+
+    def step_maker(b, c):
+        return lambda: step_timer(b["model"], b["spec"], c, b["sync"], b["device"])
+
+    plan = [("train_step", None, {b["job"]["job_id"]: train_timer(b) for b in ready}, timer_opts)]
+    plan.append(("infer", None, {b["job"]["job_id"]: infer_timer(b) for b in ready if b["job"].get("infer", True)},
+                 timer_opts))
     step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
-    for c in job.get("contexts", []):
-        entries.append(timed("step", c, lambda c=c: step_timer(model, spec, c, sync, device), step_opts))
-    return entries
+    contexts = sorted({c for b in ready for c in b["job"].get("contexts", [])})
+    for c in contexts:
+        plan.append(("step", c, {b["job"]["job_id"]: step_maker(b, c) for b in ready
+                                 if c in b["job"].get("contexts", [])}, step_opts))
+    by_id = {b["job"]["job_id"]: b for b in ready}
+    for name, context, makers, opts in plan:
+        if makers:
+            for job_id, entry in timed_together(name, context, makers, opts, guards).items():
+                by_id[job_id]["out"]["metrics"].append(entry)
+    for b in ready:
+        b["out"]["fp_mode"] = probe(b["spec"].framework)
+        b["out"]["peak_rss_mb"] = peak_rss_mb()
+        b["out"]["wall_s"] = time.perf_counter() - b["start"]
+        b["out"]["interleaved"] = len(ready)
+    return [b["out"] for b in built]
+
+
+def run_job(job: dict, timer_opts: dict, device: str = "cpu") -> dict:
+    """Build, configure and time one model alone; returns its result line."""
+    return run_group([job], timer_opts, device)[0]
+
+
+def shape_groups(jobs: list[dict]) -> list[list[dict]]:
+    """The jobs in groups that share (B, T), in the order their first job appears: each group is timed
+    interleaved (``run_group``)."""
+    groups: dict[tuple, list[dict]] = {}
+    for job in jobs:
+        groups.setdefault((job["batch"], job["seq_len"]), []).append(job)
+    return list(groups.values())
 
 
 def _plain(value):
@@ -290,9 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                                cfg.get("denormals", "flush"), cfg.get("device", "cpu"))
         out.write(json.dumps(header) + "\n")
         out.flush()
-        for job in cfg["jobs"]:
-            result = run_job(job, cfg.get("timer", {}), cfg.get("device", "cpu"))
-            out.write(json.dumps({"kind": "job", **result}) + "\n")
+        for group in shape_groups(cfg["jobs"]):
+            for result in run_group(group, cfg.get("timer", {}), cfg.get("device", "cpu")):
+                out.write(json.dumps({"kind": "job", **result}) + "\n")
             out.flush()
     return 0
 
