@@ -1,6 +1,7 @@
 """Speed claims decided by bootstrap CIs from raw samples: the same point ratio is 'faster' with tight samples
 and 'within noise' with loose ones; the Transformer's crossover T over the sweep; thread scaling."""
 import numpy as np
+import pytest
 import pandas as pd
 
 from suite.report.claims_long_context import RULES as LONG_CONTEXT_RULES
@@ -103,3 +104,26 @@ def test_unstable_rows_enter_no_claim():
     assert claim_gru_trains_faster(pd.DataFrame(rows), 100, 128, samples)["verdict"] == "not measured"
     table = claims_table(pd.DataFrame(rows), 100, 128, samples)
     assert len(table) == len(RULES) + len(LONG_CONTEXT_RULES)
+
+
+def test_trains_faster_is_decided_over_the_whole_T_sweep():
+    samples = {}
+    rows = []
+    for T, r in {100: 1.0, 200: 0.8, 400: 0.75}.items():           # at T=100 alone: within noise
+        rows += [timed("gru", "numpy", 10.0 * r * T / 100, T=T, spread=0.03, samples=samples),
+                 timed("lstm", "numpy", 10.0 * T / 100, T=T, spread=0.03, samples=samples)]
+    out = claim_gru_trains_faster(pd.DataFrame(rows), 100, 128, samples)
+    assert out["verdict"] == "holds" and "geometric mean over T = 100, 200, 400" in out["evidence"]
+    assert "GRU/LSTM = 0.84×" in out["evidence"] or "GRU/LSTM = 0.85×" in out["evidence"]   # (0.8 * 0.75)^(1/3)
+    assert claim_gru_trains_faster(pd.DataFrame(rows[:2]), 100, 128, samples)["verdict"].startswith("not shown")
+
+
+def test_rounds_that_move_together_are_paired_in_the_bootstrap():
+    from suite.bench.ratios import ratio_ci
+    # round 2 ran in a slow spell that hit both models: each row alone spans 10 -> 20, the ratio stays 0.8
+    gru = [[8.0, 8.1, 7.9, 8.0, 8.05], [16.0, 16.2, 15.8, 16.0, 16.1]]
+    lstm = [[10.0, 10.1, 9.9, 10.0, 10.05], [20.0, 20.2, 19.8, 20.0, 20.1]]
+    rho, lo, hi = ratio_ci([gru], [lstm])
+    assert rho == pytest.approx(0.8) and 0.78 < lo < hi < 0.82
+    rho, lo, hi = ratio_ci([gru], [lstm + [[15.0] * 5]])               # unequal rounds: resampled apart
+    assert lo < 0.6 and hi > 1.0

@@ -19,6 +19,11 @@ Resampling rounds keeps the process-to-process variation (a different worker, an
 shared machine) in the interval, not only the scatter within one worker (Saravanan et al. 2020, the
 hierarchical bootstrap for multi-level data). With R = 2 rounds the interval spans at least the gap
 between the two rounds' medians when they disagree.
+Paired rounds: when every row of the ratio has the same number of rounds R, round r of each row was
+taken in the same round of workers (the models of one shape even interleaved, block by block, in one
+worker: ``suite.bench.speed_worker``), so the round indices are drawn once per replicate and shared by
+all rows: the ratio is resampled as matched pairs, and a slow spell that hit both sides of round r
+cancels in it instead of widening the interval. (Rows with different R are resampled independently.)
 
 Verdict of a ratio against a tolerance tau = 0.05 (``mark``):
     'faster'  the whole CI < 1 - tau   (the numerator's time is shorter by more than 5%)
@@ -43,8 +48,10 @@ def row_statistic(rounds: list[list[float]]) -> float:
     return float(np.median([np.median(r) for r in rounds]))
 
 
-def _boot_statistic(rounds: list[list[float]], n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_boot,) replicates of ``row_statistic`` under the two-level bootstrap."""
+def _boot_statistic(rounds: list[list[float]], n_boot: int, rng: np.random.Generator,
+                    chosen: np.ndarray | None = None) -> np.ndarray:
+    """(n_boot,) replicates of ``row_statistic`` under the two-level bootstrap; ``chosen`` (n_boot, R):
+    the round indices drawn per replicate when they are shared with the other rows (paired rounds)."""
     R = len(rounds)
     # every round's resampled medians, R draws per replicate (a round drawn twice gets two draws)
     medians = np.empty((R, n_boot, R))
@@ -52,7 +59,8 @@ def _boot_statistic(rounds: list[list[float]], n_boot: int, rng: np.random.Gener
         x = np.asarray(samples, dtype=float)
         idx = rng.integers(0, len(x), size=(n_boot, R, len(x)))
         medians[r] = np.median(x[idx], axis=2)
-    chosen = rng.integers(0, R, size=(n_boot, R))                  # rounds drawn per replicate
+    if chosen is None:
+        chosen = rng.integers(0, R, size=(n_boot, R))              # rounds drawn per replicate
     picked = medians[chosen, np.arange(n_boot)[:, None], np.arange(R)[None, :]]   # (n_boot, R)
     return np.median(picked, axis=1)
 
@@ -70,7 +78,9 @@ def ratio_ci(numerators: list[list[list[float]]], denominators: list[list[list[f
     k = len(numerators)
     rho = math.prod(stats[:k]) / math.prod(stats[k:])
     rng = np.random.default_rng(seed)
-    boots = [_boot_statistic(r, n_boot, rng) for r in rows]
+    R = {len(r) for r in rows}
+    shared = rng.integers(0, R.pop(), size=(n_boot, len(rows[0]))) if len(R) == 1 else None
+    boots = [_boot_statistic(r, n_boot, rng, shared) for r in rows]
     replicate = np.prod(boots[:k], axis=0) / np.prod(boots[k:], axis=0)
     alpha = (1 - level) / 2
     lo, hi = np.quantile(replicate, [alpha, 1 - alpha])

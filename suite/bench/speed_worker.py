@@ -44,6 +44,7 @@ from suite.bench.timer import MeasurementAborted, Timer, load_average, measure_i
 
 LR, CLIP_NORM = 1e-3, 1.0
 STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
+STEP_BURST = 10              # ... 10 in a row per model when interleaved, so each model's calls stay warm
 
 
 def peak_rss_mb() -> float:
@@ -167,7 +168,7 @@ def timed_together(name: str, context: int | None, makers: dict, timer_opts: dic
             continue
         aborts[key] = oversubscription_guard((guards or {}).get(key), name, timer_opts.get("min_samples", 3))
     opts = {k: v for k, v in timer_opts.items() if k in ("n_samples", "min_sample_s", "max_time_s", "min_samples",
-                                                          "retakes")}
+                                                          "retakes", "burst")}
     measured = measure_interleaved(timers, **opts, abort_if={k: a for k, a in aborts.items() if a}) if timers else {}
     for key, result in measured.items():
         if isinstance(result, MeasurementAborted):
@@ -279,7 +280,7 @@ def run_group(jobs: list[dict], timer_opts: dict, device: str = "cpu") -> list[d
     plan = [("train_step", None, {b["job"]["job_id"]: train_timer(b) for b in ready}, timer_opts)]
     plan.append(("infer", None, {b["job"]["job_id"]: infer_timer(b) for b in ready if b["job"].get("infer", True)},
                  timer_opts))
-    step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES)}
+    step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES), "burst": STEP_BURST}
     contexts = sorted({c for b in ready for c in b["job"].get("contexts", [])})
     for c in contexts:
         plan.append(("step", c, {b["job"]["job_id"]: step_maker(b, c) for b in ready

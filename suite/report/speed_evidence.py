@@ -7,6 +7,7 @@ from results.csv, their samples from samples.json.gz (``suite.results.samples``)
 gets its point ratio and no CI.
 
     pair_ratio(num, den, samples)          one ratio of rows (or of products of rows)
+    mean_ratio(pairs, samples)             the geometric mean of K ratios of rows (num_k / den_k), with CI
     crossover_table(frame, H, samples)     per framework and T: Transformer / best recurrent train step
     crossover_T(table, framework)          the T from which the Transformer stays cheaper
     thread_scaling_table(frame, samples)   per model and metric: speedup t(1 thread) / t(n threads)
@@ -44,15 +45,42 @@ def stable_rounds(row, samples: dict | None) -> list[list[float]] | None:
     return [r for r, ok in zip(record["rounds"], stable) if ok] or record["rounds"]
 
 
+def paired_rounds(rows: list, samples: dict | None) -> list[list[list[float]] | None]:
+    """The rounds of raw samples of each row for one ratio. When every row has the same number of rounds
+    (round r of each taken in the same round of workers, the models of a shape interleaved), a round is kept
+    only where it is stable in every row, so the pairs stay matched (all rounds when none is stable in all);
+    otherwise each row keeps its own stable rounds (``stable_rounds``)."""
+    records = [samples.get(sample_key(r)) if samples else None for r in rows]
+    if any(not rec or not rec.get("rounds") for rec in records):
+        return [stable_rounds(r, samples) for r in rows]
+    if len({len(rec["rounds"]) for rec in records}) != 1:
+        return [stable_rounds(r, samples) for r in rows]
+    flags = [rec.get("stable") or [True] * len(rec["rounds"]) for rec in records]
+    keep = [i for i in range(len(records[0]["rounds"])) if all(f[i] for f in flags)] or \
+        list(range(len(records[0]["rounds"])))
+    return [[rec["rounds"][i] for i in keep] for rec in records]
+
+
 def pair_ratio(num: list, den: list, samples: dict | None) -> dict:
     """{'ratio', 'lo', 'hi', 'mark', 'text'} for prod(num values) / prod(den values)."""
-    rounds = [stable_rounds(r, samples) for r in list(num) + list(den)]
+    rounds = paired_rounds(list(num) + list(den), samples)
     if all(r is not None for r in rounds):
         rho, lo, hi = ratio_ci(rounds[:len(num)], rounds[len(num):])
     else:
         rho = math.prod(float(r["value"]) for r in num) / math.prod(float(r["value"]) for r in den)
         lo = hi = math.nan
     return {"ratio": rho, "lo": lo, "hi": hi, "mark": mark(rho, lo, hi), "text": format_ratio(rho, lo, hi)}
+
+
+def mean_ratio(pairs: list[tuple], samples: dict | None) -> dict:
+    """The geometric mean of K row ratios, (prod_k num_k / den_k)^(1/K), as ``pair_ratio`` gives it: the CI
+    of the product (one bootstrap over all 2K rows, rounds paired when they match) taken to the power 1/K
+    (a monotone map, so the interval stays a 95% interval). Used over a sweep, where each point alone
+    would be a noisier basis for one verdict."""
+    k = len(pairs)
+    r = pair_ratio([p[0] for p in pairs], [p[1] for p in pairs], samples)
+    rho, lo, hi = (v ** (1 / k) if not math.isnan(v) else v for v in (r["ratio"], r["lo"], r["hi"]))
+    return {"ratio": rho, "lo": lo, "hi": hi, "mark": mark(rho, lo, hi), "text": format_ratio(rho, lo, hi), "k": k}
 
 
 def _one(rows: pd.DataFrame, **where):
