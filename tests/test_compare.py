@@ -177,3 +177,18 @@ def test_bad_run_directories_are_one_line_errors(tiny_run, tmp_path, make, fragm
     r = suite_cli("compare", tiny_run, make(tmp_path))
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert r.returncode == 2 and len(lines) == 1 and fragment in lines[0], r.stderr
+
+
+def test_a_training_time_must_move_beyond_the_machine_floor_an_accuracy_need_not():
+    from suite.results.compare import compare_rows
+
+    def seeds(metric, values):
+        return pd.DataFrame([{"kind": "accuracy", "metric": metric, "value": v, "status": "ok"} for v in values])
+
+    slow_a, slow_b = seeds("train_seconds", [1.0, 1.01, 0.99, 1.0, 1.02]), seeds("train_seconds", [1.2, 1.21, 1.19, 1.2, 1.22])
+    key = "accuracy|adding|gru-torch|train_seconds|"
+    assert compare_rows(key, slow_a, slow_b, {}, {}, {"speed": 0.05})["mark"] == "worse"      # 1.2 > 1.1
+    quiet = compare_rows(key, slow_a, slow_b, {}, {}, {"speed": 0.5})                         # floor 50%
+    assert quiet["mark"] == "not significant" and quiet["p"] < 0.05
+    acc_a, acc_b = seeds("accuracy", [0.80, 0.81, 0.79, 0.80, 0.82]), seeds("accuracy", [0.90, 0.91, 0.89, 0.9, 0.92])
+    assert compare_rows("accuracy|adding|gru-torch|accuracy|", acc_a, acc_b, {}, {}, {"speed": 0.5})["mark"] == "better"

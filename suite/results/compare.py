@@ -25,7 +25,8 @@ Significance.
                      between A and B. It is printed with the comparison.
         The Mann-Whitney test alone would flag every few-percent shift between two runs minutes apart.
     accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
-        at p < 0.05.
+        at p < 0.05; for a time among them (train_seconds, cpu_seconds: how long training took, not what it
+        reached) also a ratio beyond 1 ± max(10%, the speed rows' machine floor), as for speed rows.
     deterministic kinds: significant when the values differ.
 Marks. 'new failure' (ok in A, failed in B), 'fixed' (failed in A, ok in B), 'better' / 'worse'
 (significant; lower is better for times, losses and errors, higher for throughputs and accuracies),
@@ -129,6 +130,11 @@ def _state(g: pd.DataFrame) -> str:
     return "failed" if "failed" in statuses else "other"
 
 
+def _is_time(metric: str) -> bool:
+    """A wall-clock or CPU time (train_seconds, cpu_seconds, ..._s, ..._ms, ..._us)."""
+    return metric.endswith(("_seconds", "_s", "_ms", "_us"))
+
+
 def _lower_is_better(metric: str) -> bool:
     from suite.report.tables import LOWER_IS_BETTER
     if metric in HIGHER_IS_BETTER:
@@ -157,6 +163,9 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
         p, sig = _speed_test(key, ga, gb, run_a, run_b, out["ratio"], (machine_floor or {}).get(kind, 0.0))
     elif kind in SEED_KINDS:
         p, sig = _seed_test(va.values, vb.values)
+        if sig and _is_time(metric):      # wall/CPU seconds of training: also beyond the machine's noise floor
+            floor = max(FACTOR - 1, (machine_floor or {}).get("speed", 0.0))
+            sig = out["ratio"] > 0 and abs(math.log(out["ratio"])) > math.log(1 + floor)
     else:
         p, sig = None, not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
         if sig:
