@@ -1,4 +1,5 @@
 """The claims table follows the numbers: synthetic results with known answers flip each verdict."""
+import numpy as np
 import pandas as pd
 
 from suite.report.claims_long_context import RULES as LONG_CONTEXT_RULES
@@ -111,29 +112,39 @@ def test_streaming_claim_and_missing_data():
     assert set(table["claim"]) == set(RULES) | set(LONG_CONTEXT_RULES) and table["rule"].str.len().min() > 20   # every claim states its rule
 
 
-def edge_rows(latency: dict, iqr: float = 2.0) -> list[dict]:
-    """Tidy edge rows as the edge unit writes them: one row per metric of each (model, runtime, precision)."""
+def edge_rows(latency: dict, samples: dict | None = None, spread: float = 0.01) -> list[dict]:
+    """Tidy edge rows as the edge unit writes them: one row per metric of each (model, runtime, precision);
+    with ``samples`` given, 20 raw latency samples per row (relative sd ``spread``) go into it."""
+    from suite.results.samples import sample_key
+    rng = np.random.default_rng(0)
     rows = []
     for (model, runtime, precision), us in latency.items():
         common = dict(kind="edge", model=model, arch=model.split("-")[0], framework=model.split("-")[1],
                       runtime=runtime, precision=precision, graph="g", primary=True, edge_status="ok",
-                      framework_accuracy=0.9, status="ok", error=None)
-        rows += [dict(common, metric="step_latency_us", value=us, iqr=iqr, n=20),
-                 dict(common, metric="file_bytes", value=1000.0, iqr=None, n=None)]
+                      framework_accuracy=0.9, status="ok", error=None, B=1, threads=1)
+        row = dict(common, metric="step_latency_us", value=us, iqr=1.0, n=20)
+        if samples is not None:
+            samples[sample_key(row)] = {"rounds": [list(us * (1 + spread * rng.standard_normal(20)))],
+                                        "stable": [True]}
+        rows += [row, dict(common, metric="file_bytes", value=1000.0, iqr=None, n=None)]
     return rows
 
 
-def test_edge_claim_needs_a_latency_ratio_beyond_asvs_factor():
-    fast = edge_rows({("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 20})
-    assert claim_gru_edge(pd.DataFrame(fast))["verdict"] == "holds"
-    close = edge_rows({("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 10.9})
-    assert claim_gru_edge(pd.DataFrame(close))["verdict"] == "does not hold"        # 0.917 > 1/1.1: a tie
-    beyond = edge_rows({("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 11.1},
-                       iqr=5.0)                        # the within-process IQR does not enter the rule
-    assert claim_gru_edge(pd.DataFrame(beyond))["verdict"] == "holds"
-    mixed = fast + edge_rows({("gru-keras", "litert", "fp32"): 30, ("lstm-keras", "litert", "fp32"): 20})
-    assert claim_gru_edge(pd.DataFrame(mixed))["verdict"].startswith("depends on the runtime: GRU fastest in "
-                                                                     "onnxruntime fp32")
+def test_edge_claim_is_the_geometric_mean_over_runtimes_with_its_ci():
+    lat = {("gru-torch", "onnxruntime", "fp32"): 10, ("lstm-torch", "onnxruntime", "fp32"): 11,
+           ("gru-keras", "litert", "fp32"): 8, ("lstm-keras", "litert", "fp32"): 9}
+    samples = {}
+    out = claim_gru_edge(pd.DataFrame(edge_rows(lat, samples)), samples)
+    assert out["verdict"] == "holds" and "GRU / LSTM = 0.90×" in out["evidence"]     # (10/11 * 8/9)^(1/2)
+    loose = {}
+    out = claim_gru_edge(pd.DataFrame(edge_rows(lat, loose, spread=0.3)), loose)      # the CI reaches 0.95
+    assert out["verdict"] == "does not hold (within noise of LSTM)"
+    mixed = {**lat, ("transformer-torch", "onnxruntime", "fp32"): 30}
+    samples = {}
+    lat_slow = {**mixed, ("gru-keras", "litert", "fp32"): 12}                          # GRU/LSTM ~1.1 overall
+    out = claim_gru_edge(pd.DataFrame(edge_rows(lat_slow, samples)), samples)
+    assert out["verdict"].startswith("depends on the other arch: faster than Transformer")
+    assert claim_gru_edge(pd.DataFrame(edge_rows(lat)))["verdict"] == "holds"          # no samples: point ratio
 
 
 def test_a_wide_spread_is_inconclusive_rather_than_refuted():

@@ -130,6 +130,13 @@ def test_rows_have_the_promised_keys_and_values(rows):
     timed = [r for r in rows if r["status"] == "ok" and r["model"] == "gru-torch"]
     assert len(timed) == 4 and {r["runtime"] for r in timed} == {"torch", "onnxruntime"}
     assert all(r["step_latency_us"] > 0 and r["latency_n"] >= 3 and r["peak_mb"] >= 0 for r in timed)
+    ort_fp32 = [r for r in timed if r["runtime"] == "onnxruntime" and r["precision"] == "fp32"]
+    assert len(ort_fp32) == 2                               # the GRU op and the matmul cell: timed side by side
+    for r in ort_fp32:
+        assert r["notes"]["latency"] == "interleaved with 1 other onnxruntime fp32 step(s)"
+        assert r["notes"]["latency_alone_us"] > 0 and r["step_latency_us"] != r["notes"]["latency_alone_us"]
+    alone = [r for r in timed if r["runtime"] != "onnxruntime" or r["precision"] != "fp32"]
+    assert all("latency" not in (r["notes"] or {}) for r in alone)   # nothing to interleave with
     ok = [r for r in rows if r["status"] == "ok"]
     assert all(r["file_bytes"] > 0 for r in ok if r["runtime"] in ("onnxruntime", "litert"))
     for model in ("gru-torch", "lstm-keras"):   # one primary row per runtime x precision, plus the framework's

@@ -34,7 +34,7 @@ swinging 0.84-1.40 between runs):
 Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at context c; such rows
 have B = 1, context = c and keep the job's T),
 train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
-peak_rss_mb (the worker's VmHWM high-water mark after the job) and import_rss_mb (after imports, before any model).
+peak_rss_mb (the worker's VmHWM high-water mark after the job's shape group) and import_rss_mb (after imports, before any model).
 Timing rows carry analytic FLOPs (suite.models.flops), achieved GFLOP/s, the framework's measured
 matmul peak (the best of its matmul paths, suite.models.flops) and the fraction of it, and the fraction of
 the best peak of any framework in this run (machine_peak_*).

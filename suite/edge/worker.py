@@ -14,6 +14,12 @@ runtime or "spec" (a ModelSpec dict) + "weights" (an .npz of canonical weights) 
 3. ``peak_mb`` = VmHWM (the process's high-water mark) - ``idle_mb``: what the session and its steps added
    on top of the imported runtime (an upper bound where the import itself peaked higher than it settled).
 RESULT.json: {"median_s", "iqr_s", "n", "number", "noisy", "idle_mb", "hwm_mb", "peak_mb", ...}.
+
+Group mode, {"kind": "group", "threads", "timer", "jobs": [job, ...]} (jobs of one kind): every job's step is
+set up as above in this one process and the steps are timed interleaved, one block of each in turn
+(``suite.bench.timer.measure_interleaved``), so their latencies are compared at the same moments of the
+machine; RESULT.json: {"results": [{"median_s", "iqr_s", "n", "number", "noisy", "samples_s"} or {"error"}, ...]} in job
+order (no memory figures: the sessions share the process).
 """
 from __future__ import annotations
 
@@ -78,6 +84,25 @@ def _framework_step(job: dict, threads: int):
     return model.step, state, x, idle, {"threads_applied": applied, "mode": model.execution_path().get("mode")}
 
 
+def measure_group(group: dict) -> dict:
+    """Group mode (module docstring): the jobs' steps timed interleaved in this process."""
+    from suite.bench.timer import Timer, measure_interleaved
+    threads = int(group.get("threads", 1))
+    timers, results = {}, {}
+    for i, job in enumerate(group["jobs"]):
+        try:
+            make = _runtime_step if job["kind"] in ("onnxruntime", "litert") else _framework_step
+            step, state, x, _, _ = make({**job, "context": group.get("context", job.get("context"))}, threads)
+            timers[i] = Timer(lambda step=step, x=x, state=state: step(x, state), label=job["kind"], threads=threads)
+        except Exception as err:  # noqa: BLE001 -- this job only
+            results[i] = {"error": f"{type(err).__name__}: {err}".splitlines()[0][:300]}
+    for i, m in measure_interleaved(timers, **group.get("timer", {})).items():
+        results[i] = ({"error": f"{type(m).__name__}: {m}".splitlines()[0][:300]} if isinstance(m, Exception) else
+                      {"median_s": m.median, "iqr_s": m.iqr, "n": m.n, "number": m.number, "noisy": m.noisy,
+                       "samples_s": m.samples})
+    return {"results": [results[i] for i in range(len(group["jobs"]))]}
+
+
 def measure(job: dict) -> dict:
     from suite.bench.timer import Timer
     threads = int(job.get("threads", 1))
@@ -97,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
-    result = measure(job)
+    result = measure_group(job) if job["kind"] == "group" else measure(job)
     with open(argv[1], "w", encoding="utf-8") as f:
         json.dump(result, f, default=str)
     return 0

@@ -26,9 +26,10 @@ Verdict rules (stated here so the report can quote them):
     GRU streaming  per framework, GRU step latency at the longest context over LSTM's and Transformer's,
                    marked as above: holds if the GRU is faster than each in every framework (its state is
                    also H vs LSTM's 2H); within noise counts as a tie.
-    GRU edge       per edge runtime x precision, GRU / other median step latency (one process each): faster
-                   when <= 1/1.1, slower when >= 1.1 (asv's factor), else a tie; holds if faster than every
-                   other arch everywhere, does not hold if nowhere, otherwise depends on the runtime.
+    GRU edge       GRU / LSTM and GRU / Transformer step latency in the edge runtimes (the steps of one runtime x
+                   precision timed interleaved in one process), each the geometric mean over every runtime x
+                   precision with its bootstrap CI, marked as above; holds if faster than both, does not hold
+                   if faster than neither, otherwise depends on the other arch.
     parallelises   thread scaling at the base shape: speedup S = t(1 thread) / t(all cores) of the train step;
                    per framework S(Transformer) / S(best-scaling recurrent model) with its CI: "more" when the
                    whole CI > 1.05, "less" when < 0.95, else "within noise"; holds if more in every framework,
@@ -253,51 +254,53 @@ def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
             "verdict": verdict}
 
 
-EDGE_FACTOR = 1.10    # asv's factor: a latency ratio beyond 1.1 either way counts as a difference
-
-
-def edge_mark(gru_us: float, other_us: float) -> str:
-    """'faster' when GRU / other <= 1 / EDGE_FACTOR, 'slower' when >= EDGE_FACTOR, else 'tie'.
-
-    Each edge latency is the median of one fresh process's samples, so there is no second round to
-    bootstrap from; between two runs on these machines the same export's median moved by 6-11% (LiteRT,
-    ONNX Runtime recurrent steps) and the within-process IQR says nothing about that. A fixed factor,
-    as asv uses for benchmarks of one process each, is the stated rule."""
-    r = gru_us / other_us
-    return "faster" if r <= 1 / EDGE_FACTOR else ("slower" if r >= EDGE_FACTOR else "tie")
-
-
-def claim_gru_edge(frame) -> dict:
+def claim_gru_edge(frame, samples: dict | None = None) -> dict:
+    """Edge runtimes (ONNX Runtime, LiteRT; fp32 and int8): the GRU's step latency against LSTM's and the
+    Transformer's, each a geometric mean over every runtime x precision measured, with its bootstrap CI."""
     from suite.report.tables import edge_table
     claim = "GRU suits edge devices (ONNX Runtime / LiteRT)"
     t = edge_table(frame)
     t = t[(t["status"] == "ok") & ~t["runtime"].isin(["torch", "keras"])] if not t.empty else t
     if t.empty:
         return _not_measured(claim)
-    t = t.assign(arch=[m.split("-")[0] for m in t["model"]])
-    ev, results = [], {}
-    for (runtime, precision), g in t.groupby(["runtime", "precision"], sort=False):
+    edge = frame[(frame["kind"] == "edge") & (frame["metric"] == "step_latency_us") & (frame["status"] == "ok")]
+    edge = edge[edge["primary"].astype(str).isin(["True", "true", "1", "1.0"])] if "primary" in edge else edge
+    pairs: dict[str, list] = {}
+    ev = []
+    for (runtime, precision), g in edge.groupby(["runtime", "precision"], sort=False):
+        if runtime in ("torch", "keras"):
+            continue
         by = {r["arch"]: r for _, r in g.iterrows()}
         if "gru" not in by or len(by) < 2:
             continue
-        marks = [edge_mark(by["gru"]["step_latency_us"], r["step_latency_us"]) for arch, r in by.items()
-                 if arch != "gru"]
-        results[(runtime, precision)] = marks
-        ev.append(f"{runtime} {precision}: " + ", ".join(
-            f"{ARCH_NAMES.get(a, a)} {r['step_latency_us']:.3g} µs / {int(r['file_bytes']):,} B" for a, r in by.items()))
-    if not results:
+        parts = []
+        for arch, r in by.items():
+            if arch != "gru":
+                pairs.setdefault(arch, []).append((by["gru"], r))
+                one = pair_ratio([by["gru"]], [r], samples)
+                parts.append(f"vs {ARCH_NAMES.get(arch, arch)} {float(r['value']):.3g} µs: {one['text']}")
+        ev.append(f"{runtime} {precision}: GRU {float(by['gru']['value']):.3g} µs " + ", ".join(parts))
+    if not pairs:
         return _not_measured(claim)
-    faster_all = [k for k, m in results.items() if all(x == "faster" for x in m)]
-    never = [k for k, m in results.items() if not any(x == "faster" for x in m)]
-    if len(faster_all) == len(results):
+    marks, overall = {}, []
+    for arch, ps in pairs.items():
+        r = mean_ratio(ps, samples)
+        marks[ARCH_NAMES.get(arch, arch)] = r["mark"]
+        overall.append(f"GRU / {ARCH_NAMES.get(arch, arch)} = {r['text']} {r['mark']} (over {r['k']})")
+    faster = [a for a, m in marks.items() if m == "faster"]
+    if len(faster) == len(marks):
         verdict = "holds"
-    elif len(never) == len(results):
-        verdict = "does not hold"
+    elif not faster:
+        verdict = "does not hold (" + "; ".join(f"{m} than {a}" if m != "within noise" else f"within noise of {a}"
+                                                for a, m in marks.items()) + ")"
     else:
-        verdict = "depends on the runtime: GRU fastest in " + ", ".join(f"{r} {p}" for r, p in faster_all) \
-            if faster_all else "depends on the runtime: GRU faster than some archs only"
+        verdict = ("depends on the other arch: faster than " + ", ".join(faster) + "; " +
+                   "; ".join(f"{m} than {a}" if m != "within noise" else f"within noise of {a}"
+                             for a, m in marks.items() if m != "faster"))
     return {"claim": claim, "verdict": verdict, "figure": "edge_latency",
-            "evidence": "batch 1, one thread, same width: " + "; ".join(ev)}
+            "evidence": "batch 1, one thread, same width, the steps of each runtime x precision timed interleaved "
+                        "in one process; geometric mean over runtimes and precisions [95% bootstrap CI]: " +
+                        "; ".join(overall) + ". Per runtime: " + "; ".join(ev)}
 
 
 PARALLEL_MARKS = {"slower": "more", "faster": "less", "within noise": "within noise"}
@@ -372,9 +375,9 @@ RULES = {
         "equivalence is shown (TOST), else inconclusive; holds if better in every framework",
         "accuracy_copy", "accuracy"),
     "GRU suits edge devices (ONNX Runtime / LiteRT)": (
-        "in each edge runtime x precision, the GRU's median step latency over LSTM's and the Transformer's (one "
-        "process each): faster when the ratio <= 1/1.1, slower when >= 1.1 (asv's factor), else a tie; holds if "
-        "faster than every other arch in every runtime and precision", "edge_latency", "edge"),
+        "GRU / LSTM and GRU / Transformer batch-1 step latency in ONNX Runtime and LiteRT (fp32, int8; the steps of "
+        "each runtime x precision timed interleaved in one process), geometric mean over runtimes and precisions "
+        "with a bootstrap 95% CI: faster when the whole CI < 0.95; holds if faster than both", "edge_latency", "edge"),
     "GRU is cheaper per step for streaming / edge": (
         "per framework, GRU step latency at the longest context over LSTM's and Transformer's with a bootstrap 95% "
         "CI: holds if the whole CI < 0.95 against each in every framework", "streaming_latency", "speed"),
@@ -394,7 +397,7 @@ def claims_table(frame: pd.DataFrame, T: int, H: int, samples: dict | None = Non
     for fn in (claim_fewer_params, lambda f: claim_gru_trains_faster(f, T, H, samples), claim_comparable_accuracy,
                lambda f: claim_transformer_long_sequences(f, H, samples), claim_transformer_memory,
                lambda f: claim_gru_streaming(f, samples), lambda f: claim_transformer_parallelises(f, samples),
-               claim_gru_edge):
+               lambda f: claim_gru_edge(f, samples)):
         try:
             rows.append(fn(frame))
         except Exception as e:  # one broken claim must not sink the report

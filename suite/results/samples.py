@@ -9,7 +9,7 @@ run still has them) and, when it rebuilds results.csv, moves them out of the tab
                                "layers", "context", "threads", "work_unit", "rounds", "stable"}, ...]}
 
 ``key`` (``sample_key``) names a row within a run and across runs: kind, model, metric and the shape
-(B, T, H, L, context, threads). ``load_samples(run_dir)`` gives {key: record}; ``pooled(record)`` the
+(B, T, H, L, context, threads; edge rows also runtime, precision and graph). ``load_samples(run_dir)`` gives {key: record}; ``pooled(record)`` the
 samples of its stable rounds (all rounds when none is stable), the input of every bootstrap CI and of
 ``suite compare``'s Mann-Whitney test. Written atomically (``suite.atomic``), gzip with mtime 0 so the
 same samples give the same bytes.
@@ -44,6 +44,9 @@ def sample_key(row) -> str:
     shape = [f"{label}={_plain(get(k))}" for label, k in (("B", "B"), ("T", "T"), ("H", "hidden"),
                                                           ("L", "layers"), ("ctx", "context"),
                                                           ("thr", "threads"))]
+    if _plain(get("runtime")) != "":          # edge rows: one per runtime x precision x graph of a model
+        shape += [f"{label}={_plain(get(k))}" for label, k in (("rt", "runtime"), ("prec", "precision"),
+                                                              ("graph", "graph"))]
     return "|".join([str(kind), str(model), str(metric), *shape])
 
 

@@ -27,7 +27,11 @@ def edge_unit_rows(cfg: dict) -> list[dict]:
                       graph=r.get("graph"), primary=r.get("primary"), edge_status=r["status"],
                       framework_accuracy=r.get("framework_accuracy"), status=status, error=r.get("error"))
         for metric, unit in METRICS.items():
-            extra = {"iqr": r.get("latency_iqr_us"), "n": r.get("latency_n")} if metric == "step_latency_us" else {}
+            extra = {}
+            if metric == "step_latency_us":
+                extra = {"iqr": r.get("latency_iqr_us"), "n": r.get("latency_n")}
+                if r.get("latency_samples_us"):      # one round: the interleaved pass (suite.edge.measure)
+                    extra["samples"] = {"rounds": [r["latency_samples_us"]], "stable": [True]}
             rows.append(base_row(**common, metric=metric, value=r.get(metric), unit=unit, **extra))
     return rows
 

@@ -59,7 +59,9 @@ def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts
                kind: str = "speed", infer: bool = True) -> list[dict]:
     """Time every model at each (T, H): one worker process per framework, thread count and round (a fresh
     process per job cost 11-20 s per Keras job, against 5-11 s inside a shared worker; the peak_rss_mb of
-    a base row is therefore its framework worker's high-water mark up to that job, not the model's own).
+    a base row is therefore its framework worker's high-water mark once the models of its shape were built and
+    timed side by side, not the model's own; the long-context stage's 'memory' rows give each model's own
+    train-step memory).
     ``counts``: measure at each of these thread counts (else at cfg threads)."""
     from suite.bench.speed import measure_speed
     s = cfg["speed"]
