@@ -82,7 +82,7 @@ def test_bootstrap_ratio_ci_brackets_and_marks():
     assert lo < rho < hi and 0.45 < lo and hi < 0.55 and mark(rho, lo, hi) == "faster"
     assert mark(*ratio_ci([b], [a])) == "slower"
     rho, lo, hi = ratio_ci([a], [a])
-    assert rho == 1.0 and lo < 1 < hi and mark(rho, lo, hi) == "within noise"
+    assert rho == 1.0 and lo == hi == 1.0 and mark(rho, lo, hi) == "within noise"   # paired with itself: exactly 1
     apart = [[10.0] * 5, [13.0] * 5]                                # two rounds that disagree by 30%
     _, lo, hi = ratio_ci([apart], [[[11.5] * 5]])
     assert lo <= 10 / 11.5 + 1e-9 and hi >= 13 / 11.5 - 1e-9        # the interval spans the rounds' gap

@@ -127,3 +127,14 @@ def test_rounds_that_move_together_are_paired_in_the_bootstrap():
     assert rho == pytest.approx(0.8) and 0.78 < lo < hi < 0.82
     rho, lo, hi = ratio_ci([gru], [lstm + [[15.0] * 5]])               # unequal rounds: resampled apart
     assert lo < 0.6 and hi > 1.0
+
+
+def test_samples_taken_in_the_same_pass_are_paired_in_the_bootstrap():
+    from suite.bench.ratios import ratio_ci
+    # one interleaved process whose machine flips between a fast (x1) and a slow (x2) state, pass by pass
+    state = [1.0, 2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 2.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 1.0, 2.0]
+    gru, lstm = [[30.0 * s for s in state]], [[36.0 * s for s in state]]
+    rho, lo, hi = ratio_ci([gru], [lstm])
+    assert rho == pytest.approx(30 / 36) and hi < 0.9                  # paired: the state cancels
+    _, lo, hi = ratio_ci([gru], [[lstm[0][:-1]]])                      # unequal counts: resampled apart
+    assert lo < 0.7 and hi > 1.0
