@@ -138,3 +138,25 @@ def test_samples_taken_in_the_same_pass_are_paired_in_the_bootstrap():
     assert rho == pytest.approx(30 / 36) and hi < 0.9                  # paired: the state cancels
     _, lo, hi = ratio_ci([gru], [[lstm[0][:-1]]])                      # unequal counts: resampled apart
     assert lo < 0.7 and hi > 1.0
+
+
+def test_long_context_verdicts_are_words_and_their_figures_are_evidence():
+    from suite.report.claims_long_context import claim_sequential_is_slow, claim_transformer_memory_cost
+    samples, rows = {}, []
+    for T, scale in ((256, 1.0), (2048, 8.0)):
+        for arch, ms in (("gru", 10.0), ("mingru", 4.0 if T == 256 else 2.5), ("transformer", 3.0)):
+            row = timed(arch, "torch", ms * scale, T=T, H=32, samples=samples)
+            rows.append({**row, "sweep": "long_context"})
+    out = claim_sequential_is_slow(pd.DataFrame(rows), samples)
+    assert out["verdict"] == "holds" and "falls from T=256 to T=2048" in out["evidence"]
+    assert "minGRU/GRU 0.25×" in out["evidence"]
+    tie = [dict(r, value=r["value"] * 4) if r["arch"] == "mingru" and r["T"] == 2048 else r for r in rows]
+    tie_samples = {}
+    for r in tie:
+        timed(r["arch"], "torch", r["value"], T=r["T"], H=32, samples=tie_samples)
+    assert claim_sequential_is_slow(pd.DataFrame(tie), tie_samples)["verdict"].startswith("not shown (minGRU within")
+    mem = pd.DataFrame([dict(kind="memory", status="ok", metric="train_step_peak_mb", arch=a, T=T, value=v)
+                        for a, vals in (("gru", (10.0, 100.0)), ("transformer", (10.0, 80.0)))
+                        for T, v in zip((256, 2048), vals)])
+    out = claim_transformer_memory_cost(mem)
+    assert out["verdict"] == "does not hold" and "GRU grows fastest" in out["evidence"] and "b=1.00" in out["evidence"]
