@@ -359,13 +359,13 @@ def measure_interleaved(timers: dict, n_samples: int = DEFAULT_SAMPLES, *,
         calibrated[key] = (number, per_call * number, clock() - t0, load)
     if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
         raise UserError(f"timer: burst must be an integer >= 1, got {burst!r}")
-    samples, discarded = _passes(timers, calibrated, list(calibrated), n_samples, min_samples, max_time_s, out,
-                                 burst)
+    samples = _passes(timers, calibrated, list(calibrated), n_samples, min_samples, max_time_s, out, burst)
+    discarded: dict = {}
     for _ in range(retakes):
         if not any(k not in out and drift_check(samples[k])["drifting"] for k in samples):
             break
         live = [k for k in samples if k not in out]          # all of them again: the pairs stay in step
-        again, _ = _passes(timers, calibrated, live, n_samples, min_samples, max_time_s, out, burst)
+        again = _passes(timers, calibrated, live, n_samples, min_samples, max_time_s, out, burst)
         for k in live:
             if k in again:
                 discarded.setdefault(k, []).append(samples[k])
@@ -385,7 +385,7 @@ def measure_interleaved(timers: dict, n_samples: int = DEFAULT_SAMPLES, *,
 
 
 def _passes(timers: dict, calibrated: dict, keys: list, n_samples: int, min_samples: int, max_time_s: float,
-            failed: dict, burst: int = 1) -> tuple[dict, dict]:
+            failed: dict, burst: int = 1) -> dict:
     """Round-robin blocks of the timers ``keys`` (``burst`` in a row each) until n_samples each, or the budget
     (len(keys) x max_time_s) is spent and min_samples exist; a timer that raises goes into ``failed`` and
     leaves the passes."""
@@ -405,4 +405,4 @@ def _passes(timers: dict, calibrated: dict, keys: list, n_samples: int, min_samp
             except Exception as err:  # noqa: BLE001 -- this statement only
                 failed[k] = err
                 live.remove(k)
-    return {k: v for k, v in samples.items() if k not in failed}, {}
+    return {k: v for k, v in samples.items() if k not in failed}
