@@ -1,9 +1,14 @@
-"""Bad input, table-driven, through the real CLI: one line naming the file/flag, the key and what was
-expected; exit status 2; no run directory created."""
+"""Bad input, table-driven: one line naming the file/flag, the key and what was expected; exit status 2; no run
+directory created. The config table goes through ``suite.cli.main`` in this process (the code path of
+``python -m suite``, whose only addition is ``sys.exit``); the other cases, and one config case per command,
+start the real CLI as a process."""
+import contextlib
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -50,6 +55,22 @@ def run_cli(*args, cwd, env=None):
                           env={**os.environ, **(env or {})}, timeout=120)
 
 
+def main_in_process(*args, cwd):
+    """``suite.cli.main(args)`` run from ``cwd``: (returncode, stderr) like a finished process."""
+    from suite.cli import main
+    err, here = io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                code = main(list(args))
+            except SystemExit as e:          # argparse
+                code = e.code
+    finally:
+        os.chdir(here)
+    return SimpleNamespace(returncode=code, stderr=err.getvalue())
+
+
 def assert_one_line_error(result, *fragments):
     assert result.returncode == 2, result.stderr
     lines = [l for l in result.stderr.splitlines() if l.strip()]
@@ -62,6 +83,18 @@ def assert_one_line_error(result, *fragments):
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
 def test_bad_config(tmp_path, case, command):
     _, text, fragment = case
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    r = main_in_process(command, str(cfg), "--out", str(out), cwd=tmp_path)
+    assert_one_line_error(r, str(cfg), fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command,case", [("run", "empty-file"), ("batch", "wrong-type")])
+def test_bad_config_through_the_real_cli(tmp_path, command, case):
+    """The same errors from a real ``python -m suite`` process: its exit status, its stderr."""
+    _, text, fragment = next(c for c in CONFIG_CASES if c[0] == case)
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
     out = tmp_path / "out"
@@ -130,7 +163,7 @@ def test_no_config(tmp_path):
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_flags(tmp_path, args, fragment):
-    assert_one_line_error(run_cli(*args, cwd=tmp_path), fragment)
+    assert_one_line_error(main_in_process(*args, cwd=tmp_path), fragment)
 
 
 def test_unknown_notebook_parameter(tmp_path):

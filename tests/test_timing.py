@@ -320,6 +320,7 @@ def test_speed_worker_round_trip_gives_ok_rows_and_a_failed_row():
 
 
 @pytest.mark.timing
+@pytest.mark.slow      # two torch workers: ~15 s of imports
 def test_thread_counts_are_interleaved_and_kept_apart():
     spec = ModelSpec("gru", "torch", input_size=3, hidden=4, output_size=2)
     rows = measure_speed([(spec, 2, 5)], repeats=1, isolate="framework", n_samples=3, min_sample_s=0.005,
