@@ -19,7 +19,7 @@ TIMING = {"train_seconds", "cpu_seconds"}
 SMALL = """
 name: small
 seeds: [0, 1]
-models: [gru-numpy, lstm-torch, gru-keras, transformer-keras]
+models: [gru-numpy, lstm-torch, gru-torch, transformer-torch]   # Keras on Dask: the smoke config test
 tasks:
   adding: {T: 10, n_train: 256, n_val: 64, n_test: 64}
 model: {hidden: 16, budget: 1500}

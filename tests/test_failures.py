@@ -79,7 +79,7 @@ def test_failed_and_timed_out_notebooks_do_not_stop_the_batch(tmp_path):
     cfg.write_text("name: faults\nmodels: [gru-numpy, lstm-numpy]\nseeds: [0]\n"
                    "tasks: {adding: {T: 5, n_train: 64, n_val: 16, n_test: 16}}\n"
                    "params: {hiddens: [4], layers: [1]}\npaper_check: {enabled: false}\n"
-                   "batch: {notebooks: [parameters, speed, accuracy, report], cell_timeout_s: 40}\n")
+                   "batch: {notebooks: [parameters, speed, accuracy, report], cell_timeout_s: 25}\n")
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "suite", "batch", str(cfg), "--out", str(out)], cwd=tmp_path,
                        capture_output=True, text=True, timeout=600,

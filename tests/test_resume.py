@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 CONFIG = """
 name: resume
 seeds: [0, 1]
-models: [gru-numpy, lstm-torch, gru-keras]
+models: [gru-numpy, lstm-torch, gru-torch]
 tasks:
   adding: {T: 10, n_train: 256, n_val: 64, n_test: 64}
   digits: {variant: rows}

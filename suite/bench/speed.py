@@ -184,16 +184,21 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
                   max_time_s: float = DEFAULT_MAX_TIME_S, min_samples: int = 3,
                   retakes: int = DEFAULT_RETAKES, worker_timeout_s: float = 1800.0,
                   progress: bool = True, task: str | None = None, denormals: str = DEFAULT_POLICY,
-                  device: str = "cpu", thread_counts=None) -> list[dict]:
+                  device: str = "cpu", thread_counts=None, study=None) -> list[dict]:
     """Measure every job in fresh per-framework workers; returns tidy rows (see module docstring).
 
     max_time_s: budget per single measurement (one metric of one job in one round).
     min_samples: samples taken even past the budget (10 lets the drift check run: 5 per half).
-    thread_counts: when given, every job is measured at each of these thread counts, the counts
-        interleaved within each round like the frameworks (``threads`` is then ignored).
+    thread_counts: when given, the jobs of ``study`` (indices; default every job) are also measured at each
+        of these thread counts, without streaming; the counts run in increasing order within each round,
+        one worker each (TensorFlow fixes its threads at its first op), like the frameworks. Every job is
+        measured at ``threads``. Rows of a study job at a count of ``thread_counts`` carry
+        ``thread_study: True`` (a row at ``threads`` may be both a plain and a study row: one measurement).
     """
     jobs = [as_job(j) for j in jobs]
-    counts = sorted(set(thread_counts)) if thread_counts is not None else [threads]
+    study_counts = sorted(set(thread_counts)) if thread_counts is not None else []
+    counts = sorted(set(study_counts) | {threads})
+    study = set(range(len(jobs)) if study is None else study) if study_counts else set()
     for value in counts + [repeats, min_samples]:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise UserError(f"measure_speed: threads, repeats and min_samples must be positive integers, "
@@ -205,7 +210,11 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
         raise UserError(f"measure_speed: unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
     timer_opts = {"n_samples": max(n_samples, min_samples), "min_sample_s": min_sample_s,
                   "max_time_s": max_time_s, "min_samples": min_samples, "retakes": retakes}
-    runs = [(rnd, fw, ids, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts]
+    runs = [(rnd, fw, at_n, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts
+            if (at_n := [i for i in ids if n == threads or i in study])]
+    # at a count other than ``threads`` a study job is timed without streaming
+    variants = {n: [job if n == threads else SpeedJob(job.spec, job.batch, job.seq_len, (), job.infer)
+                    for job in jobs] for n in counts}
     headers: list[dict] = []
     results: dict[tuple[int, int], list[dict]] = {(i, n): [] for i in range(len(jobs)) for n in counts}
     reference: dict[int, dict[str, float]] = {}      # job -> metric -> median seconds at the fewest threads
@@ -220,7 +229,7 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
 
             guards = ({i: {"reference_s": reference.get(i), "factor": OVERSUBSCRIBED, "budget_s": GUARD_BUDGET_S,
                            "threads": n, "fewest": counts[0]} for i in ids} if n != counts[0] else None)
-            lines = run_worker(fw, ids, jobs, n, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report,
+            lines = run_worker(fw, ids, variants[n], n, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report,
                                denormals, device, guards)
             if n == counts[0]:
                 reference.update(_medians(lines))
@@ -232,8 +241,11 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
     rows = []
     for n in counts:
         peaks = _framework_peaks([h for h in headers if h["threads"] == n])
-        for i, job in enumerate(jobs):
-            rows += job_rows(job, results[(i, n)], n, peaks, isolate, task, denormals, device)
+        for i, job in enumerate(variants[n]):
+            if n == threads or i in study:
+                in_study = i in study and n in study_counts
+                rows += [{**r, "thread_study": True} if in_study else r
+                         for r in job_rows(job, results[(i, n)], n, peaks, isolate, task, denormals, device)]
     return rows
 
 

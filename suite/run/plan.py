@@ -3,9 +3,9 @@
 A work unit is one piece of work whose rows are stored together (``<run>/units/<id>.json``):
     params                              counted vs formula parameters, matched-budget widths
     equivalence                         weight-transplant errors between implementations
-    speed-base                          train step, inference, streaming latency of every model at the base shape
-    speed-sweep                         train step and inference over the sweeps of T and H
-    speed-threads                       train step and inference at the base shape at 1 thread and every core
+    speed                               train step, inference, streaming latency of every model at the base
+                                        shape; train step over the sweeps of T and H; train step and inference
+                                        at the base shape at 1 thread and every core (suite.run.units_speed)
     acc-{view}-{task}-{model}-s{seed}   train one model on one task with one seed, score the test split;
                                         view 'budget' (matched parameter budget) or 'width' (equal width)
     paper-{model}-s{seed}               chorales at Chung et al. 2014's matched budget

@@ -1,12 +1,18 @@
-"""The speed work units: every model timed at the base shape (with streaming), over the sweeps, and at
-each thread count.
+"""The speed work unit: every model timed at the base shape (with streaming), over the sweeps, and at
+each thread count, in one set of worker processes per round.
 
-    speed-base     train step, inference, streaming latency at (seq_len, hidden)
-    speed-sweep    train step over seq_lens (at hidden) and hiddens (at seq_len); inference is timed at the
-                   base shape only (no figure or claim reads it over the sweeps, and it halves the sweep)
-    speed-threads  train step at the base shape at every count of speed.thread_counts
-                   ('all' = every core), the counts interleaved within each round; rows of kind
-                   'speed_threads' (so they never mix into the single-thread tables and claims)
+    speed    train step, inference and streaming latency at (seq_len, hidden); train step over seq_lens
+             (at hidden) and hiddens (at seq_len), inference at the base shape only (no figure or claim
+             reads it over the sweeps, and it halves the sweep); the thread study: train step and
+             inference at the base shape at every count of speed.thread_counts ('all' = every core), the
+             counts in turn within each round. Rows of the study have kind 'speed_threads' (so they never
+             mix into the single-thread tables and claims); at cfg threads they are the same measurement as
+             the base rows.
+
+In each round each framework gets one worker at cfg threads (base shape, then the sweep shapes: its
+peak_rss_mb rows of the sweep are running maxima) and one per other thread count (base shape only). Three
+separate units (base, sweep, threads) started twice as many workers, and a Keras worker costs ~9 s of
+imports plus its tracing before it times anything.
 
 The timing itself happens in fresh worker processes (``suite.bench.speed``) under the config's
 floating-point policy (``speed.denormals``) and device; this module only turns a config into jobs and
@@ -55,41 +61,41 @@ def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: 
     return jobs, skipped
 
 
-def speed_rows(cfg: dict, points: list[tuple[int, int]], streaming: bool, counts: list[int] | None = None,
-               kind: str = "speed", infer: bool = True) -> list[dict]:
-    """Time every model at each (T, H): one worker process per framework, thread count and round (a fresh
-    process per job cost 11-20 s per Keras job, against 5-11 s inside a shared worker; the peak_rss_mb of
-    a base row is therefore its framework worker's high-water mark once the models of its shape were built and
-    timed side by side, not the model's own; the long-context stage's 'memory' rows give each model's own
-    train-step memory).
-    ``counts``: measure at each of these thread counts (else at cfg threads)."""
+def speed_rows(cfg: dict) -> list[dict]:
+    """Time every model at the base shape, over the sweeps and (base shape) at every thread count: one worker
+    process per framework, thread count and round (a fresh process per job cost 11-20 s per Keras job, against
+    5-11 s inside a shared worker; the peak_rss_mb of a row is therefore its framework worker's high-water
+    mark once the models of its shape were built and timed side by side, not the model's own; the
+    long-context stage's 'memory' rows give each model's own train-step memory)."""
     from suite.bench.speed import measure_speed
     s = cfg["speed"]
-    jobs, rows = speed_jobs(cfg, points, streaming, kind, infer)
-    if counts:
-        rows = []        # the thread study runs at the base shape: speed-base already records its skips
-    if jobs:
-        rows += measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
-                              min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="framework",
-                              denormals=s["denormals"], device=cfg["device"], thread_counts=counts)
-    return [{**r, "kind": kind} for r in rows]
+    base = [(s["seq_len"], s["hidden"])]
+    base_jobs, rows = speed_jobs(cfg, base, streaming=True)
+    sweep_jobs, skipped = speed_jobs(cfg, speed_points(cfg), streaming=False, infer=False)
+    rows += skipped
+    jobs, counts = base_jobs + sweep_jobs, thread_counts(cfg)
+    if not jobs:
+        return rows
+    measured = measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
+                             min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="framework",
+                             denormals=s["denormals"], device=cfg["device"], thread_counts=counts or None,
+                             study=range(len(base_jobs)))
+    for r in measured:
+        study = r.pop("thread_study", False)
+        if r["threads"] == cfg["threads"]:
+            rows.append({**r, "kind": "speed"})
+        if study and r["metric"] != "step_latency_us":        # the study times no streaming
+            rows.append({**r, "kind": "speed_threads"})
+    return rows
 
 
 def speed_units(cfg: dict) -> list:
-    """The speed stage's work units (empty when speed.enabled is false)."""
+    """The speed stage's work unit (none when speed.enabled is false)."""
     from suite.run.plan import WorkUnit
     s = cfg["speed"]
     if not s["enabled"]:
         return []
-    base = [(s["seq_len"], s["hidden"])]
-    units = [WorkUnit("speed-base", "speed", lambda: {"rows": speed_rows(cfg, base, True)},
-                      f"speed at T={base[0][0]} H={base[0][1]} with streaming")]
-    if speed_points(cfg):
-        units.append(WorkUnit("speed-sweep", "speed", lambda: {"rows": speed_rows(cfg, speed_points(cfg), False, infer=False)},
-                              "speed sweep over T and H"))
     counts = thread_counts(cfg)
-    if counts:
-        units.append(WorkUnit("speed-threads", "speed",
-                              lambda: {"rows": speed_rows(cfg, base, False, counts, kind="speed_threads", infer=False)},
-                              f"thread scaling at {', '.join(map(str, counts))} threads"))
-    return units
+    what = (f"speed at T={s['seq_len']} H={s['hidden']} with streaming" + (", sweep over T and H" if speed_points(cfg) else "")
+            + (f", thread scaling at {', '.join(map(str, counts))} threads" if counts else ""))
+    return [WorkUnit("speed", "speed", lambda: {"rows": speed_rows(cfg)}, what)]
