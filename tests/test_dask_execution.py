@@ -74,7 +74,7 @@ class Cluster:
                 p.terminate()
         for p in [*self.workers, self.scheduler]:
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=5)           # a graceful scheduler shutdown can take 20 s: not needed here
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
