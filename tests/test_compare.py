@@ -192,3 +192,41 @@ def test_a_training_time_must_move_beyond_the_machine_floor_an_accuracy_need_not
     assert quiet["mark"] == "not significant" and quiet["p"] < 0.05
     acc_a, acc_b = seeds("accuracy", [0.80, 0.81, 0.79, 0.80, 0.82]), seeds("accuracy", [0.90, 0.91, 0.89, 0.9, 0.92])
     assert compare_rows("accuracy|adding|gru-torch|accuracy|", acc_a, acc_b, {}, {}, {"speed": 0.5})["mark"] == "better"
+
+
+def _synthetic_run(path: Path, factors: dict[str, float], seed: int) -> Path:
+    """A run of five models' train steps (two rounds of 12 samples around 10 ms x factor, 2% noise)."""
+    import numpy as np
+    from suite.results.samples import split_samples, write_samples
+    rng = np.random.default_rng(seed)
+    rows = []
+    for model, factor in factors.items():
+        rounds = [list(rng.normal(10.0 * factor, 0.2 * factor, 12)) for _ in range(2)]
+        rows.append({"kind": "speed", "model": model, "metric": "train_step_ms", "unit": "ms", "B": 16, "T": 100,
+                     "hidden": 128, "layers": 1, "context": None, "threads": 1, "status": "ok",
+                     "value": float(np.median([np.median(r) for r in rounds])), "repeat_spread": 0.02,
+                     "samples": {"rounds": rounds, "stable": [True, True]}})
+    path.mkdir()
+    rows, records = split_samples(rows)
+    pd.DataFrame(rows).to_csv(path / "results.csv", index=False)
+    write_samples(path, records)
+    return path
+
+
+def test_a_machine_slower_as_a_whole_is_a_shift_and_one_model_beyond_it_a_regression(tmp_path):
+    """Run B on a machine 1.5x slower for every model: no row significant, the shift 1.5 printed; one model 3x
+    slower on top of it: that row alone is 'worse', relative 3."""
+    models = ["gru-torch", "lstm-torch", "transformer-torch", "gru-numpy", "lstm-numpy"]
+    a = _synthetic_run(tmp_path / "a", {m: 1.0 for m in models}, seed=0)
+    b = _synthetic_run(tmp_path / "b", {m: 1.5 for m in models}, seed=1)
+    result = compare_runs(a, b)
+    assert [r["mark"] for r in result["rows"]] == ["not significant"] * 5
+    (shift,) = result["machine_shift"].values()
+    assert shift["shift"] == pytest.approx(1.5, rel=0.03) and shift["models"] == 5
+    c = _synthetic_run(tmp_path / "c", {**{m: 1.5 for m in models}, "lstm-numpy": 4.5}, seed=2)
+    result = compare_runs(a, c)
+    worse = [r for r in result["rows"] if r["significant"]]
+    assert len(worse) == 1 and worse[0]["mark"] == "worse" and "lstm-numpy" in worse[0]["key"]
+    assert worse[0]["relative"] == pytest.approx(3.0, rel=0.05) and worse[0]["ratio"] == pytest.approx(4.5, rel=0.05)
+    from suite.results.compare import format_table
+    assert "Machine shift" in format_table(result)

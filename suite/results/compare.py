@@ -24,6 +24,16 @@ Significance.
                      load swings then read as noise, and the estimate does not grow with real changes
                      between A and B. It is printed with the comparison.
         The Mann-Whitney test alone would flag every few-percent shift between two runs minutes apart.
+        Machine shift: two runs hours apart meet a machine that is faster or slower as a whole (measured
+        here between two sessions: train steps 1.24x, streaming steps 1.36x, training units 1.15x, nearly the
+        same code). So for each measurement made of every model (the row key without its model: the same
+        metric at the same shape and threads; for training times the same task and metric) with rows of at
+        least MIN_SHIFT_MODELS (4) models ok in both runs, the common factor s = exp(median_i ln(b_i / a_i))
+        is taken as the machine's, printed with the comparison, and each row is judged on its ratio relative
+        to it, r / s (a speed row's B samples are divided by s in the Mann-Whitney test): a change of one
+        model (or of one framework among three) stands out, a machine that changed as a whole does not. A
+        change that hits half or more of the models at once reads as the machine's; the shift line shows it
+        (and says so when the runs' commits differ).
     accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
         at p < 0.05; for a time among them (train_seconds, cpu_seconds: how long training took, not what it
         reached) also a ratio beyond 1 ± max(10%, the speed rows' machine floor), as for speed rows.
@@ -51,6 +61,7 @@ from suite.errors import UserError
 from suite.results.samples import load_samples, pooled, sample_key
 
 ALPHA_SPEED = 0.01
+MIN_SHIFT_MODELS = 4
 ALPHA_ACCURACY = 0.05
 FACTOR = 1.10
 SPEED_KINDS = ("speed", "speed_threads")
@@ -144,10 +155,11 @@ def _lower_is_better(metric: str) -> bool:
 
 
 def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_b: dict,
-                 machine_floor: dict | None = None) -> dict:
+                 machine_floor: dict | None = None, shift: float = 1.0) -> dict:
     kind, metric = ga["kind"].iloc[0], str(ga["metric"].iloc[0])
     out = {"kind": kind, "key": key, "metric": metric, "a": None, "b": None, "ratio": None, "p": None,
-           "significant": False, "mark": "not significant", "status_a": _state(ga), "status_b": _state(gb)}
+           "relative": None, "significant": False, "mark": "not significant", "status_a": _state(ga),
+           "status_b": _state(gb)}
     ok_a, ok_b = out["status_a"] == "ok", out["status_b"] == "ok"
     if out["status_a"] == "failed" and ok_b:
         out["mark"] = "fixed"
@@ -160,12 +172,15 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
     a, b = float(va.mean()), float(vb.mean())
     out.update(a=a, b=b, ratio=b / a if a else math.inf if b else 1.0)
     if kind in SPEED_KINDS:
-        p, sig = _speed_test(key, ga, gb, run_a, run_b, out["ratio"], (machine_floor or {}).get(kind, 0.0))
+        out["relative"] = out["ratio"] / shift
+        p, sig = _speed_test(key, ga, gb, run_a, run_b, out["relative"], (machine_floor or {}).get(kind, 0.0),
+                             shift)
     elif kind in SEED_KINDS:
         p, sig = _seed_test(va.values, vb.values)
-        if sig and _is_time(metric):      # wall/CPU seconds of training: also beyond the machine's noise floor
+        if _is_time(metric):      # wall/CPU seconds of training: also beyond the machine's noise floor and shift
+            out["relative"] = out["ratio"] / shift
             floor = max(FACTOR - 1, (machine_floor or {}).get("speed", 0.0))
-            sig = out["ratio"] > 0 and abs(math.log(out["ratio"])) > math.log(1 + floor)
+            sig = sig and out["relative"] > 0 and abs(math.log(out["relative"])) > math.log(1 + floor)
     else:
         p, sig = None, not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
         if sig:
@@ -173,17 +188,19 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
         return out
     out.update(p=p, significant=sig)
     if sig:
-        improved = (b < a) if _lower_is_better(metric) else (b > a)
+        change = out["relative"] if out["relative"] is not None else out["ratio"]     # beyond the machine's shift
+        improved = (change < 1) if _lower_is_better(metric) else (change > 1)
         out["mark"] = "better" if improved else "worse"
     return out
 
 
-def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float) -> tuple[float | None, bool]:
+def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float, shift: float = 1.0) -> tuple[float | None, bool]:
+    """(p, significant) of a speed row whose ratio relative to the machine shift is ``ratio``."""
     from scipy.stats import mannwhitneyu
     xa, xb = pooled(run_a["samples"].get(key)), pooled(run_b["samples"].get(key))
     if len(xa) < 2 or len(xb) < 2:
         return None, False
-    p = float(mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+    p = float(mannwhitneyu(xa, [x / shift for x in xb], alternative="two-sided").pvalue)
     floor = max(FACTOR - 1, _spread(ga), _spread(gb), machine)
     return p, bool(p < ALPHA_SPEED and ratio > 0 and abs(math.log(ratio)) > math.log(1 + floor))
 
@@ -201,6 +218,46 @@ def machine_floors(runs: list[dict]) -> dict[str, float]:
             diffs.setdefault(record["kind"], []).extend(
                 abs(math.log(a / b)) for a, b in itertools.combinations(medians, 2) if a > 0 and b > 0)
     return {kind: math.exp(3 * 1.4826 * statistics.median(d) / math.sqrt(2)) - 1 for kind, d in diffs.items() if d}
+
+
+def shift_group(key: str, kind: str) -> str | None:
+    """The measurement a row is one model's instance of: its key without the model (None: no shift applies)."""
+    parts = key.split("|")
+    if kind in SPEED_KINDS:
+        return "|".join(parts[:1] + parts[2:])
+    if kind in SEED_KINDS and _is_time(parts[3] if len(parts) > 3 else ""):
+        return "|".join(parts[:2] + parts[3:])
+    return None
+
+
+def machine_shifts(ga: dict, gb: dict, keys: list[str]) -> dict[str, dict]:
+    """{group: {"shift", "models"}}: the common factor of B over A of each measurement made of every model
+    (``shift_group``), exp(median ln(b/a)) over its rows ok in both runs, where >= MIN_SHIFT_MODELS models."""
+    import statistics
+    logs: dict[str, list[float]] = {}
+    for k in keys:
+        a, b = ga[k], gb[k]
+        group = shift_group(k, a["kind"].iloc[0])
+        if group is None or _state(a) != "ok" or _state(b) != "ok":
+            continue
+        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
+        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
+        if va > 0 and vb > 0:
+            logs.setdefault(group, []).append(math.log(vb / va))
+    return {g: {"shift": math.exp(statistics.median(v)), "models": len(v)}
+            for g, v in logs.items() if len(v) >= MIN_SHIFT_MODELS}
+
+
+def _commits(run: dict) -> str | None:
+    """The git commit (with '+dirty') a run was made at, from its environment.json."""
+    import json
+    path = run["dir"] / "environment.json"
+    try:
+        git = json.loads(path.read_text()).get("git") or {}
+    except (OSError, ValueError):
+        return None
+    commit = git.get("commit") if isinstance(git, dict) else None
+    return commit and commit + ("+dirty" if git.get("dirty") else "")
 
 
 def _spread(g: pd.DataFrame) -> float:
@@ -246,12 +303,18 @@ def compare_runs(path_a, path_b) -> dict:
     ga, gb = grouped(run_a["frame"]), grouped(run_b["frame"])
     both = sorted(set(ga) & set(gb))
     floors = machine_floors([run_a, run_b])
-    rows = [compare_rows(k, ga[k], gb[k], run_a, run_b, floors) for k in both]
+    shifts = machine_shifts(ga, gb, both)
+
+    def shift_of(k):
+        return shifts.get(shift_group(k, ga[k]["kind"].iloc[0]), {}).get("shift", 1.0)
+
+    rows = [compare_rows(k, ga[k], gb[k], run_a, run_b, floors, shift_of(k)) for k in both]
     rows.sort(key=lambda r: (MARK_ORDER.index(r["mark"]), r["key"]))
     changes, sources = verdict_changes(run_a, run_b)
+    commits = {"a": _commits(run_a), "b": _commits(run_b)}
     return {"verdict_changes": changes, "rows": rows, "only_a": sorted(set(ga) - set(gb)),
             "only_b": sorted(set(gb) - set(ga)), "sources": sources, "noise_floor": floors,
-            "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
+            "machine_shift": shifts, "commits": commits, "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
 
 
 def failing(result: dict, fail_on: list[str]) -> list[str]:
@@ -280,13 +343,25 @@ def format_table(result: dict) -> str:
                  f"{floors or 'n/a'}; "
                  f"a speed row is significant at Mann-Whitney p < {ALPHA_SPEED} AND a ratio beyond 1 ± it "
                  f"(and beyond {FACTOR - 1:.0%} and both runs' round-to-round spread)")
+    shifts = result.get("machine_shift", {})
+    if shifts:
+        commits = result.get("commits", {})
+        same = commits.get("a") and commits.get("a") == commits.get("b")
+        values = sorted(v["shift"] for v in shifts.values())
+        lines.append(f"Machine shift (B / A, the median ratio over the models of each measurement made of every "
+                     f"model; a timing is judged on its ratio relative to it, column 'rel'): {len(shifts)} "
+                     f"measurements, shift {values[0]:.3f} to {values[-1]:.3f} (median "
+                     f"{values[len(values) // 2]:.3f}; per measurement in --format json)"
+                     + ("; same commit in both runs: a machine difference" if same else
+                        f"; commits differ ({commits.get('a')} vs {commits.get('b')}): a change of every model "
+                        "at once would read as the machine's"))
     lines.append("")
-    lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'p':>9}  key")
+    lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'rel':>7} {'p':>9}  key")
     for r in result["rows"]:
         fmt = (lambda v, f=".4g": "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, f))
         status = "" if r["status_a"] == r["status_b"] == "ok" else f"  [{r['status_a']} -> {r['status_b']}]"
         lines.append(f"{r['mark']:<16} {fmt(r['a']):>11} {fmt(r['b']):>11} {fmt(r['ratio'], '.3f'):>10} "
-                     f"{fmt(r['p'], '.2g'):>9}  {r['key']}{status}")
+                     f"{fmt(r.get('relative'), '.3f'):>7} {fmt(r['p'], '.2g'):>9}  {r['key']}{status}")
     counts = {m: sum(r["mark"] == m for r in result["rows"]) for m in MARK_ORDER}
     lines.append("")
     lines.append(f"{len(result['rows'])} rows in both runs: " + ", ".join(f"{n} {m}" for m, n in counts.items() if n)
@@ -297,8 +372,10 @@ def format_table(result: dict) -> str:
 
 def as_json(result: dict) -> dict:
     """The JSON form: verdict_changes and rows (kind, key, metric, a, b, ratio, significant, mark, ...)."""
-    keep = ("kind", "key", "metric", "a", "b", "ratio", "significant", "mark", "p", "status_a", "status_b")
+    keep = ("kind", "key", "metric", "a", "b", "ratio", "relative", "significant", "mark", "p", "status_a",
+            "status_b")
     return {"verdict_changes": result["verdict_changes"],
-            "rows": [{k: r[k] for k in keep} for r in result["rows"]],
+            "rows": [{k: r.get(k) for k in keep} for r in result["rows"]],
             "only_a": result["only_a"], "only_b": result["only_b"], "sources": result["sources"],
-            "noise_floor": result.get("noise_floor", {}), "runs": result["runs"]}
+            "noise_floor": result.get("noise_floor", {}), "machine_shift": result.get("machine_shift", {}),
+            "commits": result.get("commits", {}), "runs": result["runs"]}
