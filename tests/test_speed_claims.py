@@ -95,6 +95,10 @@ def test_thread_scaling_table_and_claim():
     samples = {}
     worse = pd.DataFrame(scaling({("gru", "keras"): 1.6, ("transformer", "keras"): 1.0}, samples))
     assert claim_transformer_parallelises(worse, samples)["verdict"] == "does not hold (less in keras)"
+    busy = worse.assign(load_avg=3.6)          # one core held by another process during the study (seen: 3.6)
+    out = claim_transformer_parallelises(busy, samples)
+    assert out["verdict"].startswith("not measured (other processes held the cores") and "load average" in out["evidence"]
+    assert claim_transformer_parallelises(worse.assign(load_avg=1.4), samples)["verdict"].startswith("does not hold")
 
 
 def test_unstable_rows_enter_no_claim():
