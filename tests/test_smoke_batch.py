@@ -38,7 +38,11 @@ def test_every_notebook_ran_and_the_report_exists(smoke_run):
                 "### Equivalence", "#### Fairness ledger"]
     positions = [report.index(s) for s in sections]
     assert positions[:3] == sorted(positions[:3])          # the verdict summary comes first
-    assert "GRU trains faster than LSTM" in report and "not measured" not in report.split("## Details")[0]
+    # every claim has data; the thread study alone may find the cores held (the other test worker runs beside it)
+    verdicts = report.split("## Details")[0]
+    for allowed in ("not measured (other processes held the cores", "not measured when other processes held the cores"):
+        verdicts = verdicts.replace(allowed, "")                # that verdict, and its rule's text
+    assert "GRU trains faster than LSTM" in report and "not measured" not in verdicts
     assert len(list((out / "figures").glob("*.png"))) >= 4
     assert (out / "tables" / "claims.csv").is_file()
     html = (out / "index.html").read_text()
