@@ -100,6 +100,8 @@ class ModelSection(Section):
                                                 "every model, when budget is null)")
     equal_width_models: OptionalModelNames = Field(None, description="models of the equal-width view when it is the "
                                                                      "second one (null: every model)")
+    equal_width_tasks: list[str] | None = Field(None, description="tasks of the equal-width view when it is the "
+                                                                     "second one (null: every task)")
     accuracy_models: OptionalModelNames = Field(None, description="models the accuracy stage trains, in both views "
                                                                   "(null: every model; the other stages still "
                                                                   "measure every model)")
@@ -191,8 +193,8 @@ class LongContextSection(Section):
                                                                             "tasks (claims need >= 5)")
     mqar_vocab: PositiveInt = Field(16, description="mqar vocabulary V (keys: lower half, values: upper half)")
     mqar_seq_len: PositiveInt = Field(32, description="mqar sequence length T")
-    mqar_pairs: non_empty_list(PositiveInt, "ints") = Field([2, 4], description="mqar: numbers of key-value "
-                                                                                "pairs swept")
+    mqar_pairs: list[PositiveInt] = Field([2, 4], description="mqar: numbers of key-value pairs swept ([] = no "
+                                                              "mqar)")
     copy_delays: list[PositiveInt] = Field([], description="copy task delays T to train on (long copy; [] = none)")
     n_train: PositiveInt = Field(2000, description="training sequences per task")
     epochs: PositiveInt = Field(10, description="training epochs (the budget in updates: epochs x n_train / "
@@ -319,6 +321,10 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
             if name not in cfg["models"]:
                 raise UserError(f"{where}: key 'model.{key}[{i}]': expected one of the config's models "
                                 f"({', '.join(cfg['models'])}), got {name!r}")
+    for i, task in enumerate(cfg["model"]["equal_width_tasks"] or []):
+        if task not in cfg["tasks"]:
+            raise UserError(f"{where}: key 'model.equal_width_tasks[{i}]': expected a task of this config "
+                            f"({', '.join(cfg['tasks'])}), got {task!r}")
     for task in cfg["training"]["task_epochs"]:
         if task not in cfg["tasks"]:
             raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
@@ -342,20 +348,22 @@ def with_scheduler(cfg: dict, address: str | None, where: str = "--scheduler") -
     return validate_config({**cfg, "scheduler": address}, where)
 
 
-def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict]]]:
-    """[(view, model section, model entries)] in report order: 'budget' (matched parameter budget, the
-    headline, every model) when model.budget is set, then 'width' (every arch at model.hidden) when
-    model.equal_width is true -- with every model when it is the only view, else model.equal_width_models.
-    model.accuracy_models, when set, narrows both views to those models."""
-    m, entries = cfg["model"], model_entries(cfg)
+def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict], list[str]]]:
+    """[(view, model section, model entries, tasks)] in report order: 'budget' (matched parameter budget, the
+    headline, every model and task) when model.budget is set, then 'width' (every arch at model.hidden) when
+    model.equal_width is true -- with every model and task when it is the only view, else
+    model.equal_width_models on model.equal_width_tasks. model.accuracy_models, when set, narrows both views
+    to those models."""
+    m, entries, tasks = cfg["model"], model_entries(cfg), list(cfg["tasks"])
     if m.get("accuracy_models"):
         entries = [e for e in entries if e["name"] in m["accuracy_models"]]
     if not m["budget"]:
-        return [("width", {**m}, entries)]
-    views = [("budget", {**m}, entries)]
+        return [("width", {**m}, entries, tasks)]
+    views = [("budget", {**m}, entries, tasks)]
     if m["equal_width"]:
         chosen = m["equal_width_models"] or cfg["models"]
-        views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen]))
+        width_tasks = [t for t in tasks if t in (m.get("equal_width_tasks") or tasks)]
+        views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen], width_tasks))
     return views
 
 

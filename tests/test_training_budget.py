@@ -80,13 +80,23 @@ def test_task_epochs_override_and_views():
     from suite.run.plan import plan
     cfg = validate_config({"models": ["gru-torch", "lstm-torch"], "seeds": [0], "model": {"budget": 3000,
                            "equal_width_models": ["gru-torch"]}, "training": {"task_epochs": {"digits": 4}}})
-    assert [(v, [e["name"] for e in entries]) for v, _, entries in accuracy_views(cfg)] == \
+    assert [(v, [e["name"] for e in entries]) for v, _, entries, _ in accuracy_views(cfg)] == \
         [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch"])]
     ids = [u.id for u in plan(cfg, ["accuracy"])]
     assert ids[0] == "acc-budget-digits-gru-torch-s0" and "acc-width-adding-gru-torch-s0" in ids and len(ids) == 6
     narrowed = validate_config({"models": ["gru-torch", "lstm-torch", "gru-keras"], "seeds": [0],
                                 "model": {"budget": 3000, "accuracy_models": ["gru-torch", "lstm-torch"]}})
-    assert [(v, [e["name"] for e in entries]) for v, _, entries in accuracy_views(narrowed)] == \
+    assert [(v, [e["name"] for e in entries]) for v, _, entries, _ in accuracy_views(narrowed)] == \
         [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch", "lstm-torch"])]
     only_width = validate_config({"model": {"equal_width": False, "budget": 100}})
-    assert [v for v, _, _ in accuracy_views(only_width)] == ["budget"]
+    assert [v for v, _, _, _ in accuracy_views(only_width)] == ["budget"]
+
+
+def test_equal_width_view_on_chosen_tasks_only():
+    from suite.run.plan import plan
+    cfg = validate_config({"models": ["gru-torch", "lstm-torch"], "seeds": [0],
+                           "model": {"budget": 3000, "equal_width_tasks": ["adding"]}})
+    ids = [u.id for u in plan(cfg, ["accuracy"])]
+    width = [i for i in ids if i.startswith("acc-width-")]
+    assert width == ["acc-width-adding-gru-torch-s0", "acc-width-adding-lstm-torch-s0"]
+    assert len(ids) - len(width) == 2 * len(cfg["tasks"])

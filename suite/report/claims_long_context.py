@@ -78,7 +78,10 @@ def long_context_accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
 def claim_long_range_recall(frame: pd.DataFrame) -> dict:
     claim = "Transformer is better at long-range recall (mqar, long copy)"
     t = long_context_accuracy_table(frame)
-    if t.empty or "transformer" not in set(t["arch"]):
+    if t.empty:
+        return _not_measured(claim, "no mqar or long-copy training in this run (long_context.mqar_pairs and "
+                                    "long_context.copy_delays; configs/full.yaml trains both)")
+    if "transformer" not in set(t["arch"]):
         return _not_measured(claim)
     lc = frame[(frame["kind"] == "long_context") & (frame["status"] == "ok")]
     cells, ev = [], []

@@ -71,10 +71,11 @@ def missing(units: list[WorkUnit], store) -> list[WorkUnit]:
 
 
 def run_units(units: list[WorkUnit], store, progress: bool = True, cluster=None,
-              setup: Callable[[], None] | None = None) -> dict:
+              setup: Callable[[set[str] | None], None] | None = None) -> dict:
     """Run the units whose results are missing. ``cluster``: ``suite.run.cluster.ClusterSettings`` for the
-    parallel units (None: every unit here). ``setup`` prepares this process once before the first unit that
-    runs here (thread counts, determinism). Returns counts."""
+    parallel units (None: every unit here). ``setup(frameworks)`` prepares this process once before the first
+    unit that runs here (thread counts, determinism) for the frameworks those units build (None: every
+    framework of the config). Returns counts."""
     from tqdm.auto import tqdm
     todo = missing(units, store)
     counts = {"units": len(units), "already_done": len(units) - len(todo), "failed": 0}
@@ -90,7 +91,7 @@ def run_units(units: list[WorkUnit], store, progress: bool = True, cluster=None,
         bar.update(1)
 
     if here and setup is not None:
-        setup()
+        setup(None if any(u.frameworks is None for u in here) else set().union(*(u.frameworks for u in here)))
     for unit in here:
         show_running([unit.describe])
         done(unit, outcome_of(unit.run, unit.stage))

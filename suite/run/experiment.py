@@ -79,10 +79,11 @@ def stored_stages(store) -> list[str]:
     return json.loads(path.read_text())["stages"] if path.is_file() else list(STAGES)
 
 
-def prepare_process(cfg: dict) -> None:
-    """Thread counts and determinism for the units that run in this process."""
+def prepare_process(cfg: dict, frameworks: set[str] | None = None) -> None:
+    """Thread counts and determinism for the units that run in this process, for ``frameworks`` (None: every
+    framework of the config)."""
     from suite.bench.threads import configure_process
-    configure_process(cfg["threads"], frameworks_of(cfg))
+    configure_process(cfg["threads"], frameworks_of(cfg) if frameworks is None else frameworks)
 
 
 def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=None) -> int:
@@ -91,7 +92,7 @@ def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=
     if resume:
         stages = stored_stages(store)
     print(f"run directory: {store.dir}", file=sys.stderr)
-    counts = run_units(plan(cfg, stages), store, cluster=settings_for(cfg), setup=lambda: prepare_process(cfg))
+    counts = run_units(plan(cfg, stages), store, cluster=settings_for(cfg), setup=lambda fw: prepare_process(cfg, fw))
     frame = store.finalize()
     print_summary(frame, cfg)
     return finish_line(frame, counts, store.dir)

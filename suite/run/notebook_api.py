@@ -94,5 +94,5 @@ def run_stage(run: NotebookRun, progress: bool = True):
     stages = NOTEBOOK_STAGES[run.name]
     if stages:
         run_units(plan(run.cfg, stages), run.store, progress=progress, cluster=settings_for(run.cfg),
-                  setup=lambda: prepare_process(run.cfg))
+                  setup=lambda fw: prepare_process(run.cfg, fw))
     return run.store.finalize()

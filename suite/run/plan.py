@@ -34,6 +34,10 @@ class WorkUnit:
     run: Callable[[], dict]          # returns {'rows': [...], 'curves': [...]} (curves optional)
     describe: str
     parallel: bool = False           # may run in a Dask worker (training units); False: main process, alone
+    # frameworks whose models the unit builds in this process, which is configured for them (threads,
+    # determinism) before it runs; None: every framework of the config. A unit that only starts worker
+    # processes (speed, the long-context sweep) needs none, so its notebook kernel never imports TensorFlow.
+    frameworks: frozenset[str] | None = None
 
 
 def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
@@ -50,8 +54,8 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
     if "speed" in stages:
         units += speed_units(cfg)
     if "accuracy" in stages:
-        for view, cfg_model, entries in accuracy_views(cfg):
-            for task_name in cfg["tasks"]:
+        for view, cfg_model, entries, tasks in accuracy_views(cfg):
+            for task_name in tasks:
                 for entry in entries:
                     for seed in cfg["seeds"]:
                         units.append(WorkUnit(
@@ -77,7 +81,8 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
         units += long_context_units(cfg, WorkUnit)
     if "edge" in stages and cfg["edge"]["enabled"]:
         from suite.run.units_edge import edge_unit
-        units.append(WorkUnit("edge", "edge", partial(edge_unit, cfg), "edge runtimes: export, check, quantise, time"))
+        units.append(WorkUnit("edge", "edge", partial(edge_unit, cfg), "edge runtimes: export, check, quantise, time",
+                              frameworks=frozenset(parse_model_name(n)["framework"] for n in cfg["edge"]["models"])))
     return units
 
 

@@ -112,7 +112,7 @@ def long_context_units(cfg: dict, make_unit) -> list:
                                        partial(long_accuracy_rows, cfg, task, size, entry, seed),
                                        f"{entry['name']} {task} {tag} s{seed}", parallel=True))
     units.append(make_unit("long-speed", "long_context", partial(long_speed_unit, cfg),
-                           f"train step and inference to T={max(lc['seq_lens'])}"))
+                           f"train step and inference to T={max(lc['seq_lens'])}", frameworks=frozenset()))
     units.append(make_unit("long-memory", "long_context", partial(long_memory_unit, cfg),
-                           f"step memory to T={max(lc['seq_lens'])}"))
+                           f"step memory to T={max(lc['seq_lens'])}", frameworks=frozenset()))
     return units

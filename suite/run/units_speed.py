@@ -98,4 +98,4 @@ def speed_units(cfg: dict) -> list:
     counts = thread_counts(cfg)
     what = (f"speed at T={s['seq_len']} H={s['hidden']} with streaming" + (", sweep over T and H" if speed_points(cfg) else "")
             + (f", thread scaling at {', '.join(map(str, counts))} threads" if counts else ""))
-    return [WorkUnit("speed", "speed", lambda: {"rows": speed_rows(cfg)}, what)]
+    return [WorkUnit("speed", "speed", lambda: {"rows": speed_rows(cfg)}, what, frameworks=frozenset())]

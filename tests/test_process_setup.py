@@ -1,0 +1,29 @@
+"""The process that runs the non-parallel work units (a notebook kernel, `python -m suite run`) is configured
+only for the frameworks those units build in it: the speed stage and the long-context sweep time models in
+worker processes of their own, so their kernel must not pay TensorFlow's ~9 s import for nothing."""
+from dataclasses import replace
+
+from suite.config import load_config
+from suite.results.store import RunStore
+from suite.run.execute import run_units
+from suite.run.plan import plan
+
+
+def _here_units(cfg, stages):
+    return [replace(u, run=lambda: {"rows": []}) for u in plan(cfg, stages) if not u.parallel]
+
+
+def test_units_that_only_start_workers_ask_for_no_framework(tmp_path):
+    cfg = load_config("configs/default.yaml")
+    frameworks = {u.id: u.frameworks for u in plan(cfg, ["params", "speed", "long_context", "edge"])}
+    assert frameworks["speed"] == frozenset()
+    assert frameworks["long-speed"] == frozenset() and frameworks["long-memory"] == frozenset()
+    assert frameworks["edge"] == frozenset({"torch"})            # the default exports only PyTorch models
+    assert frameworks["params"] is None                           # counts every framework's parameters here
+
+    seen = []
+    for stages in (["speed", "long_context"], ["edge"], ["params", "speed"]):
+        store = RunStore(tmp_path / "-".join(stages))
+        store.units_dir.mkdir(parents=True)
+        run_units(_here_units(cfg, stages), store, progress=False, setup=seen.append)
+    assert seen == [set(), {"torch"}, None]                        # None: every framework of the config
