@@ -230,3 +230,25 @@ def test_a_machine_slower_as_a_whole_is_a_shift_and_one_model_beyond_it_a_regres
     assert worse[0]["relative"] == pytest.approx(3.0, rel=0.05) and worse[0]["ratio"] == pytest.approx(4.5, rel=0.05)
     from suite.results.compare import format_table
     assert "Machine shift" in format_table(result)
+
+
+def test_the_models_of_one_worker_moving_together_are_a_worker_move_not_a_change(tmp_path):
+    """Both NumPy models 2x faster in B while the other six stay (one worker met a faster moment of the
+    machine): no row significant, the move listed; one PyTorch model 3x slower: that row alone is 'worse'."""
+    models = ["gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras", "transformer-keras",
+              "gru-numpy", "lstm-numpy"]
+    a = _synthetic_run(tmp_path / "a", {m: 1.0 for m in models}, seed=0)
+    b = _synthetic_run(tmp_path / "b", {**{m: 1.0 for m in models}, "gru-numpy": 0.5, "lstm-numpy": 0.5}, seed=1)
+    result = compare_runs(a, b)
+    assert not any(r["significant"] for r in result["rows"])
+    numpy_rows = [r for r in result["rows"] if "numpy" in r["key"]]
+    assert all(r["worker_move"] == pytest.approx(0.5, rel=0.03) for r in numpy_rows)
+    (move,) = result["worker_moves"].values()
+    assert move["models"] == 2 and move["together"]
+    from suite.results.compare import format_table
+    assert "Worker moves" in format_table(result) and "fw=numpy" in format_table(result)
+    c = _synthetic_run(tmp_path / "c", {**{m: 1.0 for m in models}, "gru-torch": 3.0}, seed=2)
+    result = compare_runs(a, c)
+    worse = [r for r in result["rows"] if r["significant"]]
+    assert len(worse) == 1 and worse[0]["mark"] == "worse" and "gru-torch" in worse[0]["key"]
+    assert result["worker_moves"] == {}

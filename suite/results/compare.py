@@ -22,7 +22,14 @@ Significance.
                      round's log-scale noise, which is also the noise of the difference of two run values
                      that each average two rounds); 3 sigma is the usual outlier bound. A shared machine's
                      load swings then read as noise, and the estimate does not grow with real changes
-                     between A and B. It is printed with the comparison.
+                     between A and B. With one round per run (the default job) there is no such pair; and a
+                     measurement taken once can meet a slow spell that a second round would have halved. So
+                     the floor is also estimated between the runs, from the rows themselves (an empirical
+                     null: most rows did not change, so only with rows of >= MIN_SHIFT_MODELS models): over
+                     the time rows of the kind ok in both runs,
+                     l_i = ln(relative ratio_i), sigma = 1.4826 median |l_i - median l| (robust MAD, needs
+                     >= MIN_NULL_ROWS rows), floor = exp(3 sigma) - 1. machine = the larger of the two.
+                     Both are printed with the comparison.
         The Mann-Whitney test alone would flag every few-percent shift between two runs minutes apart.
         Machine shift: two runs hours apart meet a machine that is faster or slower as a whole (measured
         here between two sessions: train steps 1.24x, streaming steps 1.36x, training units 1.15x, nearly the
@@ -34,6 +41,15 @@ Significance.
         model (or of one framework among three) stands out, a machine that changed as a whole does not. A
         change that hits half or more of the models at once reads as the machine's; the shift line shows it
         (and says so when the runs' commits differ).
+        Worker moves: the models of one framework at one shape are timed together, interleaved, in one worker
+        process, which meets its own moment of the machine; frameworks answer a machine state differently
+        (measured here between two runs of the same commit: the streaming steps of every NumPy and PyTorch model
+        0.52-0.56x, Keras's 0.98-1.02x). So a speed row significant against the machine shift is excused when
+        every model of its worker group (same measurement and framework, >= 2 models, in a measurement with a
+        machine shift, i.e. of >= MIN_SHIFT_MODELS models in all) moved together: each
+        within the floor of their common factor s_f = exp(median ln r_j). The row keeps its ratio, is marked
+        'not significant', and the worker move is listed. A change of one model stands out from the models it
+        was timed with; a change of a whole framework's code reads as a worker move, like a machine shift.
     accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
         at p < 0.05; for a time among them (train_seconds, cpu_seconds: how long training took, not what it
         reached) also a ratio beyond 1 ± max(10%, the speed rows' machine floor), as for speed rows.
@@ -62,6 +78,7 @@ from suite.results.samples import load_samples, pooled, sample_key
 
 ALPHA_SPEED = 0.01
 MIN_SHIFT_MODELS = 4
+MIN_NULL_ROWS = 8             # rows of a kind needed to estimate the between-run floor
 ALPHA_ACCURACY = 0.05
 FACTOR = 1.10
 SPEED_KINDS = ("speed", "speed_threads")
@@ -205,6 +222,67 @@ def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float, shift: float =
     return p, bool(p < ALPHA_SPEED and ratio > 0 and abs(math.log(ratio)) > math.log(1 + floor))
 
 
+def between_run_floors(ga: dict, gb: dict, keys: list[str], shift_of) -> dict[str, float]:
+    """{kind: exp(3 sigma) - 1} of the time rows' ln(relative ratio) between A and B (module docstring)."""
+    import statistics
+    logs: dict[str, list[float]] = {}
+    models: dict[str, set] = {}
+    for k in keys:
+        a, b = ga[k], gb[k]
+        kind = a["kind"].iloc[0]
+        if kind not in SPEED_KINDS or not str(a["metric"].iloc[0]).endswith(("_ms", "_us")):
+            continue
+        models.setdefault(kind, set()).add(k.split("|")[1])
+        if _state(a) != "ok" or _state(b) != "ok":
+            continue
+        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
+        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
+        if va > 0 and vb > 0:
+            logs.setdefault(kind, []).append(math.log(vb / va / shift_of(k)))
+    out = {}
+    for kind, v in logs.items():
+        if len(v) >= MIN_NULL_ROWS and len(models[kind]) >= MIN_SHIFT_MODELS:
+            centre = statistics.median(v)
+            out[kind] = math.exp(3 * 1.4826 * statistics.median(abs(x - centre) for x in v)) - 1
+    return out
+
+
+def worker_moves(ga: dict, gb: dict, keys: list[str], shifts: dict, floors: dict[str, float]) -> dict[str, dict]:
+    """{worker group: {"shift", "models", "together"}}: per measurement and framework (the models one worker
+    timed together) the common factor s_f of their ratios relative to the machine shift, and whether every
+    model lies within the kind's floor of it (module docstring)."""
+    import statistics
+    logs: dict[str, list[float]] = {}
+    kinds: dict[str, str] = {}
+    for k in keys:
+        a, b = ga[k], gb[k]
+        kind = a["kind"].iloc[0]
+        if kind not in SPEED_KINDS or _state(a) != "ok" or _state(b) != "ok":
+            continue
+        machine = shifts.get(shift_group(k, kind))
+        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
+        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
+        if machine and va > 0 and vb > 0:
+            group = worker_group(k, kind)
+            logs.setdefault(group, []).append(math.log(vb / va / machine["shift"]))
+            kinds[group] = kind
+    out = {}
+    for group, v in logs.items():
+        if len(v) >= 2:
+            centre = statistics.median(v)
+            bound = math.log(1 + max(FACTOR - 1, floors.get(kinds[group], 0.0)))
+            out[group] = {"shift": math.exp(centre), "models": len(v),
+                          "together": all(abs(x - centre) <= bound for x in v)}
+    return out
+
+
+def worker_group(key: str, kind: str) -> str:
+    """A speed row's measurement and framework: the models one worker timed together."""
+    parts = key.split("|")
+    framework = parts[1].split("-")[1] if len(parts) > 1 and "-" in parts[1] else ""
+    return shift_group(key, kind) + f"|fw={framework}"
+
+
 def machine_floors(runs: list[dict]) -> dict[str, float]:
     """{kind: exp(3 sigma) - 1} from the round-to-round differences of the runs' time rows (module docstring)."""
     import itertools
@@ -302,19 +380,30 @@ def compare_runs(path_a, path_b) -> dict:
     run_a, run_b = load_run(path_a), load_run(path_b)
     ga, gb = grouped(run_a["frame"]), grouped(run_b["frame"])
     both = sorted(set(ga) & set(gb))
-    floors = machine_floors([run_a, run_b])
     shifts = machine_shifts(ga, gb, both)
 
     def shift_of(k):
         return shifts.get(shift_group(k, ga[k]["kind"].iloc[0]), {}).get("shift", 1.0)
 
+    within, between = machine_floors([run_a, run_b]), between_run_floors(ga, gb, both, shift_of)
+    floors = {k: max(within.get(k, 0.0), between.get(k, 0.0)) for k in sorted(set(within) | set(between))}
+
     rows = [compare_rows(k, ga[k], gb[k], run_a, run_b, floors, shift_of(k)) for k in both]
+    moves = worker_moves(ga, gb, both, shifts, floors)
+    excused: dict[str, dict] = {}
+    for r in rows:
+        if r["kind"] in SPEED_KINDS and r["significant"] and r["mark"] in ("better", "worse"):
+            move = moves.get(worker_group(r["key"], r["kind"]))
+            if move and move["together"]:
+                r.update(significant=False, mark="not significant", worker_move=move["shift"])
+                excused[worker_group(r["key"], r["kind"])] = move
     rows.sort(key=lambda r: (MARK_ORDER.index(r["mark"]), r["key"]))
     changes, sources = verdict_changes(run_a, run_b)
     commits = {"a": _commits(run_a), "b": _commits(run_b)}
     return {"verdict_changes": changes, "rows": rows, "only_a": sorted(set(ga) - set(gb)),
             "only_b": sorted(set(gb) - set(ga)), "sources": sources, "noise_floor": floors,
-            "machine_shift": shifts, "commits": commits, "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
+            "noise_floor_within": within, "noise_floor_between": between,
+            "machine_shift": shifts, "worker_moves": excused, "commits": commits, "runs": {"a": str(run_a["dir"]), "b": str(run_b["dir"])}}
 
 
 def failing(result: dict, fail_on: list[str]) -> list[str]:
@@ -338,9 +427,11 @@ def format_table(result: dict) -> str:
     else:
         lines.append(f"Verdict changes: none (A: {result['sources']['a']}; B: {result['sources']['b']})")
     lines.append("")
-    floors = ", ".join(f"{k} {v:.0%}" for k, v in result.get("noise_floor", {}).items())
-    lines.append(f"Machine noise floor (3 robust sigma of the round-to-round differences inside both runs): "
-                 f"{floors or 'n/a'}; "
+    def pct(d):
+        return ", ".join(f"{k} {v:.0%}" for k, v in d.items()) or "n/a"
+    lines.append(f"Machine noise floor: {pct(result.get('noise_floor', {}))} (the larger of 3 robust sigma of the "
+                 f"round-to-round differences inside both runs: {pct(result.get('noise_floor_within', {}))}; and of "
+                 f"the rows' relative ratios between the runs: {pct(result.get('noise_floor_between', {}))}); "
                  f"a speed row is significant at Mann-Whitney p < {ALPHA_SPEED} AND a ratio beyond 1 ± it "
                  f"(and beyond {FACTOR - 1:.0%} and both runs' round-to-round spread)")
     shifts = result.get("machine_shift", {})
@@ -355,6 +446,12 @@ def format_table(result: dict) -> str:
                      + ("; same commit in both runs: a machine difference" if same else
                         f"; commits differ ({commits.get('a')} vs {commits.get('b')}): a change of every model "
                         "at once would read as the machine's"))
+    moves = result.get("worker_moves", {})
+    if moves:
+        lines.append(f"Worker moves (every model one worker timed together moved by the same factor beyond the "
+                     f"machine shift: their rows are not significant): "
+                     + "; ".join(f"{g.replace('|', ' ')}: x{m['shift']:.2f} ({m['models']} models)"
+                                 for g, m in sorted(moves.items())))
     lines.append("")
     lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'rel':>7} {'p':>9}  key")
     for r in result["rows"]:
@@ -373,9 +470,11 @@ def format_table(result: dict) -> str:
 def as_json(result: dict) -> dict:
     """The JSON form: verdict_changes and rows (kind, key, metric, a, b, ratio, significant, mark, ...)."""
     keep = ("kind", "key", "metric", "a", "b", "ratio", "relative", "significant", "mark", "p", "status_a",
-            "status_b")
+            "status_b", "worker_move")
     return {"verdict_changes": result["verdict_changes"],
             "rows": [{k: r.get(k) for k in keep} for r in result["rows"]],
             "only_a": result["only_a"], "only_b": result["only_b"], "sources": result["sources"],
-            "noise_floor": result.get("noise_floor", {}), "machine_shift": result.get("machine_shift", {}),
+            "noise_floor": result.get("noise_floor", {}), "noise_floor_within": result.get("noise_floor_within", {}),
+            "noise_floor_between": result.get("noise_floor_between", {}),
+            "machine_shift": result.get("machine_shift", {}), "worker_moves": result.get("worker_moves", {}),
             "commits": result.get("commits", {}), "runs": result["runs"]}
