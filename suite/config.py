@@ -159,7 +159,11 @@ class SpeedSection(Section):
     contexts: non_empty_list(PositiveInt, "ints") = Field([16, 128, 1024], description="context lengths for "
                                                                                        "streaming step latency "
                                                                                        "(batch 1)")
-    repeats: PositiveInt = Field(2, description="interleaved A/B repeats per framework (medians reported)")
+    repeats: PositiveInt = Field(2, description="rounds: fresh worker processes per framework, one after the other "
+                                                "(the value is the median of the round medians)")
+    sweep_repeats: OptionalPositiveInt = Field(None, description="rounds of the T/H sweep and the thread study "
+                                                                 "(<= repeats; null: repeats): the base shape "
+                                                                 "(train, inference, streaming) gets all repeats")
     max_time_s: PositiveFloat = Field(2.0, description="time budget per single measurement")
 
 
@@ -321,6 +325,9 @@ def validate_config(raw: Any, where: str = "<config>") -> dict:
             if name not in cfg["models"]:
                 raise UserError(f"{where}: key 'model.{key}[{i}]': expected one of the config's models "
                                 f"({', '.join(cfg['models'])}), got {name!r}")
+    if (cfg["speed"]["sweep_repeats"] or 0) > cfg["speed"]["repeats"]:
+        raise UserError(f"{where}: key 'speed.sweep_repeats': expected at most speed.repeats "
+                        f"({cfg['speed']['repeats']}), got {cfg['speed']['sweep_repeats']}")
     for i, task in enumerate(cfg["model"]["equal_width_tasks"] or []):
         if task not in cfg["tasks"]:
             raise UserError(f"{where}: key 'model.equal_width_tasks[{i}]': expected a task of this config "

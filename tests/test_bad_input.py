@@ -45,6 +45,8 @@ CONFIG_CASES = [
     ("task-epochs-task", "training: {task_epochs: {copy: 3}}\n", "key 'training.task_epochs.copy': expected a task"),
     ("equal-width-model", "model: {budget: 900, equal_width_models: [lstm-numpy]}\n",
      "key 'model.equal_width_models[0]': expected one of the config's models"),
+    ("sweep-repeats", "speed: {repeats: 1, sweep_repeats: 2}\n",
+     "key 'speed.sweep_repeats': expected at most speed.repeats (1), got 2"),
     ("equal-width-task", "model: {budget: 900, equal_width_tasks: [copy]}\n",
      "key 'model.equal_width_tasks[0]': expected a task of this config"),
     ("accuracy-model", "model: {accuracy_models: [gru-numpy, minlstm-keras]}\n",

@@ -162,3 +162,18 @@ def test_streaming_within_five_percent_is_a_tie():
                        metric="step_latency_us", context=1024)
     v = claim_gru_streaming(pd.DataFrame(rows))["verdict"]
     assert v == "depends on the framework: holds in torch (GRU ≈ LSTM in keras, within noise)"
+
+
+def test_streaming_holds_only_for_the_frameworks_it_could_judge():
+    """The Keras LSTM and Transformer steps drifted (status unstable): the claim must not read 'holds' as if
+    every framework had been compared; it says which one was not measured."""
+    rows = speed_rows({("gru", "torch"): 38, ("lstm", "torch"): 91, ("transformer", "torch"): 172},
+                      metric="step_latency_us", context=1024)
+    rows += speed_rows({("gru", "keras"): 219, ("lstm", "keras"): 300, ("transformer", "keras"): 414},
+                       metric="step_latency_us", context=1024)
+    for r in rows:
+        if r["framework"] == "keras" and r["arch"] != "gru":
+            r["status"] = "unstable"
+    out = claim_gru_streaming(pd.DataFrame(rows))
+    assert out["verdict"] == "holds in torch; not measured in keras (unstable or failed at context 1024)"
+    assert "keras: no stable GRU-vs-other pair" in out["evidence"]

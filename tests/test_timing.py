@@ -280,6 +280,21 @@ def test_schedule_interleaves_frameworks_a_b_a_b():
                                                        (1, "torch", [0, 1]), (1, "numpy", [2])]
 
 
+def test_later_rounds_time_the_base_shape_alone_when_the_sweep_gets_fewer():
+    from suite.bench.speed import worker_runs
+    a = ModelSpec("gru", "torch", 2, 4, 1)
+    b = ModelSpec("gru", "numpy", 2, 4, 1)
+    jobs = [SpeedJob(a, 2, 3), SpeedJob(b, 2, 3), SpeedJob(a, 2, 6), SpeedJob(b, 2, 6)]   # base, then sweep
+    runs = worker_runs(jobs, [1, 2], 1, study={0, 1}, repeats=2, isolate="framework", sweep_repeats=1,
+                       base=[0, 1])
+    assert runs == [(0, "torch", [0, 2], 1), (0, "torch", [0], 2), (0, "numpy", [1, 3], 1), (0, "numpy", [1], 2),
+                    (1, "torch", [0], 1), (1, "numpy", [1], 1)]
+    every = worker_runs(jobs, [1], 1, study=set(), repeats=2, isolate="framework")
+    assert [ids for _, _, ids, _ in every] == [[0, 2], [1, 3]] * 2
+    with pytest.raises(UserError, match="sweep_repeats must be an integer from 1 to repeats"):
+        worker_runs(jobs, [1], 1, study=set(), repeats=2, isolate="framework", sweep_repeats=3)
+
+
 def test_summarise_rounds_takes_the_median_of_round_medians():
     s = summarise_rounds([[1.0, 1.0, 1.0], [3.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
     assert s["value"] == 2.0 and s["n"] == 9 and s["repeats"] == 3

@@ -110,6 +110,24 @@ def schedule(jobs: list[SpeedJob], repeats: int, isolate: str) -> list[tuple[int
     return [(r, jobs[ids[0]].spec.framework, ids) for r in range(repeats) for ids in order]
 
 
+def worker_runs(jobs: list[SpeedJob], counts: list[int], threads: int, study: set[int], repeats: int,
+                isolate: str, sweep_repeats: int | None = None, base=None) -> list[tuple[int, str, list[int], int]]:
+    """The worker processes in order: (round, framework, job ids, thread count). At ``threads`` every job; at
+    another count of ``counts`` the ``study`` jobs. The ``base`` jobs at ``threads`` get ``repeats`` rounds,
+    the rest ``sweep_repeats`` (default: repeats), their first rounds."""
+    sweep_repeats = repeats if sweep_repeats is None else sweep_repeats
+    base = set(range(len(jobs)) if base is None else base)
+    if not isinstance(sweep_repeats, int) or isinstance(sweep_repeats, bool) or not 1 <= sweep_repeats <= repeats:
+        raise UserError(f"measure_speed: sweep_repeats must be an integer from 1 to repeats ({repeats}), "
+                        f"got {sweep_repeats!r}")
+
+    def rounds(i: int, n: int) -> int:
+        return repeats if (i in base and n == threads) else sweep_repeats
+
+    return [(rnd, fw, at_n, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts
+            if (at_n := [i for i in ids if (n == threads or i in study) and rnd < rounds(i, n)])]
+
+
 def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int,
                timer_opts: dict, timeout_s: float, workdir: Path, tag: str,
                on_line=None, denormals: str = DEFAULT_POLICY, device: str = "cpu",
@@ -184,7 +202,8 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
                   max_time_s: float = DEFAULT_MAX_TIME_S, min_samples: int = 3,
                   retakes: int = DEFAULT_RETAKES, worker_timeout_s: float = 1800.0,
                   progress: bool = True, task: str | None = None, denormals: str = DEFAULT_POLICY,
-                  device: str = "cpu", thread_counts=None, study=None) -> list[dict]:
+                  device: str = "cpu", thread_counts=None, study=None, sweep_repeats: int | None = None,
+                  base=None) -> list[dict]:
     """Measure every job in fresh per-framework workers; returns tidy rows (see module docstring).
 
     max_time_s: budget per single measurement (one metric of one job in one round).
@@ -194,6 +213,9 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
         one worker each (TensorFlow fixes its threads at its first op), like the frameworks. Every job is
         measured at ``threads``. Rows of a study job at a count of ``thread_counts`` carry
         ``thread_study: True`` (a row at ``threads`` may be both a plain and a study row: one measurement).
+    sweep_repeats: when given, only the ``base`` jobs (indices) get ``repeats`` rounds at ``threads``; every
+        other job, and the thread study at its other counts, gets ``sweep_repeats`` rounds (the first ones).
+        A second round of the base shape costs one worker per framework; of the whole sweep, the sweep again.
     """
     jobs = [as_job(j) for j in jobs]
     study_counts = sorted(set(thread_counts)) if thread_counts is not None else []
@@ -210,8 +232,7 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
         raise UserError(f"measure_speed: unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
     timer_opts = {"n_samples": max(n_samples, min_samples), "min_sample_s": min_sample_s,
                   "max_time_s": max_time_s, "min_samples": min_samples, "retakes": retakes}
-    runs = [(rnd, fw, at_n, n) for rnd, fw, ids in schedule(jobs, repeats, isolate) for n in counts
-            if (at_n := [i for i in ids if n == threads or i in study])]
+    runs = worker_runs(jobs, counts, threads, study, repeats, isolate, sweep_repeats, base)
     # at a count other than ``threads`` a study job is timed without streaming
     variants = {n: [job if n == threads else SpeedJob(job.spec, job.batch, job.seq_len, (), job.infer)
                     for job in jobs] for n in counts}

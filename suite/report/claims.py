@@ -226,11 +226,16 @@ def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
     sp = reference_convention(sp)
     c = int(sp["context"].max())
     at = sp[sp["context"] == c]
-    ev, holds, ties = [], {}, []
+    ev, holds, ties, missing = [], {}, [], []
+    tried = frame[(frame["kind"] == "speed") & (frame["metric"] == "step_latency_us")] if "kind" in frame else at
+    for fw in sorted(set(tried["framework"]) - set(at["framework"])):
+        missing.append(fw)
     for fw, g in at.groupby("framework", sort=True):
         gru = g[g["arch"] == "gru"]
         others = g[g["arch"] != "gru"].sort_values("arch")
         if gru.empty or others.empty:
+            if len(set(tried[tried["framework"] == fw]["arch"])) > 1:
+                missing.append(fw)        # timed, but GRU or every other arch has no usable row at context c
             continue
         parts, ok = [], True
         for _, o in others.iterrows():
@@ -248,6 +253,12 @@ def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
                                                       f"depends on the framework: holds in {', '.join(good)}")
     if ties and len(good) != len(holds):
         verdict += f" ({'; '.join(ties)}, within noise)"
+    if missing:                     # 'holds' speaks for every framework: say which one could not be judged
+        missing = sorted(set(missing))
+        if verdict == "holds":
+            verdict = f"holds in {', '.join(good)}"
+        verdict += f"; not measured in {', '.join(missing)} (unstable or failed at context {c})"
+        ev.append(f"{', '.join(missing)}: no stable GRU-vs-other pair at context {c} (see the unstable table)")
     return {"claim": "GRU is cheaper per step for streaming / edge",
             "evidence": f"batch-1 step latency at context {c}, GRU / other (ratio [95% CI] mark): " + "; ".join(ev) +
                         "; state per layer: GRU H, LSTM 2H, Transformer grows with context (K,V per token)",

@@ -30,8 +30,9 @@ def edge_unit_rows(cfg: dict) -> list[dict]:
             extra = {}
             if metric == "step_latency_us":
                 extra = {"iqr": r.get("latency_iqr_us"), "n": r.get("latency_n")}
-                if r.get("latency_samples_us"):      # one round: the interleaved pass (suite.edge.measure)
-                    extra["samples"] = {"rounds": [r["latency_samples_us"]], "stable": [True]}
+                rounds = r.get("latency_rounds_us") or ([r["latency_samples_us"]] if r.get("latency_samples_us") else [])
+                if rounds:                            # the interleaved passes (suite.edge.measure)
+                    extra["samples"] = {"rounds": rounds, "stable": [True] * len(rounds)}
             rows.append(base_row(**common, metric=metric, value=r.get(metric), unit=unit, **extra))
     return rows
 

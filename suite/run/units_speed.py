@@ -10,7 +10,9 @@ each thread count, in one set of worker processes per round.
              the base rows.
 
 In each round each framework gets one worker at cfg threads (base shape, then the sweep shapes: its
-peak_rss_mb rows of the sweep are running maxima) and one per other thread count (base shape only). Three
+peak_rss_mb rows of the sweep are running maxima) and one per other thread count (base shape only); with
+speed.sweep_repeats < speed.repeats the later rounds time the base shape alone, at cfg threads (the default job:
+2 rounds of the base shape, whose claims are decided at it, and 1 of the sweep and the thread study). Three
 separate units (base, sweep, threads) started twice as many workers, and a Keras worker costs ~9 s of
 imports plus its tracing before it times anything.
 
@@ -77,6 +79,8 @@ def speed_rows(cfg: dict) -> list[dict]:
     if not jobs:
         return rows
     measured = measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
+                             sweep_repeats=s["sweep_repeats"],
+                             base=range(len(base_jobs)),
                              min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="framework",
                              denormals=s["denormals"], device=cfg["device"], thread_counts=counts or None,
                              study=range(len(base_jobs)))
