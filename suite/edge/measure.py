@@ -73,10 +73,11 @@ DEFAULT_LAYERS = 1
 DEFAULT_EPOCHS = 5
 DEFAULT_CAPACITY = 64
 DEFAULT_TIMER = {"n_samples": 20, "min_sample_s": 0.02, "max_time_s": 3.0, "min_samples": 5}
-# The interleaved pass, whose samples decide the edge claim, takes 3x as many: with 20 two runs of one commit put
-# the GRU/LSTM geometric mean at 0.86x [0.78, 0.96] and 0.87x [0.82, 0.91], one CI across the 0.95 line
-# (about 1 s more per step timed).
-INTERLEAVED_SAMPLES = 60
+# The interleaved passes, whose samples decide the edge claim, take 4x as many samples in all: with 20 two runs of
+# one commit put the GRU/LSTM geometric mean at 0.86x [0.78, 0.96] and 0.87x [0.82, 0.91], one CI across the
+# 0.95 line.
+INTERLEAVED_SAMPLES = 40
+INTERLEAVED_SAMPLE_S = 0.01     # 250-1000 calls of a 10-40 us step per sample
 # ... in two passes, each a process of its own (rounds): a slow spell in one pass widened that cell's CI to
 # [0.83, 1.05] in one run; the rounds are drawn paired by the claim's bootstrap.
 INTERLEAVED_PASSES = 2
@@ -275,7 +276,8 @@ def interleave_latencies(rows: list[dict], jobs: list[dict], ctx: dict) -> None:
     for (runtime, precision), members in groups.items():
         if len(members) < 2:
             continue
-        timer = {**ctx["timer"], "n_samples": max(ctx["timer"].get("n_samples", 0), INTERLEAVED_SAMPLES)}
+        timer = {**ctx["timer"], "n_samples": max(ctx["timer"].get("n_samples", 0), INTERLEAVED_SAMPLES),
+                 "min_sample_s": min(ctx["timer"].get("min_sample_s", INTERLEAVED_SAMPLE_S), INTERLEAVED_SAMPLE_S)}
         group = {"kind": "group", "threads": ctx["threads"], "timer": timer, "jobs": [jobs[i] for i in members]}
         passes = []
         for _ in range(INTERLEAVED_PASSES):

@@ -64,10 +64,28 @@ def ipc_kernel_manager():
     return IPCKernelManager
 
 
-def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
+# Notebooks that time nothing (the counts and the equivalence checks, ~1 core each): the batch runs them side
+# by side, one kernel per core, while no measurement is under way. Every other notebook runs alone.
+SIDE_BY_SIDE = ("parameters", "equivalence")
+
+
+def notebook_groups(names: list[str]) -> list[list[str]]:
+    """The notebooks in order, consecutive SIDE_BY_SIDE ones grouped (at most one per core)."""
+    from suite.run.cluster import cores
+    groups: list[list[str]] = []
+    for name in names:
+        if groups and name in SIDE_BY_SIDE and all(n in SIDE_BY_SIDE for n in groups[-1]) \
+                and len(groups[-1]) < max(1, cores()):
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    return groups
+
+
+def execute_notebook(name: str, cfg: dict, run_dir: Path, progress: bool = True) -> dict:
     """Run one notebook in the run folder (its kernel's working directory; run_dir = "." so the executed copy
     holds no path of this machine); returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises
-    for a failure inside the notebook."""
+    for a failure inside the notebook. progress: papermill's cell bar (off when notebooks run side by side)."""
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     out_dir = run_dir / "notebooks"
@@ -78,7 +96,7 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path) -> dict:
     status, error = "ok", None
     try:
         pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, "."),
-                            kernel_name="python3", progress_bar=True, log_output=False,
+                            kernel_name="python3", progress_bar=progress, log_output=False,
                             execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(run_dir.resolve()),
                             kernel_manager_class=ipc_kernel_manager())
     except pm.PapermillExecutionError as e:
@@ -138,12 +156,9 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
         check_notebook_parameters(cfg, str(store.dir / "config.yaml"))
     print(f"run directory: {store.dir}", file=sys.stderr)
     names = cfg["batch"]["notebooks"]
-    bar = tqdm(names, desc="batch", unit="notebook", dynamic_ncols=True)
-    for name in bar:
-        bar.set_postfix_str(name)
-        if notebook_ok(store, name):
-            continue
-        result = execute_notebook(name, cfg, store.dir)
+    bar = tqdm(total=len(names), desc="batch", unit="notebook", dynamic_ncols=True)
+
+    def record(name: str, result: dict) -> None:
         row = {"kind": "notebook", "model": name, "metric": "wall_s", "value": result["seconds"], "unit": "s",
                "status": result["status"], "error": result["error"],
                "notebook": str(result["output"].relative_to(store.dir)),
@@ -151,6 +166,21 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
         store.write_unit(f"notebook-{name}", [row], stage="notebook")
         if result["status"] != "ok":
             tqdm.write(f"notebook {name} failed: {result['error']} (see {result['output']})", file=sys.stderr)
+        bar.update(1)
+
+    for group in notebook_groups(names):
+        todo = [n for n in group if not notebook_ok(store, n)]
+        bar.update(len(group) - len(todo))
+        bar.set_postfix_str(" + ".join(todo))
+        if len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                futures = {n: pool.submit(execute_notebook, n, cfg, store.dir, False) for n in todo}
+                for n in todo:
+                    record(n, futures[n].result())
+        elif todo:
+            record(todo[0], execute_notebook(todo[0], cfg, store.dir))
+    bar.close()
     frame = store.finalize()
     report = store.dir / "index.html"
     if not notebook_ok(store, "report") or not report.is_file():
