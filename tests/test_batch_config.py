@@ -27,3 +27,20 @@ def test_speed_disabled_and_memory_limit_reach_the_notebooks(tmp_path):
     assert len(acc) and set(acc["status"]) == {"skipped"}           # the memory limit refused the unit
     assert "exceeds the limit" in acc["error"].iloc[0]
     assert "Kernel is running over TCP" not in r.stderr              # kernels on IPC sockets, no warning
+
+
+def test_side_by_side_notebooks_with_a_relative_run_folder(tmp_path):
+    """parameters and equivalence run at once (papermill changes its process's working directory, so each
+    runs in a process of its own): both are recorded, under a run folder given relative to the caller."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("models: [gru-numpy, gru-torch]\nseeds: [0]\ntasks: {adding: {T: 5, n_train: 16, n_val: 8, "
+                   "n_test: 8}}\nbatch: {notebooks: [parameters, equivalence]}\n")
+    r = subprocess.run([sys.executable, "-m", "suite", "batch", "c.yaml", "--out", "rel/run"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path / "rel" / "run"
+    frame = pd.read_csv(out / "results.csv")
+    assert {"params", "equivalence", "notebook"} <= set(frame["kind"])
+    notebooks = frame[frame["kind"] == "notebook"].set_index("model")
+    assert notebooks.loc["parameters", "notebook"] == "notebooks/parameters.ipynb"
+    assert (out / notebooks.loc["equivalence", "html"]).is_file()

@@ -161,8 +161,8 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
     def record(name: str, result: dict) -> None:
         row = {"kind": "notebook", "model": name, "metric": "wall_s", "value": result["seconds"], "unit": "s",
                "status": result["status"], "error": result["error"],
-               "notebook": str(result["output"].relative_to(store.dir)),
-               "html": str(result["html"].relative_to(store.dir)) if result["html"] else None}
+               "notebook": str(result["output"].resolve().relative_to(store.dir.resolve())),
+               "html": str(result["html"].resolve().relative_to(store.dir.resolve())) if result["html"] else None}
         store.write_unit(f"notebook-{name}", [row], stage="notebook")
         if result["status"] != "ok":
             tqdm.write(f"notebook {name} failed: {result['error']} (see {result['output']})", file=sys.stderr)
@@ -172,10 +172,11 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
         todo = [n for n in group if not notebook_ok(store, n)]
         bar.update(len(group) - len(todo))
         bar.set_postfix_str(" + ".join(todo))
-        if len(todo) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-                futures = {n: pool.submit(execute_notebook, n, cfg, store.dir, False) for n in todo}
+        if len(todo) > 1:      # processes, not threads: papermill changes the working directory of its process
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(max_workers=len(todo), mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = {n: pool.submit(execute_notebook, n, cfg, store.dir.resolve(), False) for n in todo}
                 for n in todo:
                     record(n, futures[n].result())
         elif todo:
