@@ -164,3 +164,27 @@ def test_long_context_verdicts_are_words_and_their_figures_are_evidence():
                         for T, v in zip((256, 2048), vals)])
     out = claim_transformer_memory_cost(mem)
     assert out["verdict"] == "does not hold" and "GRU grows fastest" in out["evidence"] and "b=1.00" in out["evidence"]
+
+
+def test_the_geometric_mean_keeps_each_ratio_paired_whatever_the_rounds_of_the_others():
+    """A sweep whose base point has two rounds and the others one: each GRU/LSTM pair was timed interleaved
+    (sample i of both in the same pass), so each ratio is tight; their geometric mean must be too, not
+    resampled apart into a wider interval than any of its points."""
+    from suite.bench.ratios import geometric_mean_ci, ratio_ci
+    rng = np.random.default_rng(0)
+
+    def pair(n_rounds, ratio):
+        # a machine that swings by 2x from pass to pass, hitting both models of a pass alike
+        rounds_a, rounds_b = [], []
+        for _ in range(n_rounds):
+            machine = rng.choice([1.0, 2.0], size=10)
+            rounds_a.append(list(machine * ratio * (1 + 0.01 * rng.standard_normal(10))))
+            rounds_b.append(list(machine * (1 + 0.01 * rng.standard_normal(10))))
+        return [rounds_a], [rounds_b]
+
+    pairs = [pair(2, 0.80), pair(1, 0.83), pair(1, 0.85)]
+    singles = [ratio_ci(*p) for p in pairs]
+    assert all(hi - lo < 0.05 for _, lo, hi in singles)                   # paired within each pair: tight
+    g, lo, hi = geometric_mean_ci(pairs)
+    assert g == pytest.approx((0.80 * 0.83 * 0.85) ** (1 / 3), rel=0.02)
+    assert hi - lo <= max(h - l for _, l, h in singles) and hi < 0.95

@@ -78,9 +78,9 @@ DEFAULT_TIMER = {"n_samples": 20, "min_sample_s": 0.02, "max_time_s": 3.0, "min_
 # 0.95 line.
 INTERLEAVED_SAMPLES = 40
 INTERLEAVED_SAMPLE_S = 0.01     # 250-1000 calls of a 10-40 us step per sample
-# ... in two passes, each a process of its own (rounds): a slow spell in one pass widened that cell's CI to
+# ... in three passes, each a process of its own (rounds): a slow spell in one pass widened that cell's CI to
 # [0.83, 1.05] in one run; the rounds are drawn paired by the claim's bootstrap.
-INTERLEAVED_PASSES = 2
+INTERLEAVED_PASSES = 3
 WORKER_TIMEOUT_S = 300.0
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 

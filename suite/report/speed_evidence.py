@@ -8,6 +8,7 @@ gets its point ratio and no CI.
 
     pair_ratio(num, den, samples)          one ratio of rows (or of products of rows)
     mean_ratio(pairs, samples)             the geometric mean of K ratios of rows (num_k / den_k), with CI
+                                           (each ratio bootstrapped on its own, paired)
     crossover_table(frame, H, samples)     per framework and T: Transformer / best recurrent train step
     crossover_T(table, framework)          the T from which the Transformer stays cheaper
     thread_scaling_table(frame, samples)   per model and metric: speedup t(1 thread) / t(n threads)
@@ -73,13 +74,18 @@ def pair_ratio(num: list, den: list, samples: dict | None) -> dict:
 
 
 def mean_ratio(pairs: list[tuple], samples: dict | None) -> dict:
-    """The geometric mean of K row ratios, (prod_k num_k / den_k)^(1/K), as ``pair_ratio`` gives it: the CI
-    of the product (one bootstrap over all 2K rows, rounds paired when they match) taken to the power 1/K
-    (a monotone map, so the interval stays a 95% interval). Used over a sweep, where each point alone
-    would be a noisier basis for one verdict."""
+    """The geometric mean of K row ratios, (prod_k num_k / den_k)^(1/K), with a CI: each ratio bootstrapped on
+    its own, its rows' rounds and samples paired, the replicates combined (``suite.bench.ratios.
+    geometric_mean_ci``). Used over a sweep, where each point alone would be a noisier basis for one verdict.
+    Without raw samples for every row, the point value and no CI."""
+    from suite.bench.ratios import geometric_mean_ci
     k = len(pairs)
-    r = pair_ratio([p[0] for p in pairs], [p[1] for p in pairs], samples)
-    rho, lo, hi = (v ** (1 / k) if not math.isnan(v) else v for v in (r["ratio"], r["lo"], r["hi"]))
+    rounds = [paired_rounds([num, den], samples) for num, den in pairs]
+    if all(r is not None for pair in rounds for r in pair):
+        rho, lo, hi = geometric_mean_ci([([num], [den]) for num, den in rounds])
+    else:
+        rho = math.prod(float(num["value"]) / float(den["value"]) for num, den in pairs) ** (1 / k)
+        lo = hi = math.nan
     return {"ratio": rho, "lo": lo, "hi": hi, "mark": mark(rho, lo, hi), "text": format_ratio(rho, lo, hi), "k": k}
 
 
