@@ -226,16 +226,15 @@ def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
     sp = reference_convention(sp)
     c = int(sp["context"].max())
     at = sp[sp["context"] == c]
-    ev, holds, ties, missing = [], {}, [], []
+    ev, holds, ties = [], {}, []
     tried = frame[(frame["kind"] == "speed") & (frame["metric"] == "step_latency_us")] if "kind" in frame else at
-    for fw in sorted(set(tried["framework"]) - set(at["framework"])):
-        missing.append(fw)
+    missing = set(tried["framework"]) - set(at["framework"])     # timed, but no usable row at context c
     for fw, g in at.groupby("framework", sort=True):
         gru = g[g["arch"] == "gru"]
         others = g[g["arch"] != "gru"].sort_values("arch")
         if gru.empty or others.empty:
             if len(set(tried[tried["framework"] == fw]["arch"])) > 1:
-                missing.append(fw)        # timed, but GRU or every other arch has no usable row at context c
+                missing.add(fw)           # timed, but GRU or every other arch has no usable row at context c
             continue
         parts, ok = [], True
         for _, o in others.iterrows():
@@ -254,7 +253,7 @@ def claim_gru_streaming(frame, samples: dict | None = None) -> dict:
     if ties and len(good) != len(holds):
         verdict += f" ({'; '.join(ties)}, within noise)"
     if missing:                     # 'holds' speaks for every framework: say which one could not be judged
-        missing = sorted(set(missing))
+        missing = sorted(missing)
         if verdict == "holds":
             verdict = f"holds in {', '.join(good)}"
         verdict += f"; not measured in {', '.join(missing)} (unstable or failed at context {c})"

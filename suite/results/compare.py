@@ -158,6 +158,15 @@ def _state(g: pd.DataFrame) -> str:
     return "failed" if "failed" in statuses else "other"
 
 
+def _log_ratio(a: pd.DataFrame, b: pd.DataFrame) -> float | None:
+    """ln(b / a) of a row's mean ok value in two runs; None unless both are ok and positive."""
+    if _state(a) != "ok" or _state(b) != "ok":
+        return None
+    va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
+    vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
+    return math.log(vb / va) if va > 0 and vb > 0 else None
+
+
 def _is_time(metric: str) -> bool:
     """A wall-clock or CPU time (train_seconds, cpu_seconds, ..._s, ..._ms, ..._us)."""
     return metric.endswith(("_seconds", "_s", "_ms", "_us"))
@@ -233,12 +242,9 @@ def between_run_floors(ga: dict, gb: dict, keys: list[str], shift_of) -> dict[st
         if kind not in SPEED_KINDS or not str(a["metric"].iloc[0]).endswith(("_ms", "_us")):
             continue
         models.setdefault(kind, set()).add(k.split("|")[1])
-        if _state(a) != "ok" or _state(b) != "ok":
-            continue
-        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
-        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
-        if va > 0 and vb > 0:
-            logs.setdefault(kind, []).append(math.log(vb / va / shift_of(k)))
+        lr = _log_ratio(a, b)
+        if lr is not None:
+            logs.setdefault(kind, []).append(lr - math.log(shift_of(k)))
     out = {}
     for kind, v in logs.items():
         if len(v) >= MIN_NULL_ROWS and len(models[kind]) >= MIN_SHIFT_MODELS:
@@ -257,14 +263,11 @@ def worker_moves(ga: dict, gb: dict, keys: list[str], shifts: dict, floors: dict
     for k in keys:
         a, b = ga[k], gb[k]
         kind = a["kind"].iloc[0]
-        if kind not in SPEED_KINDS or _state(a) != "ok" or _state(b) != "ok":
-            continue
-        machine = shifts.get(shift_group(k, kind))
-        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
-        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
-        if machine and va > 0 and vb > 0:
+        machine = shifts.get(shift_group(k, kind)) if kind in SPEED_KINDS else None
+        lr = _log_ratio(a, b) if machine else None
+        if lr is not None:
             group = worker_group(k, kind)
-            logs.setdefault(group, []).append(math.log(vb / va / machine["shift"]))
+            logs.setdefault(group, []).append(lr - math.log(machine["shift"]))
             kinds[group] = kind
     out = {}
     for group, v in logs.items():
@@ -316,12 +319,9 @@ def machine_shifts(ga: dict, gb: dict, keys: list[str]) -> dict[str, dict]:
     for k in keys:
         a, b = ga[k], gb[k]
         group = shift_group(k, a["kind"].iloc[0])
-        if group is None or _state(a) != "ok" or _state(b) != "ok":
-            continue
-        va = float(a[a["status"] == "ok"]["value"].astype(float).mean())
-        vb = float(b[b["status"] == "ok"]["value"].astype(float).mean())
-        if va > 0 and vb > 0:
-            logs.setdefault(group, []).append(math.log(vb / va))
+        lr = _log_ratio(a, b) if group is not None else None
+        if lr is not None:
+            logs.setdefault(group, []).append(lr)
     return {g: {"shift": math.exp(statistics.median(v)), "models": len(v)}
             for g, v in logs.items() if len(v) >= MIN_SHIFT_MODELS}
 
