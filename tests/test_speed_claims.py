@@ -144,6 +144,43 @@ def test_samples_taken_in_the_same_pass_are_paired_in_the_bootstrap():
     assert lo < 0.7 and hi > 1.0
 
 
+def test_interleaved_samples_are_compared_sample_by_sample():
+    """Within one interleaved pass the machine flips between a fast and a slow state about half of the time
+    (seen in edge latencies: 27 -> 60 us and back within a pass). Each side's median then falls anywhere in the
+    gap between the states, and a ratio of medians wanders; the ratio of each pair of samples does not."""
+    from suite.bench.ratios import ratio_ci
+    width_medians, width_pairs, highest = [], [], []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        state = np.where(np.arange(40) % 4 < 2, 1.0, 2.0) * rng.uniform(0.95, 1.05, 40)
+        gru = [list(30 * 0.88 * state * (1 + 0.05 * rng.standard_normal(40)))]
+        lstm = [list(30 * state * (1 + 0.05 * rng.standard_normal(40)))]
+        _, lo, hi = ratio_ci([gru], [lstm])
+        width_medians.append(hi - lo)
+        rho, lo, hi = ratio_ci([gru], [lstm], interleaved=True)
+        width_pairs.append(hi - lo)
+        highest.append(hi)
+        assert lo < 0.88 < hi and rho == pytest.approx(0.88, abs=0.03)
+    assert np.mean(width_pairs) < 0.6 * np.mean(width_medians)
+    assert max(highest) < 0.95                                        # 'faster' in every seed
+
+
+def test_rows_of_one_worker_are_interleaved_and_others_are_not():
+    from suite.report.speed_evidence import interleaved
+    row = dict(kind="speed", metric="train_step_ms", B=16, T=100, hidden=128, layers=1, context="", threads=1)
+    gru, lstm = dict(row, model="gru-torch"), dict(row, model="lstm-torch")
+    assert interleaved([gru, lstm])
+    assert not interleaved([gru, dict(lstm, threads=2)])               # the thread study: two workers
+    assert not interleaved([gru, dict(lstm, model="lstm-keras")])      # one worker per framework
+    assert not interleaved([gru, dict(lstm, T=200)])                   # one worker per shape
+    edge = dict(kind="edge", metric="step_latency_us", B=1, hidden=32, layers=1, threads=1, runtime="onnxruntime",
+                precision="fp32")
+    assert interleaved([dict(edge, model="gru-torch", graph="ONNX GRU op"),
+                        dict(edge, model="lstm-torch", graph="ONNX LSTM op")])
+    assert not interleaved([dict(edge, model="gru-torch", graph="ONNX GRU op"),
+                            dict(edge, model="lstm-torch", graph="ONNX LSTM op", precision="int8")])
+
+
 def test_long_context_verdicts_are_words_and_their_figures_are_evidence():
     from suite.report.claims_long_context import claim_sequential_is_slow, claim_transformer_memory_cost
     samples, rows = {}, []

@@ -1,6 +1,7 @@
 """Speed comparisons with their uncertainty: the tables the speed claims, the report and the figures share.
 
-Every comparison is a ratio of row values (medians of round medians) with a bootstrap 95% CI from the
+Every comparison is a ratio of row values (medians of round medians; for rows timed interleaved, the median of
+the per-sample ratios) with a bootstrap 95% CI from the
 rows' raw samples (``suite.bench.ratios``, which states the method) and a mark: a time ratio A / B is
 'faster' when its whole CI lies below 0.95, 'slower' when above 1.05, else 'within noise'. Rows come
 from results.csv, their samples from samples.json.gz (``suite.results.samples``); a row without samples
@@ -62,11 +63,24 @@ def paired_rounds(rows: list, samples: dict | None) -> list[list[list[float]] | 
     return [[rec["rounds"][i] for i in keep] for rec in records]
 
 
+def interleaved(rows: list) -> bool:
+    """Whether the rows were timed in one process, their samples taken in turn: one kind, metric, framework,
+    shape, thread count (and runtime and precision for edge rows), only the model differing. A speed worker times
+    the models of one framework and shape interleaved (``suite.bench.speed_worker``); the edge stage the steps of
+    one runtime x precision (``suite.edge.measure``). Their ratio is then taken per sample (``suite.bench.ratios``)."""
+    def identity(row) -> str:
+        parts = sample_key(row).split("|")
+        parts[1] = str(row.get("framework") or parts[1].split("-")[1])     # the model -> its framework
+        return "|".join(p for p in parts if not p.startswith("graph="))    # GRU op vs LSTM op: one pass
+    return len(rows) > 1 and len({identity(r) for r in rows}) == 1
+
+
 def pair_ratio(num: list, den: list, samples: dict | None) -> dict:
-    """{'ratio', 'lo', 'hi', 'mark', 'text'} for prod(num values) / prod(den values)."""
+    """{'ratio', 'lo', 'hi', 'mark', 'text'} for prod(num values) / prod(den values); the ratio is taken per
+    sample when the rows were timed interleaved (``interleaved``)."""
     rounds = paired_rounds(list(num) + list(den), samples)
     if all(r is not None for r in rounds):
-        rho, lo, hi = ratio_ci(rounds[:len(num)], rounds[len(num):])
+        rho, lo, hi = ratio_ci(rounds[:len(num)], rounds[len(num):], interleaved=interleaved(list(num) + list(den)))
     else:
         rho = math.prod(float(r["value"]) for r in num) / math.prod(float(r["value"]) for r in den)
         lo = hi = math.nan
@@ -82,7 +96,8 @@ def mean_ratio(pairs: list[tuple], samples: dict | None) -> dict:
     k = len(pairs)
     rounds = [paired_rounds([num, den], samples) for num, den in pairs]
     if all(r is not None for pair in rounds for r in pair):
-        rho, lo, hi = geometric_mean_ci([([num], [den]) for num, den in rounds])
+        rho, lo, hi = geometric_mean_ci([([num], [den]) for num, den in rounds],
+                                        interleaved=[interleaved([num, den]) for num, den in pairs])
     else:
         rho = math.prod(float(num["value"]) / float(den["value"]) for num, den in pairs) ** (1 / k)
         lo = hi = math.nan
