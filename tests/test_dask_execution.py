@@ -27,7 +27,7 @@ training: {lr: 0.01, epochs: 3, batch_size: 32}
 speed: {enabled: false}
 paper_check: {enabled: false}
 """
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def _free_port() -> int:

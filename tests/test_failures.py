@@ -74,6 +74,7 @@ def _notebooks_with_faults(tmp_path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_failed_and_timed_out_notebooks_do_not_stop_the_batch(tmp_path):
     cfg = tmp_path / "faults.yaml"
     cfg.write_text("name: faults\nmodels: [gru-numpy, lstm-numpy]\nseeds: [0]\n"

@@ -26,6 +26,7 @@ def test_check_fits_names_model_shape_and_figures():
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_oversized_cells_are_skipped_not_run(tmp_path):
     cfg = tmp_path / "huge.yaml"
     cfg.write_text("models: [transformer-torch, gru-numpy]\nseeds: [0]\n"
