@@ -9,13 +9,15 @@ OUT ?=
 
 .PHONY: setup test test-integration test-fast report reference smoke lab clean
 
-# The install runs through uv (pip's resolver and unpacking took 2:50 of the CI's 16 min; uv ~15 s), pointed at
-# the same sources pip is configured with here (find-links, extra indexes); the best match across them wins, so the
-# local torch CPU build beats PyPI's CUDA one. If uv cannot be installed or fails, pip does the same job.
+# The install runs through uv (pip took 2:50 of the CI's 16 min; uv ~55 s, most of it compiling the bytecode up
+# front as pip does: with PYTHONDONTWRITEBYTECODE set, as on these machines, every process would otherwise compile
+# TensorFlow and torch again on import, and the tests took twice as long). It is pointed at the same sources pip is
+# configured with here (find-links, extra indexes); the best match across them wins, so the local torch CPU build
+# beats PyPI's CUDA one. If uv cannot be installed or fails, pip does the same job.
 PIP_SOURCES = $(foreach u,$(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null)),--index-url $(u)) \
 	$(foreach l,$(sort $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)),--find-links $(l)) \
 	$(foreach u,$(sort $(PIP_EXTRA_INDEX_URL) $(shell $(PYTHON) -m pip config get global.extra-index-url 2>/dev/null)),--extra-index-url $(u))
-UV_INSTALL = $(VENV)/bin/uv pip install -q --python $(PY) --index-strategy unsafe-best-match $(PIP_SOURCES)
+UV_INSTALL = $(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) --index-strategy unsafe-best-match $(PIP_SOURCES)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,17 +27,18 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Both cores (pytest-xdist, one worker per core; a test file stays on one worker, so its module fixtures run once
-# and notebooks that share a folder run in order), then the wall-clock tests alone (they would measure their
-# neighbours otherwise); the 10 slowest tests are listed at the end of each phase. The whole-batch tests (marker
-# `integration`: the smoke batch, kill and resume, Dask clusters, notebooks by hand) are `make test-integration`;
-# the CI (.ci/run) runs both.
+# Two tiers; the CI (.ci/run) runs both, in this order.
+# `make test`: every test that neither times the wall clock nor runs a whole batch, on both cores (pytest-xdist, one
+# worker per core; a test file stays on one worker, so its module fixtures run once); the 10 slowest are listed.
+# `make test-integration`: the whole-batch tests (marker `integration`: the smoke batch, kill and resume, Dask
+# clusters, notebooks by hand) on both cores, then the wall-clock tests (marker `timing`) alone, since beside
+# another worker they would measure their neighbour.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not timing and not integration" --durations=10
-	$(PY) -m pytest -q -m "timing and not integration" --durations=10
 
 test-integration: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 --dist loadfile -m integration --durations=10
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "integration and not timing" --durations=10
+	$(PY) -m pytest -q -m timing --durations=10
 
 # The fast loop while editing: everything not marked slow (< 1 min).
 test-fast: $(VENV)/.installed

@@ -46,4 +46,5 @@ def test_layout():
         assert (ROOT / name).exists(), name
     ci = (ROOT / ".ci/run").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert "make test" in ci and "make test" in readme and "make report" in readme
+    assert "make test\n" in ci and "make test-integration" in ci          # the CI runs both tiers
+    assert "make test" in readme and "make report" in readme
