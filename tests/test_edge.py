@@ -120,6 +120,7 @@ def rows():
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # the edge stage end to end (exports in processes)
 def test_rows_have_the_promised_keys_and_values(rows):
     json.loads(json.dumps(rows))   # plain JSON
     for r in rows:
@@ -147,6 +148,7 @@ def test_rows_have_the_promised_keys_and_values(rows):
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # the edge stage end to end (exports in processes)
 def test_fp32_rows_agree_and_score_like_the_framework(rows):
     fp32 = [r for r in rows if r["precision"] == "fp32" and r["runtime"] in ("onnxruntime", "litert")]
     assert len(fp32) == 3   # gru-torch: GRU op + matmul cell; lstm-keras: keras cell
@@ -157,6 +159,7 @@ def test_fp32_rows_agree_and_score_like_the_framework(rows):
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # the edge stage end to end (exports in processes)
 def test_int8_rows_are_ok_or_unsupported_with_a_reason(rows):
     int8 = [r for r in rows if r["precision"] == "int8"]
     assert {(r["model"], r["runtime"]) for r in int8} == {("gru-torch", "onnxruntime"), ("lstm-keras", "litert")}

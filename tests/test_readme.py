@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # the example in a process of its own, all three frameworks
 def test_readme_example_runs():
     readme = (ROOT / "README.md").read_text()
     assert readme.lstrip().startswith("# ") and "make report" in readme.split("```")[1] and \

@@ -300,6 +300,7 @@ def test_transformer_learns_mqar_above_chance():
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # trains to the solved threshold (~15 s)
 def test_transformer_solves_mqar():
     """800 Adam steps: solved (measured: accuracy 1.0 at 800 steps; 0.53 at 600)."""
     m, _ = train_transformer_on_mqar(800)

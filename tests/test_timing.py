@@ -146,6 +146,7 @@ def test_set_threads_torch_in_process():
 
 
 @pytest.mark.slow
+@pytest.mark.integration      # a TensorFlow process of its own
 def test_set_threads_keras_refuses_a_change_after_the_first_op():
     code = textwrap.dedent("""
         from suite.bench.threads import set_threads
@@ -459,6 +460,7 @@ def test_a_worker_times_the_models_of_one_shape_interleaved():
 
 # --- step memory (suite.bench.memory) -----------------------------------------------------------------
 @pytest.mark.slow       # two worker processes
+@pytest.mark.integration
 def test_step_memory_of_a_T_sweep_in_one_process_equals_a_fresh_process():
     """One worker measures a model's T in turn; its point at T=1024 equals that of a process that measured only
     T=1024 (GRU: 43.3 vs 43.5 MB here), and the train step's memory grows with T (activations kept for BPTT)."""
