@@ -397,7 +397,8 @@ RULES = {
     "GRU suits edge devices (ONNX Runtime / LiteRT)": (
         "GRU / LSTM and GRU / Transformer batch-1 step latency in ONNX Runtime and LiteRT (fp32, int8; the steps of "
         "each runtime x precision timed interleaved in one process, so each ratio is the median of the ratios of "
-        "samples taken in the same pass), geometric mean over runtimes and precisions with a bootstrap 95% CI: faster when the whole CI < 0.95; holds if faster than both", "edge_latency", "edge"),
+        "samples taken in the same pass), geometric mean over runtimes and precisions with a bootstrap 95% CI: "
+        "faster when the whole CI < 0.95; holds if faster than both", "edge_latency", "edge"),
     "GRU is cheaper per step for streaming / edge": (
         "per framework, GRU step latency at the longest context over LSTM's and Transformer's with a bootstrap 95% "
         "CI: holds if the whole CI < 0.95 against each in every framework", "streaming_latency", "speed"),
