@@ -1,5 +1,7 @@
 """The batch hands every config key to the notebooks, not a chosen subset: keys that only change what the
 harness does (speed.enabled, resources.max_memory_gb) act under `batch` exactly as under `run`."""
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,13 +33,20 @@ def test_speed_disabled_and_memory_limit_reach_the_notebooks(tmp_path):
 
 def test_side_by_side_notebooks_with_a_relative_run_folder(tmp_path):
     """parameters and equivalence run at once (papermill changes its process's working directory, so each
-    runs in a process of its own): both are recorded, under a run folder given relative to the caller."""
+    runs in a process of its own): both are recorded, under a run folder given relative to the caller, and
+    no kernel's socket folder stays behind (the forked processes never ran the atexit hook that removed it)."""
+    import tempfile
     cfg = tmp_path / "c.yaml"
     cfg.write_text("models: [gru-numpy, gru-torch]\nseeds: [0]\ntasks: {adding: {T: 5, n_train: 16, n_val: 8, "
                    "n_test: 8}}\nbatch: {notebooks: [parameters, equivalence]}\n")
-    r = subprocess.run([sys.executable, "-m", "suite", "batch", "c.yaml", "--out", "rel/run"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    scratch = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))     # short: an IPC socket path has ~107 characters
+    try:
+        r = subprocess.run([sys.executable, "-m", "suite", "batch", "c.yaml", "--out", "rel/run"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=600, env={**os.environ, "TMPDIR": str(scratch)})
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert not list(scratch.glob("suite-kernels-*"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     out = tmp_path / "rel" / "run"
     frame = pd.read_csv(out / "results.csv")
     assert {"params", "equivalence", "notebook"} <= set(frame["kind"])

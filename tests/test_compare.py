@@ -194,6 +194,29 @@ def test_a_training_time_must_move_beyond_the_machine_floor_an_accuracy_need_not
     assert compare_rows("accuracy|adding|gru-torch|accuracy|", acc_a, acc_b, {}, {}, {"speed": 0.5})["mark"] == "better"
 
 
+def test_training_times_share_one_machine_shift_over_tasks_and_models(tmp_path):
+    """Run B's machine 0.65x for every training unit (three models on each of two tasks; one 0.62x): no training
+    time is significant (relative to the shift, within the 10% floor), the shift is recorded; one unit 0.2x on
+    top of the shift stands out."""
+    def run(path, factor_of):
+        rows = [{"kind": "accuracy", "task": task, "model": model, "metric": metric, "split": "", "seed": seed,
+                 "status": "ok", "value": (10.0 * factor_of(task, model) if metric == "train_seconds" else 0.9)
+                 * (1 + 0.01 * seed)}
+                for task in ("adding", "digits") for model in ("gru-torch", "lstm-torch", "transformer-torch")
+                for metric in ("train_seconds", "accuracy") for seed in range(3)]
+        path.mkdir()
+        pd.DataFrame(rows).to_csv(path / "results.csv", index=False)
+        return path
+    a = run(tmp_path / "a", lambda t, m: 1.0)
+    b = run(tmp_path / "b", lambda t, m: 0.65 if (t, m) != ("digits", "lstm-torch") else 0.62)
+    result = compare_runs(a, b)
+    assert not any(r["significant"] for r in result["rows"])
+    assert result["machine_shift"]["accuracy|*|train_seconds|"]["shift"] == pytest.approx(0.65, rel=0.01)
+    c = run(tmp_path / "c", lambda t, m: 0.65 if (t, m) != ("digits", "lstm-torch") else 0.13)
+    (better,) = [r for r in compare_runs(a, c)["rows"] if r["significant"]]
+    assert "digits|lstm-torch|train_seconds" in better["key"] and better["relative"] == pytest.approx(0.2, rel=0.01)
+
+
 def _synthetic_run(path: Path, factors: dict[str, float], seed: int) -> Path:
     """A run of five models' train steps (two rounds of 12 samples around 10 ms x factor, 2% noise)."""
     import numpy as np

@@ -40,17 +40,14 @@ def parameters_for(name: str, cfg: dict, run_dir) -> dict:
     return {"run_dir": str(run_dir), **flat_parameters(cfg, declared_parameters(name))}
 
 
-def ipc_kernel_manager():
-    """A kernel manager on local IPC sockets in a private temporary folder, not TCP on localhost: nothing
-    is reachable from the network, and the kernel has no reason to warn about unencrypted TCP."""
-    import atexit
-    import shutil
+def ipc_kernel_manager(folder: str):
+    """A kernel manager on local IPC sockets in ``folder`` (private, temporary; the caller removes it), not TCP
+    on localhost: nothing is reachable from the network, and the kernel has no reason to warn about unencrypted
+    TCP."""
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
-    folder = tempfile.mkdtemp(prefix="suite-kernels-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
     class IPCKernelManager(AsyncKernelManager):
         @default("transport")
@@ -86,6 +83,8 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path, progress: bool = True)
     """Run one notebook in the run folder (its kernel's working directory; run_dir = "." so the executed copy
     holds no path of this machine); returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises
     for a failure inside the notebook. progress: papermill's cell bar (off when notebooks run side by side)."""
+    import tempfile
+
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     out_dir = run_dir / "notebooks"
@@ -94,11 +93,14 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path, progress: bool = True)
     tmp = out_dir / f".{name}.partial.ipynb"
     start = time.perf_counter()
     status, error = "ok", None
+    # the kernel's sockets live in a folder removed when the notebook is done, in whichever process ran it
+    # (an atexit hook is not run in the forked processes of side-by-side notebooks: their folders stayed behind)
     try:
-        pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, "."),
-                            kernel_name="python3", progress_bar=progress, log_output=False,
-                            execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(run_dir.resolve()),
-                            kernel_manager_class=ipc_kernel_manager())
+        with tempfile.TemporaryDirectory(prefix="suite-kernels-") as folder:
+            pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, "."),
+                                kernel_name="python3", progress_bar=progress, log_output=False,
+                                execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(run_dir.resolve()),
+                                kernel_manager_class=ipc_kernel_manager(folder))
     except pm.PapermillExecutionError as e:
         status, error = "failed", f"{e.ename}: {e.evalue}".splitlines()[0][:500]
     except CellTimeoutError as e:
