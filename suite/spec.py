@@ -31,6 +31,13 @@ HEADS = ("regression", "classes", "multilabel")
 DTYPES = ("float32", "float64")
 
 
+def framework_of(model: str) -> str:
+    """The framework of a model name, 'gru-keras-reset_before' -> 'keras' ('' for a name without one). Lenient,
+    for names read back from results; ``suite.config.parse_model_name`` validates a name from the user."""
+    parts = str(model).split("-")
+    return parts[1] if len(parts) > 1 else ""
+
+
 def check_choice(value, valid, what: str, where: str = "") -> None:
     """Raise a one-line UserError listing the valid names when ``value`` is not among them."""
     if value not in valid:

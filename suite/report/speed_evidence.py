@@ -22,6 +22,7 @@ import pandas as pd
 
 from suite.bench.ratios import format_ratio, mark, ratio_ci
 from suite.results.samples import sample_key
+from suite.spec import framework_of
 
 RECURRENT = ("gru", "lstm")
 
@@ -70,7 +71,7 @@ def interleaved(rows: list) -> bool:
     one runtime x precision (``suite.edge.measure``). Their ratio is then taken per sample (``suite.bench.ratios``)."""
     def identity(row) -> str:
         parts = sample_key(row).split("|")
-        parts[1] = (parts[1].split("-") + [""])[1]      # the model -> its framework ('gru-keras-reset_before')
+        parts[1] = framework_of(parts[1])
         return "|".join(p for p in parts if not p.startswith("graph="))    # GRU op vs LSTM op: one pass
     return len(rows) > 1 and len({identity(r) for r in rows}) == 1
 

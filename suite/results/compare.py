@@ -75,6 +75,7 @@ import pandas as pd
 
 from suite.errors import UserError
 from suite.results.samples import load_samples, pooled, sample_key
+from suite.spec import framework_of
 
 ALPHA_SPEED = 0.01
 MIN_SHIFT_MODELS = 4
@@ -282,8 +283,7 @@ def worker_moves(ga: dict, gb: dict, keys: list[str], shifts: dict, floors: dict
 def worker_group(key: str, kind: str) -> str:
     """A speed row's measurement and framework: the models one worker timed together."""
     parts = key.split("|")
-    framework = parts[1].split("-")[1] if len(parts) > 1 and "-" in parts[1] else ""
-    return shift_group(key, kind) + f"|fw={framework}"
+    return shift_group(key, kind) + f"|fw={framework_of(parts[1]) if len(parts) > 1 else ''}"
 
 
 def machine_floors(runs: list[dict]) -> dict[str, float]:
