@@ -1,5 +1,7 @@
 """Speed claims decided by bootstrap CIs from raw samples: the same point ratio is 'faster' with tight samples
 and 'within noise' with loose ones; the Transformer's crossover T over the sweep; thread scaling."""
+import re
+
 import numpy as np
 import pytest
 import pandas as pd
@@ -118,7 +120,10 @@ def test_trains_faster_is_decided_over_the_whole_T_sweep():
                  timed("lstm", "numpy", 10.0 * T / 100, T=T, spread=0.03, samples=samples)]
     out = claim_gru_trains_faster(pd.DataFrame(rows), 100, 128, samples)
     assert out["verdict"] == "holds" and "geometric mean over T = 100, 200, 400" in out["evidence"]
-    assert "GRU/LSTM = 0.84×" in out["evidence"] or "GRU/LSTM = 0.85×" in out["evidence"]   # (0.8 * 0.75)^(1/3)
+    # (1 * 0.8 * 0.75)^(1/3) = 0.843; with 3% noise per sample the estimate's sd is ~0.0055 (over 200 draws of
+    # the module's RNG), so its printed two digits were 0.83 or 0.86 in ~4% of test orders: within 0.02 of it
+    mean = float(re.search(r"GRU/LSTM = ([\d.]+)×", out["evidence"]).group(1))
+    assert abs(mean - (0.8 * 0.75) ** (1 / 3)) < 0.02, out["evidence"]
     assert claim_gru_trains_faster(pd.DataFrame(rows[:2]), 100, 128, samples)["verdict"].startswith("not shown")
 
 
