@@ -1,13 +1,27 @@
 """The experiment config: one pydantic schema for the YAML files, ``config-help`` and the notebooks.
 
-A config is YAML, safe-loaded and validated against ``Config`` below. Every key has a type, a default
-and a description (``python -m suite config-help`` prints them). An unknown key, a wrong type, a
+A config is YAML, safe-loaded and validated against ``Config`` below into a typed, frozen ``Config``
+(sections are pydantic models: ``cfg.speed.base_seq_len``); ``config_dict`` / ``config_yaml`` turn it into
+plain data where data is needed (a run folder's config.yaml, papermill parameters). Every key has a type,
+a default and a description (``python -m suite config-help`` prints them). An unknown key, a wrong type, a
 non-positive size, an unknown task/model/framework, or an empty file raises UserError with one line:
 ``<file>: key '<dotted.key>': expected <what>, got <value>``. Nothing is written by loading a config.
 
+One source for the defaults: the schema's defaults are the main job (`make report`). configs/default.yaml
+sets only its name and which of its models and tasks the accuracy views train (sizing.equal_width_models,
+sizing.equal_width_tasks, sizing.accuracy_models, training.task_epochs): those keys name a config's own
+models and tasks, so a default there would not fit a config that lists others.
+
+Renamed keys (the former name is read for one release, silently; giving both is an error):
+``model`` -> ``sizing``; ``speed.hidden`` -> ``speed.base_hidden``, ``speed.seq_len`` -> ``speed.base_seq_len``
+(the base shape), ``speed.seq_lens`` -> ``speed.sweep_seq_lens``, ``speed.hiddens`` -> ``speed.sweep_hiddens``
+(the sweep), ``speed.repeats`` -> ``speed.rounds``, ``speed.sweep_repeats`` -> ``speed.sweep_rounds``;
+``long_context.seq_lens`` -> ``long_context.sweep_seq_lens``.
+
 Notebook parameters are the same keys, flattened with '_' (``training.lr`` -> ``training_lr``;
-top-level keys keep their name): a notebook declares the ones it uses in its parameters cell, the batch
-passes their values from the config, and ``config_from_flat`` validates them with this schema.
+top-level keys keep their name): a notebook declares the ones it uses in its parameters cell, with the
+main job's values, the batch passes their values from the config, and ``config_from_flat`` validates them
+with this schema.
 """
 from __future__ import annotations
 
@@ -17,11 +31,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from suite.errors import UserError
-from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, help_lines,
-                          non_empty_list, validate)
+from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, former_name,
+                          help_lines, non_empty_list, renamed, section_of, validate)
 from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS, SCANS, ModelSpec
 
 NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "long_context", "edge", "report")
@@ -85,17 +99,26 @@ TaskMap = Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None el
                     expects("a mapping of task names to option mappings", lambda v: isinstance(v, dict) and v)]
 
 
-class ModelSection(Section):
-    """Two views of the accuracy comparison. Matched budget (the headline when ``budget`` is set): every arch at
-    the width whose parameter count is closest to ``budget`` on each task, at most 10% over (Long Range Arena's
-    rule; Chung et al. 2014 compared GRU and LSTM at matched budgets). Equal width: every arch at ``hidden``
-    (then a Transformer of width H has about 4x a GRU's parameters)."""
+class ConfigSection(Section):
+    """A section of the experiment config: typed keys, read as attributes (``cfg.speed.rounds``); frozen,
+    so a consumer that needs other values makes a copy (``model_copy(update=...)``)."""
 
-    hidden: PositiveInt = Field(64, description="width H of the equal-width view (d_model for the Transformer)")
-    layers: PositiveInt = Field(1, description="encoder layers L (both views)")
-    budget: OptionalPositiveInt = Field(None, description="parameter budget of the matched view, the headline when "
-                                                          "set: per arch and task, the width whose count is closest "
-                                                          "to it, at most 10% over (null: equal width only)")
+    model_config = ConfigDict(extra="forbid", validate_default=False, frozen=True)
+
+
+class SizingSection(ConfigSection):
+    """The model sizes of the accuracy comparison, in two views. Matched budget (the headline when ``budget`` is
+    set): every arch at the width whose parameter count is closest to ``budget`` on each task, at most 10% over
+    (Long Range Arena's rule; Chung et al. 2014 compared GRU and LSTM at matched budgets). Equal width: every arch
+    at ``hidden`` (then a Transformer of width H has about 4x a GRU's parameters). The main job: 10,000
+    parameters (headline), GRU and LSTM also at H=48 on adding (configs/default.yaml names them)."""
+
+    hidden: PositiveInt = Field(48, description="width H of the equal-width view (d_model for the Transformer)")
+    layers: PositiveInt = Field(1, description="encoder layers L (both views; the speed stage's models too)")
+    budget: OptionalPositiveInt = Field(10000, description="parameter budget of the matched view, the headline when "
+                                                           "set: per arch and task, the width whose count is "
+                                                           "closest to it, at most 10% over (null: equal width "
+                                                           "only)")
     equal_width: Bool = Field(True, description="also train at width `hidden` (the second view; the only one, with "
                                                 "every model, when budget is null)")
     equal_width_models: OptionalModelNames = Field(None, description="models of the equal-width view when it is the "
@@ -107,14 +130,18 @@ class ModelSection(Section):
                                                                   "measure every model)")
 
 
-class TrainingSection(Section):
+class TrainingSection(ConfigSection):
     """The budget is counted in optimizer updates, never in seconds: ``epochs`` passes of
     floor(n_train / batch_size) updates each, the same for every model on a task, so a seed gives the same
-    metrics however busy the machine is. ``max_seconds`` is only a safety cap that marks a run truncated."""
+    metrics however busy the machine is. ``max_seconds`` is only a safety cap that marks a run truncated (600 s:
+    ~60x the slowest unit of the main job on a quiet 2-core machine). The main job's budgets: digits 24 x 16 =
+    384 updates, adding 10 x 32 = 320, copy 10 x 40 = 400; the best model of adding and copy reaches the task's
+    'solved' threshold in them (the Transformer: MSE < 0.01 on adding at T=30, accuracy 1.0 on copy at delay
+    T=10 with K=5 symbols, every seed)."""
 
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
     clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
-    batch_size: PositiveInt = Field(32, description="minibatch size B, fixed (a last partial batch of an epoch is "
+    batch_size: PositiveInt = Field(64, description="minibatch size B, fixed (a last partial batch of an epoch is "
                                                     "dropped)")
     epochs: PositiveInt = Field(10, description="training budget: epochs x floor(n_train / batch_size) optimizer "
                                                 "updates, the same for every model on a task")
@@ -137,7 +164,14 @@ ThreadCount = Annotated[int | str, expects("a positive integer or 'all' (every c
                                           or v == "all")]
 
 
-class SpeedSection(Section):
+class SpeedSection(ConfigSection):
+    """Two shapes of work: the base shape (B=batch, T=base_seq_len, X=input_size, H=base_hidden), where train
+    step, inference and streaming are timed and the speed claims are read, and the sweeps (train step over
+    sweep_seq_lens at base_hidden, and over sweep_hiddens at base_seq_len). Each round starts fresh worker
+    processes per framework; ratios are timed interleaved inside a worker, so a machine that slows down as a
+    whole moves both sides of a ratio. The main job: two rounds of the base shape (the streaming, GRU-vs-LSTM
+    and thread-study claims read it), one of the T sweep and the thread study."""
+
     enabled: Bool = Field(True, description="run the speed measurements")
     denormals: choice("flush", "keep") = Field(
         "flush", description="floating-point policy of every speed worker: flush subnormal floats to zero (FTZ+DAZ, "
@@ -149,25 +183,37 @@ class SpeedSection(Section):
                                                      "drift check compare 5 against 5)")
     min_sample_s: PositiveFloat = Field(0.02, description="one sample times a block of calls lasting at least this "
                                                           "long (s)")
-    batch: PositiveInt = Field(32, description="batch size B for train step and inference")
-    input_size: PositiveInt = Field(32, description="input features X")
-    hidden: PositiveInt = Field(128, description="width H at which sequence lengths are swept")
-    seq_len: PositiveInt = Field(100, description="sequence length T at which widths are swept")
-    seq_lens: non_empty_list(PositiveInt, "ints") = Field([25, 50, 100, 200], description="sequence lengths T of "
-                                                                                          "the sweep")
-    hiddens: non_empty_list(PositiveInt, "ints") = Field([32, 64, 128, 256], description="widths H of the sweep")
+    batch: PositiveInt = Field(16, description="batch size B for train step and inference (base shape and sweeps)")
+    input_size: PositiveInt = Field(32, description="input features X (base shape and sweeps)")
+    base_hidden: PositiveInt = Field(128, validation_alias=renamed("base_hidden", "hidden"),
+                                     description="width H of the base shape, at which sequence lengths are swept "
+                                                 "(formerly `hidden`)")
+    base_seq_len: PositiveInt = Field(100, validation_alias=renamed("base_seq_len", "seq_len"),
+                                      description="sequence length T of the base shape, at which widths are swept "
+                                                  "(formerly `seq_len`)")
+    sweep_seq_lens: non_empty_list(PositiveInt, "ints") = Field(
+        [100, 200, 400], validation_alias=renamed("sweep_seq_lens", "seq_lens"),
+        description="sequence lengths T of the sweep, at width base_hidden (formerly `seq_lens`)")
+    sweep_hiddens: non_empty_list(PositiveInt, "ints") = Field(
+        [128], validation_alias=renamed("sweep_hiddens", "hiddens"),
+        description="widths H of the sweep, at length base_seq_len ([base_hidden]: no width sweep; formerly "
+                    "`hiddens`)")
     contexts: non_empty_list(PositiveInt, "ints") = Field([16, 128, 1024], description="context lengths for "
                                                                                        "streaming step latency "
                                                                                        "(batch 1)")
-    repeats: PositiveInt = Field(2, description="rounds: fresh worker processes per framework, one after the other "
-                                                "(the value is the median of the round medians)")
-    sweep_repeats: OptionalPositiveInt = Field(None, description="rounds of the T/H sweep and the thread study "
-                                                                 "(<= repeats; null: repeats): the base shape "
-                                                                 "(train, inference, streaming) gets all repeats")
-    max_time_s: PositiveFloat = Field(2.0, description="time budget per single measurement")
+    rounds: PositiveInt = Field(2, validation_alias=renamed("rounds", "repeats"),
+                                description="rounds of the base shape (train, inference, streaming): fresh worker "
+                                            "processes per framework, one after the other (the value is the median "
+                                            "of the round medians; formerly `repeats`)")
+    sweep_rounds: OptionalPositiveInt = Field(1, validation_alias=renamed("sweep_rounds", "sweep_repeats"),
+                                              description="rounds of the T/H sweep and the thread study (<= rounds; "
+                                                          "null: rounds) (formerly `sweep_repeats`)")
+    max_time_s: PositiveFloat = Field(0.3, description="time budget per single measurement (s)")
 
 
-class ParamsSection(Section):
+class ParamsSection(ConfigSection):
+    """The parameter table: counted parameters of every model at each (H, L), against the closed formula."""
+
     input_size: PositiveInt = Field(32, description="input features X for the parameter table")
     hiddens: non_empty_list(PositiveInt, "ints") = Field([32, 64, 128], description="widths H for the parameter "
                                                                                     "table")
@@ -175,8 +221,10 @@ class ParamsSection(Section):
     budget: PositiveInt = Field(20000, description="parameter budget for matched widths (Chung et al. 2014: ~20k)")
 
 
-class PaperCheckSection(Section):
-    enabled: Bool = Field(True, description="train GRU and LSTM on chorales at Chung et al. 2014's matched budget")
+class PaperCheckSection(ConfigSection):
+    """Chung et al. 2014's chorales check; off in the main job (configs/full.yaml runs it)."""
+
+    enabled: Bool = Field(False, description="train GRU and LSTM on chorales at Chung et al. 2014's matched budget")
     budget: PositiveInt = Field(20000, description="parameter budget")
     frameworks: non_empty_list(choice(*FRAMEWORKS), "frameworks") = Field(["torch"], description="frameworks to run "
                                                                                                  "it in")
@@ -185,9 +233,13 @@ class PaperCheckSection(Section):
                                                                   "run is recorded 'truncated' (null = none)")
 
 
-class LongContextSection(Section):
-    enabled: Bool = Field(True, description="run the long-context measurements (mqar, long copy, T sweep to 4096)")
-    models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch", "mingru-torch"],
+class LongContextSection(ConfigSection):
+    """Long context at a matched budget: mqar recall and long copy (trained), and a T sweep of train step,
+    inference and step memory. The main job sweeps T=256, 2048 and trains no mqar (5 seeds x 3 models took
+    386 CPU-s on a 2-core machine and stayed inconclusive; configs/full.yaml runs it)."""
+
+    enabled: Bool = Field(True, description="run the long-context measurements (mqar, long copy, T sweep)")
+    models: ModelNames = Field(["gru-torch", "transformer-torch", "mingru-torch"],
                                description="models compared on long context (all at the matched budget)")
     budget: PositiveInt = Field(10000, description="parameter budget: each arch gets the width that matches it "
                                                    "(<= 10% over)")
@@ -197,32 +249,35 @@ class LongContextSection(Section):
                                                                             "tasks (claims need >= 5)")
     mqar_vocab: PositiveInt = Field(16, description="mqar vocabulary V (keys: lower half, values: upper half)")
     mqar_seq_len: PositiveInt = Field(32, description="mqar sequence length T")
-    mqar_pairs: list[PositiveInt] = Field([2, 4], description="mqar: numbers of key-value pairs swept ([] = no "
-                                                              "mqar)")
+    mqar_pairs: list[PositiveInt] = Field([], description="mqar: numbers of key-value pairs swept ([] = no mqar)")
     copy_delays: list[PositiveInt] = Field([], description="copy task delays T to train on (long copy; [] = none)")
     n_train: PositiveInt = Field(2000, description="training sequences per task")
     epochs: PositiveInt = Field(10, description="training epochs (the budget in updates: epochs x n_train / "
                                                 "batch_size)")
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate")
     batch_size: PositiveInt = Field(32, description="minibatch size")
-    seq_lens: non_empty_list(PositiveInt, "ints") = Field([256, 1024, 4096], description="T of the train-step, "
-                                                                                         "inference and memory "
-                                                                                         "sweep")
+    sweep_seq_lens: non_empty_list(PositiveInt, "ints") = Field(
+        [256, 2048], validation_alias=renamed("sweep_seq_lens", "seq_lens"),
+        description="sequence lengths T of the train-step, inference and memory sweep (formerly `seq_lens`)")
     speed_batch: PositiveInt = Field(8, description="batch size B of the T sweep")
     speed_input_size: PositiveInt = Field(32, description="input features X of the T sweep")
-    speed_max_time_s: PositiveFloat = Field(1.0, description="time budget per timing in the T sweep")
+    speed_max_time_s: PositiveFloat = Field(0.3, description="time budget per timing in the T sweep (s)")
 
 
-class EdgeSection(Section):
+class EdgeSection(ConfigSection):
+    """Edge runtimes: PyTorch models in ONNX Runtime, Keras models in LiteRT, fp32 and int8. The main job exports
+    the PyTorch models only (configs/full.yaml adds the Keras ones)."""
+
     enabled: Bool = Field(True, description="export the streaming step to ONNX Runtime / LiteRT and measure it")
-    models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras",
-                                "transformer-keras"],
+    models: ModelNames = Field(["gru-torch", "lstm-torch", "transformer-torch"],
                                description="torch models go to ONNX Runtime, Keras models to LiteRT")
-    hidden: PositiveInt = Field(64, description="width H of the exported models (digits task: X=8, O=10)")
-    epochs: PositiveInt = Field(5, description="training epochs on digits (rows) before export, for accuracy")
+    hidden: PositiveInt = Field(32, description="width H of the exported models (digits task: X=8, O=10)")
+    epochs: PositiveInt = Field(3, description="training epochs on digits (rows) before export, for accuracy")
 
 
-class BatchSection(Section):
+class BatchSection(ConfigSection):
+    """`python -m suite batch`: the notebooks it executes with papermill."""
+
     notebooks: non_empty_list(NotebookName, "notebooks") = Field(list(NOTEBOOKS), description="notebooks the "
                                                                                               "batch executes, "
                                                                                               "in order")
@@ -230,18 +285,29 @@ class BatchSection(Section):
                                                          "past it)")
 
 
-class ResourcesSection(Section):
+class ResourcesSection(ConfigSection):
+    """The guard that refuses work units too big for this machine's memory."""
+
     max_memory_gb: OptionalPositiveFloat = Field(None, description="refuse work units estimated above this "
                                                                    "(null = 80% of this machine's RAM)")
 
 
-class Config(Section):
-    """The whole experiment. Sections are mappings; every key is optional (defaults below)."""
+MAIN_JOB_TASKS = {"digits": {"variant": "rows"},
+                  "adding": {"T": 30, "n_train": 2048, "n_val": 250, "n_test": 1000},
+                  "copy": {"T": 10, "K": 5, "n_train": 2560, "n_val": 250, "n_test": 1000}}
+
+
+class Config(ConfigSection):
+    """The whole experiment. Every key is optional: its default is the main job's value (`make report`); a
+    config file gives only what differs. Accuracy runs the PyTorch models (``sizing.accuracy_models`` in
+    configs/default.yaml): the NumPy and Keras models compute the same functions (the equivalence stage shows it
+    to 1e-7) and are in every other stage."""
 
     name: Str = Field("run", description="run name; the run directory is results/<name>-<timestamp> unless --out "
                                          "is given")
-    seeds: non_empty_list(Int, "ints") = Field([0, 1, 2], description="training seeds; accuracy figures are mean and "
-                                                                      "95% CI over them")
+    seeds: non_empty_list(Int, "ints") = Field([0, 1, 2, 3, 4], description="training seeds; accuracy figures are "
+                                                                            "mean and 95% CI over them (verdicts "
+                                                                            "need >= 5)")
     threads: PositiveInt = Field(1, description="intra-op threads for every framework (set before the first op)")
     scheduler: SchedulerAddress = Field(None, description="tcp://HOST:PORT of a running Dask scheduler that runs "
                                                           "the accuracy work units (null: a LocalCluster on this "
@@ -251,12 +317,12 @@ class Config(Section):
     device: choice("cpu", "cuda") = Field("cpu", description="where torch models run in the speed stage (cuda: "
                                                              "synchronised timing, cuDNN path recorded; NumPy and "
                                                              "Keras stay on the CPU)")
-    models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-torch", "lstm-keras",
+    models: ModelNames = Field(["gru-numpy", "gru-torch", "gru-keras", "lstm-numpy", "lstm-torch", "lstm-keras",
                                 "transformer-torch", "transformer-keras"],
                                description="models as arch-framework[-convention], e.g. gru-keras-reset_before")
-    tasks: TaskMap = Field({"digits": {}, "adding": {}}, description="task name -> task options (python -m suite "
-                                                                     "list)")
-    model: ModelSection = Field(default_factory=ModelSection, description="model size")
+    tasks: TaskMap = Field(MAIN_JOB_TASKS, description="task name -> task options (python -m suite list)")
+    sizing: SizingSection = Field(default_factory=SizingSection, validation_alias=renamed("sizing", "model"),
+                                  description="model sizes of the accuracy views (formerly `model`)")
     training: TrainingSection = Field(default_factory=TrainingSection, description="training protocol")
     speed: SpeedSection = Field(default_factory=SpeedSection, description="speed measurements")
     params: ParamsSection = Field(default_factory=ParamsSection, description="parameter table")
@@ -286,6 +352,7 @@ def _check_edge_models(names: list, where: str) -> None:
 
 
 def _check_tasks(tasks: dict, where: str) -> dict:
+    """Each task's options validated by its own schema; returns the mapping with a null option set as {}."""
     from suite.tasks import TASK_NAMES, task_class
     out = {}
     for name, options in tasks.items():
@@ -305,72 +372,95 @@ def _check_tasks(tasks: dict, where: str) -> dict:
     return out
 
 
-def validate_config(raw: Any, where: str = "<config>") -> dict:
-    """Validate a parsed mapping and fill in defaults; returns a plain dict (sections are dicts)."""
+def _check_cross_fields(cfg: Config, where: str) -> None:
+    """The checks that read two keys (or a registry): one line naming the file and the key."""
+    if not RUN_NAME.match(cfg.name):
+        raise UserError(f"{where}: key 'name': expected a run name of letters, digits, '_', '.', '-' (no path "
+                        f"separators, <= 64 chars), got {cfg.name!r}")
+    _check_models(cfg.models, where)
+    _check_edge_models(cfg.edge.models, where)
+    for i, name in enumerate(cfg.long_context.models):
+        parse_model_name(name, where, f"long_context.models[{i}]")
+    sizing = cfg.sizing
+    for key in ("equal_width_models", "accuracy_models"):
+        for i, name in enumerate(getattr(sizing, key) or []):
+            if name not in cfg.models:
+                raise UserError(f"{where}: key 'sizing.{key}[{i}]': expected one of the config's models "
+                                f"({', '.join(cfg.models)}), got {name!r}")
+    if (cfg.speed.sweep_rounds or 0) > cfg.speed.rounds:
+        raise UserError(f"{where}: key 'speed.sweep_rounds': expected at most speed.rounds "
+                        f"({cfg.speed.rounds}), got {cfg.speed.sweep_rounds}")
+    for i, task in enumerate(sizing.equal_width_tasks or []):
+        if task not in cfg.tasks:
+            raise UserError(f"{where}: key 'sizing.equal_width_tasks[{i}]': expected a task of this config "
+                            f"({', '.join(cfg.tasks)}), got {task!r}")
+    for task in cfg.training.task_epochs:
+        if task not in cfg.tasks:
+            raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
+                            f"({', '.join(cfg.tasks)}), got {task!r}")
+    if sizing.budget is None and not sizing.equal_width:
+        raise UserError(f"{where}: key 'sizing.equal_width': expected true when sizing.budget is null (no view of "
+                        f"the accuracy comparison would be left), got false")
+    if cfg.device == "cuda":
+        _check_cuda(where)
+
+
+def validate_config(raw: Any, where: str = "<config>") -> Config:
+    """Validate a parsed mapping (current or former key names) and fill in the defaults: the typed ``Config``."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected a YAML mapping of config keys at the top level, got {type(raw).__name__}")
-    cfg = validate(Config, raw, where).model_dump()
-    if not RUN_NAME.match(cfg["name"]):
-        raise UserError(f"{where}: key 'name': expected a run name of letters, digits, '_', '.', '-' (no path "
-                        f"separators, <= 64 chars), got {cfg['name']!r}")
-    _check_models(cfg["models"], where)
-    _check_edge_models(cfg["edge"]["models"], where)
-    for i, name in enumerate(cfg["long_context"]["models"]):
-        parse_model_name(name, where, f"long_context.models[{i}]")
-    cfg["tasks"] = _check_tasks(cfg["tasks"], where)
-    for key in ("equal_width_models", "accuracy_models"):
-        for i, name in enumerate(cfg["model"][key] or []):
-            if name not in cfg["models"]:
-                raise UserError(f"{where}: key 'model.{key}[{i}]': expected one of the config's models "
-                                f"({', '.join(cfg['models'])}), got {name!r}")
-    if (cfg["speed"]["sweep_repeats"] or 0) > cfg["speed"]["repeats"]:
-        raise UserError(f"{where}: key 'speed.sweep_repeats': expected at most speed.repeats "
-                        f"({cfg['speed']['repeats']}), got {cfg['speed']['sweep_repeats']}")
-    for i, task in enumerate(cfg["model"]["equal_width_tasks"] or []):
-        if task not in cfg["tasks"]:
-            raise UserError(f"{where}: key 'model.equal_width_tasks[{i}]': expected a task of this config "
-                            f"({', '.join(cfg['tasks'])}), got {task!r}")
-    for task in cfg["training"]["task_epochs"]:
-        if task not in cfg["tasks"]:
-            raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
-                            f"({', '.join(cfg['tasks'])}), got {task!r}")
-    if cfg["model"]["budget"] is None and not cfg["model"]["equal_width"]:
-        raise UserError(f"{where}: key 'model.equal_width': expected true when model.budget is null (no view of "
-                        f"the accuracy comparison would be left), got false")
-    if cfg["device"] == "cuda":
-        _check_cuda(where)
+    cfg = validate(Config, raw, where)
+    cfg = cfg.model_copy(update={"tasks": _check_tasks(cfg.tasks, where)})
+    _check_cross_fields(cfg, where)
     return cfg
+
+
+def config_dict(cfg: Config) -> dict:
+    """The config as plain data under the current key names (the YAML of a run folder, papermill parameters)."""
+    return cfg.model_dump(mode="python")
+
+
+def config_yaml(cfg: Config) -> str:
+    """The text of a run folder's config.yaml: every key, current names, in schema order."""
+    return yaml.safe_dump(config_dict(cfg), sort_keys=False)
 
 
 # Keys that say where the work runs, not what is measured: a resumed run may change them.
 EXECUTION_KEYS = ("scheduler", "workers")
 
 
-def with_scheduler(cfg: dict, address: str | None, where: str = "--scheduler") -> dict:
+def measured_part(cfg: Config) -> dict:
+    """The config as data without the keys that only say where the work runs (two runs measure the same work
+    when these are equal)."""
+    return cfg.model_dump(exclude=set(EXECUTION_KEYS))
+
+
+def with_scheduler(cfg: Config, address: str | None, where: str = "--scheduler") -> Config:
     """The config with ``scheduler`` replaced by a command-line address (validated like the config key)."""
     if address is None:
         return cfg
-    return validate_config({**cfg, "scheduler": address}, where)
+    return validate_config({**config_dict(cfg), "scheduler": address}, where)
 
 
-def accuracy_views(cfg: dict) -> list[tuple[str, dict, list[dict], list[str]]]:
-    """[(view, model section, model entries, tasks)] in report order: 'budget' (matched parameter budget, the
-    headline, every model and task) when model.budget is set, then 'width' (every arch at model.hidden) when
-    model.equal_width is true -- with every model and task when it is the only view, else
-    model.equal_width_models on model.equal_width_tasks. model.accuracy_models, when set, narrows both views
+def accuracy_views(cfg: Config) -> list[tuple[str, SizingSection, list[dict], list[str]]]:
+    """[(view, sizing, model entries, tasks)] in report order: 'budget' (matched parameter budget, the
+    headline, every model and task) when sizing.budget is set, then 'width' (every arch at sizing.hidden) when
+    sizing.equal_width is true -- with every model and task when it is the only view, else
+    sizing.equal_width_models on sizing.equal_width_tasks. sizing.accuracy_models, when set, narrows both views
     to those models."""
-    m, entries, tasks = cfg["model"], model_entries(cfg), list(cfg["tasks"])
-    if m.get("accuracy_models"):
-        entries = [e for e in entries if e["name"] in m["accuracy_models"]]
-    if not m["budget"]:
-        return [("width", {**m}, entries, tasks)]
-    views = [("budget", {**m}, entries, tasks)]
-    if m["equal_width"]:
-        chosen = m["equal_width_models"] or cfg["models"]
-        width_tasks = [t for t in tasks if t in (m.get("equal_width_tasks") or tasks)]
-        views.append(("width", {**m, "budget": None}, [e for e in entries if e["name"] in chosen], width_tasks))
+    m, entries, tasks = cfg.sizing, model_entries(cfg), list(cfg.tasks)
+    if m.accuracy_models:
+        entries = [e for e in entries if e["name"] in m.accuracy_models]
+    if not m.budget:
+        return [("width", m, entries, tasks)]
+    views = [("budget", m, entries, tasks)]
+    if m.equal_width:
+        chosen = m.equal_width_models or cfg.models
+        width_tasks = [t for t in tasks if t in (m.equal_width_tasks or tasks)]
+        views.append(("width", m.model_copy(update={"budget": None}), [e for e in entries if e["name"] in chosen],
+                      width_tasks))
     return views
 
 
@@ -394,12 +484,14 @@ def resolve_thread_counts(counts: list, cpus: int | None = None) -> list[int]:
     return out
 
 
-def defaults() -> dict:
+def defaults() -> Config:
+    """The schema's defaults: the main job but for the keys configs/default.yaml sets."""
     return validate_config({})
 
 
-def load_config(path) -> dict:
-    """Read, safe-load and validate a YAML config file. An empty file is an error (not a default run)."""
+def load_config(path) -> Config:
+    """Read, safe-load and validate a YAML config file (a run folder's config.yaml too: former key names are
+    read). An empty file is an error (not a default run)."""
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -418,15 +510,21 @@ def load_config(path) -> dict:
     return validate_config(raw, where)
 
 
-def model_entries(cfg: dict) -> list[dict]:
+def model_entries(cfg: Config) -> list[dict]:
     """The config's models as {'name', 'arch', 'framework', 'convention', 'scan'} dicts."""
-    return [{"name": n, **parse_model_name(n)} for n in cfg["models"]]
+    return [{"name": n, **parse_model_name(n)} for n in cfg.models]
 
 
 def schema_help() -> list[str]:
-    """``key: type = default  # description`` for every key, with its notebook parameter name."""
+    """``key: type = default  # description  (notebook parameter: name)`` for every key; a section's line
+    names its parameters' prefix."""
     flat = {dotted: name for name, dotted in flat_keys().items()}
-    return [f"{line}  (notebook parameter: {flat[line.split(':')[0]]})" for line in help_lines(Config)]
+    out = []
+    for line in help_lines(Config):
+        key = line.split(":")[0]
+        out.append(f"{line}  (notebook parameter: {flat[key]})" if key in flat else
+                   f"{line}  (notebook parameters: {key}_<key>)")
+    return out
 
 
 # --- notebook parameters: the same keys, flattened -------------------------------------------------
@@ -434,35 +532,56 @@ def flat_keys() -> dict[str, str]:
     """Notebook parameter name -> dotted config key: 'training_lr' -> 'training.lr', 'models' -> 'models'."""
     out = {}
     for name, field in Config.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, Section):
-            out.update({f"{name}_{sub}": f"{name}.{sub}" for sub in annotation.model_fields})
+        section = section_of(field)
+        if section is not None:
+            out.update({f"{name}_{sub}": f"{name}.{sub}" for sub in section.model_fields})
         else:
             out[name] = name
     return out
 
 
-def config_value(cfg: dict, dotted: str):
+def former_flat_keys() -> dict[str, str]:
+    """Notebook parameter names from before a rename -> dotted current key ('speed_seq_len' ->
+    'speed.base_seq_len', 'model_budget' -> 'sizing.budget'); read like the current names for one release."""
+    out = {}
+    for name, field in Config.model_fields.items():
+        section = section_of(field)
+        if section is None:
+            continue
+        for sub, subfield in section.model_fields.items():
+            for outer in {name, former_name(field) or name}:
+                for inner in {sub, former_name(subfield) or sub}:
+                    if (outer, inner) != (name, sub):
+                        out[f"{outer}_{inner}"] = f"{name}.{sub}"
+    return out
+
+
+def flat_key(name: str) -> str | None:
+    """The dotted config key of notebook parameter ``name`` (current or former), else None."""
+    return flat_keys().get(name) or former_flat_keys().get(name)
+
+
+def config_value(data: dict, dotted: str):
     for part in dotted.split("."):
-        cfg = cfg[part]
-    return cfg
+        data = data[part]
+    return data
 
 
-def flat_parameters(cfg: dict, names) -> dict:
-    """{name: value} of these notebook parameter names from a validated config."""
-    keys = flat_keys()
-    return {name: copy.deepcopy(config_value(cfg, keys[name])) for name in names}
+def flat_parameters(cfg: Config, names) -> dict:
+    """{name: value} of these notebook parameter names from a validated config, as plain data."""
+    data = config_dict(cfg)
+    return {name: copy.deepcopy(config_value(data, flat_key(name))) for name in names}
 
 
-def config_from_flat(params: dict, where: str, base: dict | None = None) -> dict:
+def config_from_flat(params: dict, where: str, base: Config | None = None) -> Config:
     """A validated config: ``base`` (defaults when None) with these notebook parameters set."""
-    keys = flat_keys()
-    raw = copy.deepcopy(base) if base is not None else {}
+    raw = config_dict(base) if base is not None else {}
     for name, value in params.items():
-        if name not in keys:
+        dotted = flat_key(name)
+        if dotted is None:
             raise UserError(f"{where}: parameter {name!r} is not a config key (config keys flattened with '_', "
                             f"e.g. training_lr; see python -m suite config-help)")
-        *parents, leaf = keys[name].split(".")
+        *parents, leaf = dotted.split(".")
         node = raw
         for part in parents:
             node = node.setdefault(part, {})

@@ -116,18 +116,18 @@ def _params(w: ReportWriter, frame: pd.DataFrame) -> None:
 def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict, samples: dict | None = None) -> None:
     from suite.report import figures
     from suite.report.speed_evidence import crossover_table, pair_ratio, reference_convention, thread_scaling_table
-    s = cfg["speed"]
+    s = cfg.speed
     w.add("### Speed\n")
-    t = speed_table(frame, s["seq_len"], s["hidden"])
-    w.add(f"Medians at B={s['batch']}, T={s['seq_len']}, X={s['input_size']}, H={s['hidden']}; each framework in "
-          f"its own process, {cfg['threads']} thread(s), interleaved A/B × {s['repeats']}, at least "
-          f"{s['min_samples']} samples per measurement. Floating-point policy: denormals **{s['denormals']}** in "
+    t = speed_table(frame, s.base_seq_len, s.base_hidden)
+    w.add(f"Medians at B={s.batch}, T={s.base_seq_len}, X={s.input_size}, H={s.base_hidden}; each framework in "
+          f"its own process, {cfg.threads} thread(s), interleaved A/B × {s.rounds}, at least "
+          f"{s.min_samples} samples per measurement. Floating-point policy: denormals **{s.denormals}** in "
           f"every worker, applied before its first op (the mode each framework's kernels were observed to run "
           f"under is the ledger's `fp_mode`). Ratios carry a bootstrap 95% CI from the raw samples "
           f"([samples.json.gz](samples.json.gz)); 'faster'/'slower' only when the whole CI lies outside ±5%.\n")
     w.table("speed", t)
     sp = ok_rows(frame, "speed")
-    base = reference_convention(sp[(sp["T"] == s["seq_len"]) & (sp["hidden"] == s["hidden"])]) if not sp.empty else sp
+    base = reference_convention(sp[(sp["T"] == s.base_seq_len) & (sp["hidden"] == s.base_hidden)]) if not sp.empty else sp
     pairs = []
     for (fw, metric), g in (base[base["metric"].isin(["train_step_ms", "infer_ms"])].groupby(["framework", "metric"])
                             if not base.empty else []):
@@ -140,21 +140,21 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict, samples: dict | None
         w.add("GRU / LSTM at the base shape (ratio, bootstrap 95% CI, mark):\n")
         w.table("gru_lstm_speed", pd.DataFrame(pairs))
     if not sp.empty and "gflop_s" in sp:
-        eff = sp[sp["metric"].isin(["train_step_ms", "infer_ms"]) & (sp["T"] == s["seq_len"]) &
-                 (sp["hidden"] == s["hidden"])]
+        eff = sp[sp["metric"].isin(["train_step_ms", "infer_ms"]) & (sp["T"] == s.base_seq_len) &
+                 (sp["hidden"] == s.base_hidden)]
         eff = eff[["model", "metric", "value", "flops", "gflop_s", "peak_gflops", "peak_fraction"]].rename(
             columns={"metric": "what", "value": "median", "peak_gflops": "framework matmul peak GFLOP/s",
                      "peak_fraction": "fraction of peak"})
         w.add("Achieved GFLOP/s = analytic FLOPs (matrix products, multiply-add = 2; training step = 3 × forward) / "
               "median time, against the best float32 matmul throughput of that framework measured in the same worker:\n")
         w.table("efficiency", eff)
-    w.figure("train_step_vs_T", figures.speed_sweep(frame, "T", "hidden", s["hidden"]), "train step vs T")
-    w.figure("train_step_vs_H", figures.speed_sweep(frame, "hidden", "T", s["seq_len"]), "train step vs H")
+    w.figure("train_step_vs_T", figures.speed_sweep(frame, "T", "hidden", s.base_hidden), "train step vs T")
+    w.figure("train_step_vs_H", figures.speed_sweep(frame, "hidden", "T", s.base_seq_len), "train step vs H")
     w.figure("streaming_latency", figures.streaming_latency(frame), "streaming latency vs context")
-    cross = crossover_table(frame, s["hidden"], samples)
+    cross = crossover_table(frame, s.base_hidden, samples)
     if not cross.empty:
         w.add("#### Transformer vs the best recurrent model over T\n")
-        w.add(f"Transformer / best recurrent (lower of GRU and LSTM at each T) train step at H={s['hidden']}:\n")
+        w.add(f"Transformer / best recurrent (lower of GRU and LSTM at each T) train step at H={s.base_hidden}:\n")
         w.table("transformer_crossover", cross)
         w.figure("transformer_crossover", figures.transformer_crossover(cross), "Transformer / recurrent vs T")
     _thread_scaling(w, frame, samples, thread_scaling_table)
@@ -205,25 +205,25 @@ def _speed_flags(w: ReportWriter, frame: pd.DataFrame) -> None:
 
 def _protocol(w: ReportWriter, cfg: dict, table: pd.DataFrame) -> None:
     """The training protocol in words, every number from the config and the results."""
-    t, m = cfg["training"], cfg["model"]
+    t, m = cfg.training, cfg.sizing
     updates = table.drop_duplicates("task")[["task", "updates"]]
     per_task = ", ".join(f"{r.task} {int(r.updates):,}" for r in updates.itertuples() if r.updates is not None)
-    stop = (f"early stopping after {t['patience']} epochs without a lower validation loss (a function of the seed)"
-            if t["patience"] else "no early stopping: every run gets the whole budget")
-    cap = f"{t['max_seconds']:g} s" if t["max_seconds"] else "none"
-    w.add(f"Protocol: Adam (lr {t['lr']:g}, global-norm clip {t['clip_norm']}), batch {t['batch_size']}, a budget "
+    stop = (f"early stopping after {t.patience} epochs without a lower validation loss (a function of the seed)"
+            if t.patience else "no early stopping: every run gets the whole budget")
+    cap = f"{t.max_seconds:g} s" if t.max_seconds else "none"
+    w.add(f"Protocol: Adam (lr {t.lr:g}, global-norm clip {t.clip_norm}), batch {t.batch_size}, a budget "
           f"counted in optimizer updates (epochs x floor(n_train / batch)), the same for every model on a task "
           f"({per_task}); "
           f"{stop}; the weights of the lowest validation loss are scored on the test split. Seeds: "
-          f"{', '.join(map(str, cfg['seeds']))} (a seed fixes the split and the initial weights), so a rerun gives "
+          f"{', '.join(map(str, cfg.seeds))} (a seed fixes the split and the initial weights), so a rerun gives "
           f"the same numbers whatever else the machine is doing. Wall-clock seconds are recorded (curves per "
           f"second) but decide nothing; the safety cap ({cap} per run) marks a run `truncated`, and truncated runs "
           f"stay out of the statistics.\n")
     views = list(dict.fromkeys(table["view"]))
-    text = {"budget": f"**matched parameter budget** ({m['budget']:,} parameters: per arch and task the width whose "
+    text = {"budget": f"**matched parameter budget** ({m.budget:,} parameters: per arch and task the width whose "
                       f"count is closest, at most 10% over, as in Long Range Arena; Chung et al. 2014 matched GRU "
-                      f"and LSTM budgets)" if m["budget"] else "",
-            "width": f"**equal width** (H = {m['hidden']} for every arch, so parameter counts differ)"}
+                      f"and LSTM budgets)" if m.budget else "",
+            "width": f"**equal width** (H = {m.hidden} for every arch, so parameter counts differ)"}
     w.add(f"Headline view: {text[views[0]]}." + (f" Second view: {text[views[1]]}." if len(views) > 1 else "") +
           " The claims use the headline view only.\n")
 
@@ -470,7 +470,7 @@ def write_report(run_dir, cfg: dict) -> Path:
     acc = accuracy_table(frame)
     details.save_figure("gru_vs_lstm", figures.gru_vs_lstm_bars(acc[acc["view"] == headline_view(frame)]
                                                                 if not acc.empty else acc))
-    claims = claims_table(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"], samples)
+    claims = claims_table(frame, cfg.speed.base_seq_len, cfg.speed.base_hidden, samples)
     w = ReportWriter(run_dir)
     _header(w, cfg, env)
     _verdicts(w, claims)

@@ -365,8 +365,8 @@ def verdicts(run: dict) -> tuple[dict[str, str], str]:
     if run["cfg"] is None:
         return {}, "none (no claims.csv and no readable config.yaml)"
     from suite.report.claims import claims_table
-    s = run["cfg"]["speed"]
-    t = claims_table(run["frame"], s["seq_len"], s["hidden"], run["samples"])
+    s = run["cfg"].speed
+    t = claims_table(run["frame"], s.base_seq_len, s.base_hidden, run["samples"])
     return dict(zip(t["claim"], t["verdict"])), "computed from results.csv and samples.json.gz"
 
 

@@ -16,26 +16,27 @@ import time
 from pathlib import Path
 
 from suite.atomic import atomic_write_text
-from suite.config import flat_parameters
+from suite.config import Config, flat_parameters
 from suite.errors import UserError
 from suite.run.notebook_api import declared_parameters, notebook_path
 
 
-def check_notebook_parameters(cfg: dict, where: str) -> None:
-    """Every parameter a notebook declares (run_dir aside) must be a config key, so the batch can pass it."""
-    from suite.config import flat_keys
-    keys = flat_keys()
-    for name in cfg["batch"]["notebooks"]:
+def check_notebook_parameters(cfg: Config, where: str) -> None:
+    """Every parameter a notebook declares (run_dir aside) must be a config key (current or former name), so
+    the batch can pass it."""
+    from suite.config import flat_key
+    for name in cfg.batch.notebooks:
         path = notebook_path(name)
         if not path.is_file():
             raise UserError(f"{where}: key 'batch.notebooks': notebook {path} not found")
-        unknown = [p for p in declared_parameters(name) if p not in keys]
+        unknown = [p for p in declared_parameters(name) if flat_key(p) is None]
         if unknown:
             raise UserError(f"{path}: parameter {unknown[0]!r} in its parameters cell is not a config key "
-                            f"(config keys flattened with '_', e.g. speed_seq_len; python -m suite config-help)")
+                            f"(config keys flattened with '_', e.g. speed_base_seq_len; python -m suite "
+                            f"config-help)")
 
 
-def parameters_for(name: str, cfg: dict, run_dir) -> dict:
+def parameters_for(name: str, cfg: Config, run_dir) -> dict:
     """The papermill parameters of notebook ``name``: run_dir and the config values of its declared keys."""
     return {"run_dir": str(run_dir), **flat_parameters(cfg, declared_parameters(name))}
 
@@ -79,7 +80,7 @@ def notebook_groups(names: list[str]) -> list[list[str]]:
     return groups
 
 
-def execute_notebook(name: str, cfg: dict, run_dir: Path, progress: bool = True) -> dict:
+def execute_notebook(name: str, cfg: Config, run_dir: Path, progress: bool = True) -> dict:
     """Run one notebook in the run folder (its kernel's working directory; run_dir = "." so the executed copy
     holds no path of this machine); returns {'status', 'error', 'seconds', 'output', 'html'}. Never raises
     for a failure inside the notebook. progress: papermill's cell bar (off when notebooks run side by side)."""
@@ -99,12 +100,12 @@ def execute_notebook(name: str, cfg: dict, run_dir: Path, progress: bool = True)
         with tempfile.TemporaryDirectory(prefix="suite-kernels-") as folder:
             pm.execute_notebook(str(notebook_path(name)), str(tmp), parameters=parameters_for(name, cfg, "."),
                                 kernel_name="python3", progress_bar=progress, log_output=False,
-                                execution_timeout=cfg["batch"]["cell_timeout_s"], cwd=str(run_dir.resolve()),
+                                execution_timeout=cfg.batch.cell_timeout_s, cwd=str(run_dir.resolve()),
                                 kernel_manager_class=ipc_kernel_manager(folder))
     except pm.PapermillExecutionError as e:
         status, error = "failed", f"{e.ename}: {e.evalue}".splitlines()[0][:500]
     except CellTimeoutError as e:
-        status, error = "failed", f"cell timed out after {cfg['batch']['cell_timeout_s']} s: {str(e).splitlines()[0][:300]}"
+        status, error = "failed", f"cell timed out after {cfg.batch.cell_timeout_s} s: {str(e).splitlines()[0][:300]}"
     except DeadKernelError as e:
         status, error = "failed", f"kernel died: {str(e).splitlines()[0][:300]}"
     seconds = time.perf_counter() - start
@@ -157,7 +158,7 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
     if resume:
         check_notebook_parameters(cfg, str(store.dir / "config.yaml"))
     print(f"run directory: {store.dir}", file=sys.stderr)
-    names = cfg["batch"]["notebooks"]
+    names = cfg.batch.notebooks
     bar = tqdm(total=len(names), desc="batch", unit="notebook", dynamic_ncols=True)
 
     def record(name: str, result: dict) -> None:

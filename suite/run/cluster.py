@@ -59,10 +59,11 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def settings_for(cfg: dict) -> ClusterSettings:
+def settings_for(cfg) -> ClusterSettings:
+    """The cluster of a config (``suite.config.Config``): its scheduler, or a LocalCluster of cfg.workers."""
     from suite.run.plan import frameworks_of
-    workers = cfg["workers"] or max(1, cores() // cfg["threads"])
-    return ClusterSettings(cfg["scheduler"], workers, cfg["threads"], tuple(sorted(frameworks_of(cfg))))
+    workers = cfg.workers or max(1, cores() // cfg.threads)
+    return ClusterSettings(cfg.scheduler, workers, cfg.threads, tuple(sorted(frameworks_of(cfg))))
 
 
 def check_reachable(address: str, where: str = "scheduler", timeout_s: float = 5.0) -> None:

@@ -10,20 +10,13 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
-from suite.config import EXECUTION_KEYS, load_config, validate_config, with_scheduler
+from suite.config import Config, config_yaml, load_config, measured_part, with_scheduler
 from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
 from suite.results.run_dir import new_run_dir, resume_run_dir
 from suite.run.execute import run_units
 from suite.run.plan import STAGES, frameworks_of, plan
-
-
-def _measured(cfg: dict) -> dict:
-    """The config without the keys that only say where the work runs."""
-    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
 
 def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None, scheduler=None):
@@ -35,29 +28,29 @@ def open_run(config_path: str | None, out: str | None, resume: str | None, stage
         run_dir = resume_run_dir(resume)
         if out:
             raise UserError("--out and --resume exclude each other: a resumed run keeps its directory")
-        cfg = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
+        cfg = load_config(run_dir / "config.yaml")     # written by this suite, maybe under former key names
         if config_path:
             given = load_config(config_path)
-            if _measured(given) != _measured(cfg):
+            if measured_part(given) != measured_part(cfg):
                 raise UserError(f"{config_path}: differs from the config stored in {run_dir}; "
                                 f"resume with the same config (or omit it)")
         cfg = with_scheduler(cfg, scheduler)
-        if cfg["scheduler"]:
-            check_reachable(cfg["scheduler"], "--scheduler" if scheduler else f"{run_dir / 'config.yaml'}: key 'scheduler'")
+        if cfg.scheduler:
+            check_reachable(cfg.scheduler, "--scheduler" if scheduler else f"{run_dir / 'config.yaml'}: key 'scheduler'")
         store = RunStore(run_dir)
         store.units_dir.mkdir(exist_ok=True)
         if scheduler:
-            store.write_config(yaml.safe_dump(cfg, sort_keys=False))
+            store.write_config(config_yaml(cfg))
         return cfg, store
     if not config_path:
         raise UserError("missing CONFIG: give a YAML config (e.g. configs/smoke.yaml) or --resume RUN_DIR")
     cfg = with_scheduler(load_config(config_path), scheduler)
-    if cfg["scheduler"]:
-        check_reachable(cfg["scheduler"], "--scheduler" if scheduler else f"{config_path}: key 'scheduler'")
-    run_dir = new_run_dir(cfg["name"], out)
+    if cfg.scheduler:
+        check_reachable(cfg.scheduler, "--scheduler" if scheduler else f"{config_path}: key 'scheduler'")
+    run_dir = new_run_dir(cfg.name, out)
     store = RunStore(run_dir)
     try:
-        store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+        store.create(cfg, config_yaml(cfg), cfg.threads)
         atomic_write_json(store.dir / "run.json", {"stages": list(stages or STAGES), "command": sys.argv[1:2]})
     except OSError as e:            # e.g. --out /proc/x/run: the checks pass, mkdir does not
         remove_created(run_dir)
@@ -79,11 +72,11 @@ def stored_stages(store) -> list[str]:
     return json.loads(path.read_text())["stages"] if path.is_file() else list(STAGES)
 
 
-def prepare_process(cfg: dict, frameworks: set[str] | None = None) -> None:
+def prepare_process(cfg: Config, frameworks: set[str] | None = None) -> None:
     """Thread counts and determinism for the units that run in this process, for ``frameworks`` (None: every
     framework of the config)."""
     from suite.bench.threads import configure_process
-    configure_process(cfg["threads"], frameworks_of(cfg) if frameworks is None else frameworks)
+    configure_process(cfg.threads, frameworks_of(cfg) if frameworks is None else frameworks)
 
 
 def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=None) -> int:
@@ -101,7 +94,7 @@ def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=
 def print_summary(frame, cfg) -> None:
     import pandas as pd
     from suite.report.tables import run_summary
-    table = run_summary(frame, cfg["speed"]["seq_len"], cfg["speed"]["hidden"])
+    table = run_summary(frame, cfg.speed.base_seq_len, cfg.speed.base_hidden)
     if not table.empty:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
             print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -1,7 +1,8 @@
 """What a notebook calls: its config from its parameters cell, one run folder, and its stage of the harness.
 
 A notebook declares the config keys it uses in its ``parameters`` cell (flattened names, e.g.
-``speed_seq_len``; see ``suite.config.flat_keys``) and nowhere else. ``notebook_run(name, globals())``
+``speed_base_seq_len``; see ``suite.config.flat_keys``), with the main job's values (the schema's defaults and
+configs/default.yaml), and nowhere else. ``notebook_run(name, globals())``
 reads the declared names from the notebook file itself (``papermill.inspect_notebook``), takes their
 values from the kernel's namespace and validates them with the config schema.
 
@@ -19,9 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from suite.config import config_from_flat, validate_config
+from suite.config import Config, config_from_flat, config_yaml, load_config
 from suite.results.run_dir import RESULTS_ROOT
 from suite.results.store import RunStore
 
@@ -47,7 +46,7 @@ def declared_parameters(name: str) -> list[str]:
 @dataclass
 class NotebookRun:
     name: str
-    cfg: dict
+    cfg: Config
     store: RunStore
 
     @property
@@ -59,11 +58,10 @@ def resolve_run_dir(run_dir: str) -> Path:
     return Path(run_dir) if run_dir else RESULTS_ROOT / LAB_DIR_NAME
 
 
-def stored_config(path: Path) -> dict | None:
+def stored_config(path: Path) -> Config | None:
+    """The config a run folder stores (written by this suite, maybe under former key names), else None."""
     config = path / "config.yaml"
-    if not config.is_file():
-        return None
-    return validate_config(yaml.safe_load(config.read_text()), str(config))
+    return load_config(config) if config.is_file() else None
 
 
 def notebook_run(name: str, namespace: dict) -> NotebookRun:
@@ -75,9 +73,9 @@ def notebook_run(name: str, namespace: dict) -> NotebookRun:
     cfg = config_from_flat(values, where, base=before)
     store = RunStore(path)
     if before is None:
-        store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), cfg["threads"])
+        store.create(cfg, config_yaml(cfg), cfg.threads)
     elif cfg != before:
-        store.write_config(yaml.safe_dump(cfg, sort_keys=False))
+        store.write_config(config_yaml(cfg))
         for stage in NOTEBOOK_STAGES.get(name, []):
             store.forget_stage(stage)
     store.units_dir.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from suite.config import accuracy_views, model_entries, parse_model_name
+from suite.config import Config, SizingSection, accuracy_views, model_entries, parse_model_name
 
 STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
 
@@ -40,7 +40,7 @@ class WorkUnit:
     frameworks: frozenset[str] | None = None
 
 
-def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
+def plan(cfg: Config, stages=STAGES) -> list[WorkUnit]:
     """The run's work units, in the order a single worker runs them."""
     from suite.run.units_accuracy import accuracy_rows
     from suite.run.units_checks import equivalence_rows, params_rows
@@ -54,43 +54,44 @@ def plan(cfg: dict, stages=STAGES) -> list[WorkUnit]:
     if "speed" in stages:
         units += speed_units(cfg)
     if "accuracy" in stages:
-        for view, cfg_model, entries, tasks in accuracy_views(cfg):
+        for view, sizing, entries, tasks in accuracy_views(cfg):
             for task_name in tasks:
                 for entry in entries:
-                    for seed in cfg["seeds"]:
+                    for seed in cfg.seeds:
                         units.append(WorkUnit(
                             f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
-                            partial(accuracy_rows, cfg, task_name, entry, seed, cfg_model, cfg["training"],
+                            partial(accuracy_rows, cfg, task_name, entry, seed, sizing, cfg.training,
                                     view=view),
                             f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
-    if "paper" in stages and cfg["paper_check"]["enabled"]:
-        pc = cfg["paper_check"]
-        training = {**cfg["training"], "epochs": pc["epochs"], "task_epochs": {}, "max_seconds": pc["max_seconds"]}
-        cfg_model = {"hidden": 1, "layers": 1, "budget": pc["budget"]}
-        for framework in pc["frameworks"]:
+    if "paper" in stages and cfg.paper_check.enabled:
+        pc = cfg.paper_check
+        training = cfg.training.model_copy(update={"epochs": pc.epochs, "task_epochs": {},
+                                                   "max_seconds": pc.max_seconds})
+        sizing = SizingSection(hidden=1, layers=1, budget=pc.budget)
+        for framework in pc.frameworks:
             for arch in ("gru", "lstm"):
                 entry = {"name": f"{arch}-{framework}", "arch": arch, "framework": framework,
                          "convention": "reset_after", "scan": "parallel"}
-                for seed in cfg["seeds"]:
+                for seed in cfg.seeds:
                     units.append(WorkUnit(f"paper-{entry['name']}-s{seed}", "paper",
-                                          partial(accuracy_rows, cfg, "chorales", entry, seed, cfg_model, training,
+                                          partial(accuracy_rows, cfg, "chorales", entry, seed, sizing, training,
                                                   kind="paper", view="budget"),
                                           f"{entry['name']} chorales s{seed}", parallel=True))
-    if "long_context" in stages and cfg["long_context"]["enabled"]:
+    if "long_context" in stages and cfg.long_context.enabled:
         from suite.run.units_long_context import long_context_units
         units += long_context_units(cfg, WorkUnit)
-    if "edge" in stages and cfg["edge"]["enabled"]:
+    if "edge" in stages and cfg.edge.enabled:
         from suite.run.units_edge import edge_unit
         units.append(WorkUnit("edge", "edge", partial(edge_unit, cfg), "edge runtimes: export, check, quantise, time",
-                              frameworks=frozenset(parse_model_name(n)["framework"] for n in cfg["edge"]["models"])))
+                              frameworks=frozenset(parse_model_name(n)["framework"] for n in cfg.edge.models)))
     return units
 
 
-def frameworks_of(cfg: dict) -> set[str]:
+def frameworks_of(cfg: Config) -> set[str]:
     """Every framework a training unit of this config may build (models, plus the paper check's)."""
     frameworks = {e["framework"] for e in model_entries(cfg)}
-    if cfg["paper_check"]["enabled"]:
-        frameworks |= set(cfg["paper_check"]["frameworks"])
-    if cfg["long_context"]["enabled"]:
-        frameworks |= {parse_model_name(n)["framework"] for n in cfg["long_context"]["models"]}
+    if cfg.paper_check.enabled:
+        frameworks |= set(cfg.paper_check.frameworks)
+    if cfg.long_context.enabled:
+        frameworks |= {parse_model_name(n)["framework"] for n in cfg.long_context.models}
     return frameworks

@@ -1,7 +1,7 @@
 """The accuracy work unit: train one model on one task with one seed in one view, score the test split.
 
 Views (``suite.config.accuracy_views``): 'budget' sizes each arch to the width whose parameter count is
-closest to ``model.budget`` on this task (at most 10% over), 'width' uses ``model.hidden`` for every arch.
+closest to ``sizing.budget`` on this task (at most 10% over), 'width' uses ``sizing.hidden`` for every arch.
 A unit whose estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run.
 A unit stopped by the wall-clock safety cap is recorded ``truncated``.
 
@@ -14,45 +14,45 @@ from __future__ import annotations
 import math
 import time
 
-from suite.config import model_entries
+from suite.config import Config, SizingSection, TrainingSection, model_entries
 from suite.errors import UserError
 from suite.run.rows import base_row
 from suite.spec import ModelSpec
 
 
-def model_spec_for_task(entry: dict, data, cfg_model: dict, seed: int) -> ModelSpec:
+def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> ModelSpec:
     """The spec of one model on one task: configured width, or the width matching the budget."""
     from suite.models.params import width_for_budget
-    spec = ModelSpec(entry["arch"], entry["framework"], data.input_size, cfg_model["hidden"], data.output_size,
-                     layers=cfg_model["layers"], output=data.output, head=data.head,
+    spec = ModelSpec(entry["arch"], entry["framework"], data.input_size, sizing.hidden, data.output_size,
+                     layers=sizing.layers, output=data.output, head=data.head,
                      convention=entry["convention"], scan=entry["scan"], seed=seed)
-    if cfg_model.get("budget"):
+    if sizing.budget:
         reference = spec.with_(framework="keras" if spec.convention == "reset_before" else "torch")
-        spec = spec.with_(hidden=width_for_budget(reference, cfg_model["budget"])[0])
+        spec = spec.with_(hidden=width_for_budget(reference, sizing.budget)[0])
     return spec
 
 
-def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: dict, training: dict,
-                  kind: str = "accuracy", progress=None, view: str = "width") -> dict:
+def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
+                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width") -> dict:
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
     from suite.run.training import TrainingConfig, train
-    task = get_task(task_name, **cfg["tasks"].get(task_name, {}))
+    task = get_task(task_name, **cfg.tasks.get(task_name, {}))
     data = task.load(seed)
-    spec = model_spec_for_task(entry, data, cfg_model, seed)
-    common = dict(kind=kind, task=task_name, seed=seed, B=training["batch_size"], T=data.seq_len,
-                  threads=cfg["threads"], view=view, budget=cfg_model.get("budget"))
+    spec = model_spec_for_task(entry, data, sizing, seed)
+    common = dict(kind=kind, task=task_name, seed=seed, B=training.batch_size, T=data.seq_len,
+                  threads=cfg.threads, view=view, budget=sizing.budget)
     try:
-        check_fits(spec, training["batch_size"], data.seq_len, memory_limit_bytes(cfg["resources"]["max_memory_gb"]))
+        check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
         return {"rows": [base_row(spec, **common, metric=data.metric, value=None, status="skipped", error=str(e))]}
     model = build_model(spec)
-    if training.get("init") == "shared":
+    if training.init == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
-    tcfg = TrainingConfig(lr=training["lr"], clip_norm=training["clip_norm"], batch_size=training["batch_size"],
-                          epochs=task_epochs(training, task_name), max_seconds=training["max_seconds"],
-                          patience=training.get("patience"), seed=seed)
+    tcfg = TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
+                          epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
+                          patience=training.patience, seed=seed)
     cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
     cpu_seconds = time.process_time() - cpu_start
@@ -75,12 +75,12 @@ def accuracy_rows(cfg: dict, task_name: str, entry: dict, seed: int, cfg_model: 
     return {"rows": rows, "curves": curves}
 
 
-def task_epochs(training: dict, task_name: str) -> int:
+def task_epochs(training: TrainingSection, task_name: str) -> int:
     """The epochs of this task: ``training.task_epochs[task]`` where given, else ``training.epochs``."""
-    return (training.get("task_epochs") or {}).get(task_name, training["epochs"])
+    return training.task_epochs.get(task_name, training.epochs)
 
 
-def shared_initial_weights(cfg: dict, entry: dict, spec: ModelSpec) -> dict:
+def shared_initial_weights(cfg: Config, entry: dict, spec: ModelSpec) -> dict:
     """`init: shared`: the initial weights of the first configured model of this arch (same seed),
     so every framework starts from the same point."""
     from suite.models import build_model

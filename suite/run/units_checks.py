@@ -5,27 +5,27 @@
 """
 from __future__ import annotations
 
-from suite.config import model_entries
+from suite.config import Config, model_entries
 from suite.run.rows import base_row
 from suite.spec import ModelSpec
 
 
-def params_rows(cfg: dict) -> list[dict]:
+def params_rows(cfg: Config) -> list[dict]:
     from suite.models import build_model
     from suite.models.params import convention_name, formula_params, width_for_budget
-    p, rows = cfg["params"], []
+    p, rows = cfg.params, []
     for entry in model_entries(cfg):
-        for layers in p["layers"]:
-            for hidden in p["hiddens"]:
-                spec = _spec(entry, p["input_size"], hidden, 1, layers=layers)
+        for layers in p.layers:
+            for hidden in p.hiddens:
+                spec = _spec(entry, p.input_size, hidden, 1, layers=layers)
                 counted = build_model(spec).num_params()
                 rows.append(base_row(spec, kind="params", metric="params_counted", value=counted, unit="params",
                                      params=counted, formula=formula_params(spec),
                                      convention_label=convention_name(spec)))
         spec = _spec(entry, 88, 1, 88, output="sequence", head="multilabel")
-        width, achieved = width_for_budget(spec, p["budget"])
+        width, achieved = width_for_budget(spec, p.budget)
         rows.append(base_row(spec.with_(hidden=width), kind="params", metric="budget_width", value=width,
-                             unit="H", params=achieved, budget=p["budget"], task="chorales"))
+                             unit="H", params=achieved, budget=p.budget, task="chorales"))
     return rows
 
 
@@ -34,7 +34,7 @@ def _spec(entry: dict, input_size: int, hidden: int, output_size: int, **kw) -> 
                      convention=entry["convention"], scan=entry["scan"], **kw)
 
 
-def equivalence_rows(cfg: dict) -> list[dict]:
+def equivalence_rows(cfg: Config) -> list[dict]:
     from suite.models.equivalence import run_equivalence
     rows = []
     for r in run_equivalence():

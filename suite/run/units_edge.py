@@ -6,17 +6,18 @@ keeping runtime, precision, graph and status. Batch 1, one thread, as on a devic
 """
 from __future__ import annotations
 
+from suite.config import Config
 from suite.run.rows import base_row
 
 METRICS = {"file_bytes": "bytes", "step_latency_us": "us", "peak_mb": "MB", "max_abs_diff": "abs",
            "accuracy": "fraction"}
 
 
-def edge_unit_rows(cfg: dict) -> list[dict]:
+def edge_unit_rows(cfg: Config) -> list[dict]:
     from suite.config import parse_model_name
     from suite.edge.measure import edge_rows
-    e = cfg["edge"]
-    wide = edge_rows(e["models"], threads=1, seed=cfg["seeds"][0], train_epochs=e["epochs"], hidden=e["hidden"])
+    e = cfg.edge
+    wide = edge_rows(e.models, threads=1, seed=cfg.seeds[0], train_epochs=e.epochs, hidden=e.hidden)
     rows = []
     for r in wide:
         parsed = parse_model_name(r["model"])
@@ -37,5 +38,5 @@ def edge_unit_rows(cfg: dict) -> list[dict]:
     return rows
 
 
-def edge_unit(cfg: dict) -> dict:
+def edge_unit(cfg: Config) -> dict:
     return {"rows": edge_unit_rows(cfg)}

@@ -1,8 +1,8 @@
 """The speed work unit: every model timed at the base shape (with streaming), over the sweeps, and at
 each thread count, in one set of worker processes per round.
 
-    speed    train step, inference and streaming latency at (seq_len, hidden); train step over seq_lens
-             (at hidden) and hiddens (at seq_len), inference at the base shape only (no figure or claim
+    speed    train step, inference and streaming latency at the base shape (base_seq_len, base_hidden); train
+             step over sweep_seq_lens (at base_hidden) and sweep_hiddens (at base_seq_len), inference at the base shape only (no figure or claim
              reads it over the sweeps, and it halves the sweep); the thread study: train step and
              inference at the base shape at every count of speed.thread_counts ('all' = every core), the
              counts in turn within each round. Rows of the study have kind 'speed_threads' (so they never
@@ -11,7 +11,7 @@ each thread count, in one set of worker processes per round.
 
 In each round each framework gets one worker at cfg threads (base shape, then the sweep shapes: its
 peak_rss_mb rows of the sweep are running maxima) and one per other thread count (base shape only); with
-speed.sweep_repeats < speed.repeats the later rounds time the base shape alone, at cfg threads (the default job:
+speed.sweep_rounds < speed.rounds the later rounds time the base shape alone, at cfg threads (the default job:
 2 rounds of the base shape, whose claims are decided at it, and 1 of the sweep and the thread study). Three
 separate units (base, sweep, threads) started twice as many workers, and a Keras worker costs ~9 s of
 imports plus its tracing before it times anything.
@@ -23,83 +23,83 @@ refuses shapes whose estimated memory exceeds the limit (recorded ``skipped``).
 from __future__ import annotations
 
 from suite.bench.speed import SpeedJob
-from suite.config import model_entries, resolve_thread_counts
+from suite.config import Config, model_entries, resolve_thread_counts
 from suite.errors import UserError
 from suite.run.rows import base_row
 from suite.spec import ModelSpec
 
 
-def speed_points(cfg: dict) -> list[tuple[int, int]]:
+def speed_points(cfg: Config) -> list[tuple[int, int]]:
     """(T, H) points of the sweeps: over T at the base width, over H at the base length (base excluded)."""
-    s = cfg["speed"]
-    base = (s["seq_len"], s["hidden"])
-    points = [(T, s["hidden"]) for T in s["seq_lens"]] + [(s["seq_len"], H) for H in s["hiddens"]]
+    s = cfg.speed
+    base = (s.base_seq_len, s.base_hidden)
+    points = [(T, s.base_hidden) for T in s.sweep_seq_lens] + [(s.base_seq_len, H) for H in s.sweep_hiddens]
     return [p for i, p in enumerate(points) if p != base and p not in points[:i]]
 
 
-def thread_counts(cfg: dict) -> list[int]:
+def thread_counts(cfg: Config) -> list[int]:
     """The thread counts of the scaling study on this machine (empty when it would measure only one)."""
-    counts = resolve_thread_counts(cfg["speed"]["thread_counts"])
+    counts = resolve_thread_counts(cfg.speed.thread_counts)
     return counts if len(counts) > 1 else []
 
 
-def speed_jobs(cfg: dict, points: list[tuple[int, int]], streaming: bool, kind: str = "speed",
+def speed_jobs(cfg: Config, points: list[tuple[int, int]], streaming: bool, kind: str = "speed",
                infer: bool = True):
     """(jobs, skipped rows): one job per model and (T, H) that fits the memory limit."""
     from suite.run.resources import check_fits, memory_limit_bytes
-    s, jobs, skipped = cfg["speed"], [], []
-    limit = memory_limit_bytes(cfg["resources"]["max_memory_gb"])
+    s, jobs, skipped = cfg.speed, [], []
+    limit = memory_limit_bytes(cfg.resources.max_memory_gb)
     for T, H in points:
         for entry in model_entries(cfg):
-            spec = ModelSpec(entry["arch"], entry["framework"], s["input_size"], H, 1,
-                             convention=entry["convention"], scan=entry["scan"], layers=cfg["model"]["layers"])
+            spec = ModelSpec(entry["arch"], entry["framework"], s.input_size, H, 1,
+                             convention=entry["convention"], scan=entry["scan"], layers=cfg.sizing.layers)
             try:
-                check_fits(spec, s["batch"], T, limit)
+                check_fits(spec, s.batch, T, limit)
             except UserError as e:
-                skipped.append(base_row(spec, kind=kind, B=s["batch"], T=T, metric="train_step_ms", value=None,
+                skipped.append(base_row(spec, kind=kind, B=s.batch, T=T, metric="train_step_ms", value=None,
                                         status="skipped", error=str(e)))
                 continue
-            jobs.append(SpeedJob(spec, s["batch"], T, tuple(s["contexts"]) if streaming else (), infer))
+            jobs.append(SpeedJob(spec, s.batch, T, tuple(s.contexts) if streaming else (), infer))
     return jobs, skipped
 
 
-def speed_rows(cfg: dict) -> list[dict]:
+def speed_rows(cfg: Config) -> list[dict]:
     """Time every model at the base shape, over the sweeps and (base shape) at every thread count: one worker
     process per framework, thread count and round (a fresh process per job cost 11-20 s per Keras job, against
     5-11 s inside a shared worker; the peak_rss_mb of a row is therefore its framework worker's high-water
     mark once the models of its shape were built and timed side by side, not the model's own; the
     long-context stage's 'memory' rows give each model's own train-step memory)."""
     from suite.bench.speed import measure_speed
-    s = cfg["speed"]
-    base = [(s["seq_len"], s["hidden"])]
+    s = cfg.speed
+    base = [(s.base_seq_len, s.base_hidden)]
     base_jobs, rows = speed_jobs(cfg, base, streaming=True)
     sweep_jobs, skipped = speed_jobs(cfg, speed_points(cfg), streaming=False, infer=False)
     rows += skipped
     jobs, counts = base_jobs + sweep_jobs, thread_counts(cfg)
     if not jobs:
         return rows
-    measured = measure_speed(jobs, threads=cfg["threads"], repeats=s["repeats"], max_time_s=s["max_time_s"],
-                             sweep_repeats=s["sweep_repeats"],
+    measured = measure_speed(jobs, threads=cfg.threads, repeats=s.rounds, max_time_s=s.max_time_s,
+                             sweep_repeats=s.sweep_rounds,
                              base=range(len(base_jobs)),
-                             min_samples=s["min_samples"], min_sample_s=s["min_sample_s"], isolate="framework",
-                             denormals=s["denormals"], device=cfg["device"], thread_counts=counts or None,
+                             min_samples=s.min_samples, min_sample_s=s.min_sample_s, isolate="framework",
+                             denormals=s.denormals, device=cfg.device, thread_counts=counts or None,
                              study=range(len(base_jobs)))
     for r in measured:
         study = r.pop("thread_study", False)
-        if r["threads"] == cfg["threads"]:
+        if r["threads"] == cfg.threads:
             rows.append({**r, "kind": "speed"})
         if study and r["metric"] != "step_latency_us":        # the study times no streaming
             rows.append({**r, "kind": "speed_threads"})
     return rows
 
 
-def speed_units(cfg: dict) -> list:
+def speed_units(cfg: Config) -> list:
     """The speed stage's work unit (none when speed.enabled is false)."""
     from suite.run.plan import WorkUnit
-    s = cfg["speed"]
-    if not s["enabled"]:
+    s = cfg.speed
+    if not s.enabled:
         return []
     counts = thread_counts(cfg)
-    what = (f"speed at T={s['seq_len']} H={s['hidden']} with streaming" + (", sweep over T and H" if speed_points(cfg) else "")
+    what = (f"speed at T={s.base_seq_len} H={s.base_hidden} with streaming" + (", sweep over T and H" if speed_points(cfg) else "")
             + (f", thread scaling at {', '.join(map(str, counts))} threads" if counts else ""))
     return [WorkUnit("speed", "speed", lambda: {"rows": speed_rows(cfg)}, what, frameworks=frozenset())]
