@@ -21,7 +21,11 @@ CONFIG_CASES = [
     ("unknown-key", "epochz: 3\n", "unknown key 'epochz'"),
     ("unknown-nested-key", "training: {optimiser: sgd}\n", "unknown key 'training.optimiser'"),
     ("wrong-type", "training: {lr: fast}\n", "key 'training.lr': expected a positive number"),
-    ("zero-size", "model: {hidden: 0}\n", "key 'model.hidden': expected a positive integer"),
+    ("zero-size", "sizing: {hidden: 0}\n", "key 'sizing.hidden': expected a positive integer"),
+    ("zero-size-former-name", "model: {hidden: 0}\n", "key 'model.hidden': expected a positive integer"),
+    ("both-names", "speed: {seq_len: 50, base_seq_len: 50}\n",
+     "key 'speed.base_seq_len': given twice, also under its former name 'seq_len'"),
+    ("unknown-former-style-key", "speed: {repeat: 2}\n", "unknown key 'speed.repeat'; expected one of:"),
     ("negative-size", "training: {batch_size: -8}\n", "key 'training.batch_size': expected a positive integer"),
     ("float-for-int", "training: {epochs: 2.5}\n", "key 'training.epochs': expected a positive integer"),
     ("zero-threads", "threads: 0\n", "key 'threads': expected a positive integer"),
@@ -41,16 +45,19 @@ CONFIG_CASES = [
     ("bad-init", "training: {init: random}\n", "key 'training.init': expected one of framework, shared"),
     ("yaml-code", "name: !!python/object/apply:os.system ['true']\n", "invalid YAML"),
     ("bad-scheduler", "scheduler: localhost:8786\n", "key 'scheduler': expected a Dask scheduler address"),
-    ("no-view-left", "model: {equal_width: false}\n", "key 'model.equal_width': expected true when model.budget"),
-    ("task-epochs-task", "training: {task_epochs: {copy: 3}}\n", "key 'training.task_epochs.copy': expected a task"),
-    ("equal-width-model", "model: {budget: 900, equal_width_models: [lstm-numpy]}\n",
-     "key 'model.equal_width_models[0]': expected one of the config's models"),
-    ("sweep-repeats", "speed: {repeats: 1, sweep_repeats: 2}\n",
-     "key 'speed.sweep_repeats': expected at most speed.repeats (1), got 2"),
-    ("equal-width-task", "model: {budget: 900, equal_width_tasks: [copy]}\n",
-     "key 'model.equal_width_tasks[0]': expected a task of this config"),
-    ("accuracy-model", "model: {accuracy_models: [gru-numpy, minlstm-keras]}\n",
-     "key 'model.accuracy_models[1]': expected one of the config's models"),
+    ("no-view-left", "sizing: {budget: null, equal_width: false}\n",
+     "key 'sizing.equal_width': expected true when sizing.budget"),
+    ("task-epochs-task", "training: {task_epochs: {co2: 3}}\n", "key 'training.task_epochs.co2': expected a task"),
+    ("equal-width-model", "sizing: {budget: 900, equal_width_models: [gru-keras-reset_before]}\n",
+     "key 'sizing.equal_width_models[0]': expected one of the config's models"),
+    ("sweep-rounds", "speed: {rounds: 1, sweep_rounds: 2}\n",
+     "key 'speed.sweep_rounds': expected at most speed.rounds (1), got 2"),
+    ("sweep-rounds-former-names", "speed: {repeats: 1, sweep_repeats: 2}\n",
+     "key 'speed.sweep_rounds': expected at most speed.rounds (1), got 2"),
+    ("equal-width-task", "sizing: {budget: 900, equal_width_tasks: [co2]}\n",
+     "key 'sizing.equal_width_tasks[0]': expected a task of this config"),
+    ("accuracy-model", "sizing: {accuracy_models: [gru-numpy, minlstm-keras]}\n",
+     "key 'sizing.accuracy_models[1]': expected one of the config's models"),
 ]
 
 
@@ -154,6 +161,17 @@ def test_resume_with_out(tmp_path):
     assert_one_line_error(r, "--out and --resume")
 
 
+@pytest.mark.parametrize("text,fragment", [("training: {lr: [1,\n", "invalid YAML at line"),
+                                           ("speed: {rounds: 0}\n", "key 'speed.rounds': expected a positive integer")])
+def test_resume_of_a_run_whose_stored_config_is_damaged(tmp_path, text, fragment):
+    """The stored config.yaml is read like a config file: a damaged one is a one-line error, not a traceback."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text(text)
+    r = main_in_process("run", "--resume", str(tmp_path / "run"), cwd=tmp_path)
+    assert_one_line_error(r, str(tmp_path / "run" / "config.yaml"), fragment)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.yaml"]
+
+
 def test_no_config(tmp_path):
     assert_one_line_error(run_cli("run", cwd=tmp_path), "missing CONFIG")
 
@@ -179,12 +197,12 @@ def test_unknown_notebook_parameter(tmp_path):
         nb = nbformat.read(str(p), as_version=4)
         if p.stem == "speed":
             cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-            cell.source += "\nrepeats: int = 2  # not a config key (speed_repeats is)"
+            cell.source += "\nrounds: int = 2  # not a config key (speed_rounds is)"
         nbformat.write(nb, str(nb_dir / p.name))
     out = tmp_path / "out"
     r = run_cli("batch", str(_good_config(tmp_path)), "--out", str(out), cwd=tmp_path,
                 env={"SUITE_NOTEBOOK_DIR": str(nb_dir)})
-    assert_one_line_error(r, "speed.ipynb", "parameter 'repeats' in its parameters cell is not a config key")
+    assert_one_line_error(r, "speed.ipynb", "parameter 'rounds' in its parameters cell is not a config key")
     assert not out.exists()
 
 

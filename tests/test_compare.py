@@ -24,7 +24,7 @@ threads: 1
 models: [gru-numpy, lstm-numpy]
 tasks: {adding: {T: 5, n_train: 16, n_val: 8, n_test: 8}}
 speed: {batch: 2, input_size: 3, hidden: 4, seq_len: 6, seq_lens: [6, 12], hiddens: [4], contexts: [2],
-        thread_counts: [1], repeats: 2, min_samples: 10, min_sample_s: 0.002, max_time_s: 0.05}
+        thread_counts: [1], repeats: 2, sweep_repeats: null, min_samples: 10, min_sample_s: 0.002, max_time_s: 0.05}
 paper_check: {enabled: false}
 """
 

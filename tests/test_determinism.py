@@ -6,7 +6,7 @@ from suite.config import validate_config
 
 CFG = validate_config({"models": ["gru-numpy", "lstm-torch", "gru-keras", "transformer-torch"], "seeds": [3],
                        "tasks": {"adding": {"T": 6, "n_train": 256, "n_val": 64, "n_test": 64}},
-                       "model": {"hidden": 16}, "training": {"epochs": 6, "max_seconds": None, "lr": 0.02, "patience": 6}})
+                       "model": {"hidden": 16, "budget": None}, "training": {"epochs": 6, "max_seconds": None, "lr": 0.02, "patience": 6}})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -16,12 +16,12 @@ def deterministic_process():
 
 
 def _metrics(entry, seed):
-    out = accuracy_rows(CFG, "adding", entry, seed, CFG["model"], CFG["training"])
+    out = accuracy_rows(CFG, "adding", entry, seed, CFG.sizing, CFG.training)
     return {r["metric"]: r["value"] for r in out["rows"] if r["metric"] not in ("train_seconds", "cpu_seconds")}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CFG["models"])
+@pytest.mark.parametrize("name", CFG.models)
 def test_same_seed_same_metrics(name):
     from suite.config import parse_model_name
     entry = {"name": name, **parse_model_name(name)}

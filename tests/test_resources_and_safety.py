@@ -31,7 +31,7 @@ def test_oversized_cells_are_skipped_not_run(tmp_path):
     cfg = tmp_path / "huge.yaml"
     cfg.write_text("models: [transformer-torch, gru-numpy]\nseeds: [0]\n"
                    "tasks: {adding: {T: 16384, n_train: 4, n_val: 4, n_test: 4}}\n"
-                   "training: {epochs: 1, batch_size: 32}\nmodel: {hidden: 16}\n"
+                   "training: {epochs: 1, batch_size: 32}\nmodel: {hidden: 16, budget: null}\n"
                    "speed: {batch: 4, seq_len: 16384, seq_lens: [16384], hiddens: [16], hidden: 16, contexts: [16],\n"
                    "        repeats: 1, max_time_s: 0.5, min_samples: 3, thread_counts: [1]}\n"
                    "resources: {max_memory_gb: 4}\npaper_check: {enabled: false}\n")

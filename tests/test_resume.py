@@ -19,7 +19,7 @@ models: [gru-numpy, lstm-torch, gru-torch]
 tasks:
   adding: {T: 10, n_train: 256, n_val: 64, n_test: 64}
   digits: {variant: rows}
-model: {hidden: 16}
+sizing: {hidden: 16, budget: null}
 training: {lr: 0.01, epochs: 3, max_seconds: null, batch_size: 32}
 speed: {enabled: false}
 paper_check: {enabled: false}

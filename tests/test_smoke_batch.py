@@ -105,7 +105,7 @@ def test_killed_batch_resumes(tmp_path):
     """SIGKILL a batch after its first notebook, resume it, and get the same rows as a clean run."""
     cfg = tmp_path / "b.yaml"
     cfg.write_text("name: b\nmodels: [gru-numpy, lstm-numpy]\nseeds: [0, 1]\n"
-                   "tasks: {adding: {T: 8, n_train: 256, n_val: 64, n_test: 64}}\nmodel: {hidden: 16}\n"
+                   "tasks: {adding: {T: 8, n_train: 256, n_val: 64, n_test: 64}}\nmodel: {hidden: 16, budget: null}\n"
                    "training: {epochs: 3, max_seconds: null}\nparams: {hiddens: [4, 8], layers: [1]}\n"
                    "paper_check: {enabled: false}\nbatch: {notebooks: [parameters, accuracy, report]}\n")
     clean, killed = tmp_path / "clean", tmp_path / "killed"

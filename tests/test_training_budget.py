@@ -79,7 +79,8 @@ def test_task_epochs_override_and_views():
     from suite.config import accuracy_views
     from suite.run.plan import plan
     cfg = validate_config({"models": ["gru-torch", "lstm-torch"], "seeds": [0], "model": {"budget": 3000,
-                           "equal_width_models": ["gru-torch"]}, "training": {"task_epochs": {"digits": 4}}})
+                           "equal_width_models": ["gru-torch"]}, "training": {"task_epochs": {"digits": 4}},
+                           "tasks": {"digits": {}, "adding": {}}})
     assert [(v, [e["name"] for e in entries]) for v, _, entries, _ in accuracy_views(cfg)] == \
         [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch"])]
     ids = [u.id for u in plan(cfg, ["accuracy"])]
@@ -99,4 +100,4 @@ def test_equal_width_view_on_chosen_tasks_only():
     ids = [u.id for u in plan(cfg, ["accuracy"])]
     width = [i for i in ids if i.startswith("acc-width-")]
     assert width == ["acc-width-adding-gru-torch-s0", "acc-width-adding-lstm-torch-s0"]
-    assert len(ids) - len(width) == 2 * len(cfg["tasks"])
+    assert len(ids) - len(width) == 2 * len(cfg.tasks)

@@ -41,11 +41,11 @@ class AddingTask(Task):
 
     def __init__(self, **options):
         super().__init__(**options)
-        if self.config["T"] < 2:
-            raise UserError(f"task adding: option 'T' must be >= 2 (one marker per half), got {self.config['T']}")
+        if self.options.T < 2:
+            raise UserError(f"task adding: option 'T' must be >= 2 (one marker per half), got {self.options.T}")
 
     def sample(self, rng: np.random.Generator, n: int) -> Split:
-        T = self.config["T"]
+        T = self.options.T
         x = np.zeros((n, T, 2), dtype=np.float32)                    # (N, T, 2)
         x[:, :, 0] = rng.random((n, T), dtype=np.float32)           # values v_t
         first = rng.integers(0, T // 2, size=n)                      # i in [0, T/2)
@@ -57,14 +57,14 @@ class AddingTask(Task):
         return Split(x, y.astype(np.float32))
 
     def load(self, seed: int) -> TaskData:
-        c = self.config
-        train, val, test = (self.sample(rng_for(seed, f"adding/{s}"), c[f"n_{s}"]) for s in ("train", "val", "test"))
+        c = self.options
+        train, val, test = (self.sample(rng_for(seed, f"adding/{s}"), getattr(c, f"n_{s}")) for s in ("train", "val", "test"))
         data = TaskData(
             name=self.name, train=train, val=val, test=test, input_size=2, output_size=1,
             output="last", head="regression", metric="mse", higher_is_better=False,
             baseline=0.0, baseline_name="predict 1", solved=SOLVED_MSE,
             info={"source": "synthetic (Hochreiter & Schmidhuber 1997; Le et al. 2015 variant)",
-                  "T": c["T"], "baseline_expected": BASELINE_MSE,
+                  "T": c.T, "baseline_expected": BASELINE_MSE,
                   "solved_note": "MSE 0.01 = 6% of the predict-1 baseline (RMS error 0.1)"})
         data.baseline = self.metrics(self.naive_outputs(data, test), test.y)["mse"]
         return data

@@ -57,7 +57,8 @@ class TaskOptions(Section):
 
 class Task(ABC):
     """A task family. Subclasses set ``name``, ``description`` and ``Options`` (a TaskOptions schema)
-    and implement ``load`` and ``metrics``. ``self.config`` holds the validated options as a dict."""
+    and implement ``load`` and ``metrics``. ``self.options`` holds the validated options (an ``Options``
+    instance: ``self.options.T``)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -67,7 +68,7 @@ class Task(ABC):
         """Validate ``options``; errors read ``<where>: key '<prefix>T': expected ...`` (where defaults to
         'task <name>')."""
         where = where or f"task {self.name}"
-        self.config = validate(self.Options, options, where).model_dump()
+        self.options = validate(self.Options, options, where)
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:

@@ -162,54 +162,54 @@ class ChoralesTask(Task):
     Options = ChoralesOptions
 
     def rolls(self) -> dict[str, np.ndarray]:
-        if not self.config["source"]:
+        if not self.options.source:
             return cached_rolls()
-        arrays = load_npz(Path(self.config["source"]).expanduser())
+        arrays = load_npz(Path(self.options.source).expanduser())
         if arrays is None or not {"ids", "lengths", "roll", "sharps"} <= set(arrays):
             raise UserError(f"task chorales: option 'source' must name a chorale rolls .npz, "
-                            f"got {self.config['source']!r}")
+                            f"got {self.options.source!r}")
         return arrays
 
     def windows(self, pieces, starts_of, split: str) -> list[tuple[int, int]]:
         """All (piece index, start) pairs, the starts of each piece given by ``starts_of(length)``."""
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         pairs = [(p, s) for p, (_, roll) in enumerate(pieces) for s in starts_of(len(roll))]
         if not pairs:
             raise UserError(f"task chorales: no {split} chorale has seq_len + 1 = {T + 1} steps; lower 'seq_len'")
         return pairs
 
     def cut(self, pieces, pairs) -> Split:
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         x = np.stack([pieces[p][1][s:s + T] for p, s in pairs]).astype(np.float32)           # (N, T, 88)
         y = np.stack([pieces[p][1][s + 1:s + T + 1] for p, s in pairs]).astype(np.float32)   # (N, T, 88)
         return Split(x, y)
 
     def train_split(self, pieces, seed: int) -> Split:
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         pairs = self.windows(pieces, lambda L: range(L - T), "train")                         # every start
         rng = rng_for(seed, "chorales/train")
-        chosen = rng.choice(len(pairs), size=min(self.config["n_train"], len(pairs)), replace=False)
+        chosen = rng.choice(len(pairs), size=min(self.options.n_train, len(pairs)), replace=False)
         return self.cut(pieces, [pairs[i] for i in chosen])
 
     def eval_split(self, pieces, split: str) -> Split:
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         pairs = self.windows(pieces, lambda L: range(0, L - T, T), split)                      # s = 0, T, 2T ..
-        cap = self.config[f"n_{split}"]
+        cap = getattr(self.options, f"n_{split}")
         if len(pairs) > cap:
             pairs = [pairs[i] for i in np.linspace(0, len(pairs) - 1, cap).round().astype(int)]
         return self.cut(pieces, pairs)
 
     def load(self, seed: int) -> TaskData:
         arrays = self.rolls()
-        pieces = split_pieces(arrays, self.config["transpose"])
+        pieces = split_pieces(arrays, self.options.transpose)
         train = self.train_split(pieces["train"], seed)
         val, test = self.eval_split(pieces["val"], "val"), self.eval_split(pieces["test"], "test")
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         data = TaskData(
             name=self.name, train=train, val=val, test=test, input_size=KEYS, output_size=KEYS,
             output="sequence", head="multilabel", metric="nll_per_step", higher_is_better=False,
             baseline=0.0, baseline_name="per-key frequency", solved=None,
-            info={"source": f"music21 Bach chorales ({self.config['source'] or 'corpus'}), 4-part, quarter-note roll",
+            info={"source": f"music21 Bach chorales ({self.options.source or 'corpus'}), 4-part, quarter-note roll",
                   "chorales": {s: len(p) for s, p in pieces.items()},
                   "chorales_too_short": {s: sum(len(r) <= T for _, r in p) for s, p in pieces.items()},
                   "chung2014_jsb_test_nll": CHUNG_2014_JSB_TEST_NLL,

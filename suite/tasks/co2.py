@@ -54,27 +54,27 @@ class CO2Task(Task):
 
     def __init__(self, **options):
         super().__init__(**options)
-        c = self.config
-        if c["window"] < self.seasonal_lag - c["horizon"] + 1:
-            raise UserError(f"task co2: option 'window' must be >= {self.seasonal_lag - c['horizon'] + 1} "
-                            f"(one season before the target, for the seasonal-naive baseline), got {c['window']}")
-        if c["val_fraction"] + c["test_fraction"] >= 0.9:
+        c = self.options
+        if c.window < self.seasonal_lag - c.horizon + 1:
+            raise UserError(f"task co2: option 'window' must be >= {self.seasonal_lag - c.horizon + 1} "
+                            f"(one season before the target, for the seasonal-naive baseline), got {c.window}")
+        if c.val_fraction + c.test_fraction >= 0.9:
             raise UserError("task co2: options 'val_fraction' + 'test_fraction' must be < 0.9")
 
     @property
     def seasonal_lag(self) -> int:
-        return SEASON * math.ceil(self.config["horizon"] / SEASON)
+        return SEASON * math.ceil(self.options.horizon / SEASON)
 
     def segments(self, n: int) -> dict[str, tuple[int, int]]:
         """[start, stop) week indices of each split, in time order."""
-        n_test = round(self.config["test_fraction"] * n)
-        n_val = round(self.config["val_fraction"] * n)
+        n_test = round(self.options.test_fraction * n)
+        n_val = round(self.options.val_fraction * n)
         n_train = n - n_val - n_test
         return {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, n)}
 
     def windows(self, z: np.ndarray, start: int, stop: int) -> tuple[Split, np.ndarray]:
         """All windows inside [start, stop), and their target indices t."""
-        W, h = self.config["window"], self.config["horizon"]
+        W, h = self.options.window, self.options.horizon
         targets = np.arange(start + W + h - 1, stop)                 # t
         if len(targets) == 0:
             raise UserError(f"task co2: a split of {stop - start} weeks is shorter than window + horizon "
@@ -92,7 +92,7 @@ class CO2Task(Task):
         splits, ranges = {}, {}
         for name, (start, stop) in seg.items():
             splits[name], targets = self.windows(z, start, stop)
-            first_input = targets[0] - self.config["horizon"] - self.config["window"] + 1
+            first_input = targets[0] - self.options.horizon - self.options.window + 1
             ranges[name] = (str(dates[first_input]), str(dates[targets[-1]]))
         test = splits["test"]
         baselines = {"persistence": self.metrics(self.persistence_outputs(test), test.y)["mse"],
@@ -104,13 +104,13 @@ class CO2Task(Task):
             baseline=baselines[best], baseline_name=best, solved=None,
             info={"source": "statsmodels.datasets.co2 (Mauna Loa weekly CO2, 59 gaps interpolated)",
                   "baselines_mse": baselines, "mean": float(mu), "scale": float(sd),
-                  "date_ranges": ranges, "horizon": self.config["horizon"]})
+                  "date_ranges": ranges, "horizon": self.options.horizon})
 
     def persistence_outputs(self, split: Split) -> np.ndarray:
         return split.x[:, -1, :]                                      # z_{t-h}, (N, 1)
 
     def seasonal_outputs(self, split: Split) -> np.ndarray:
-        column = self.config["window"] - 1 + self.config["horizon"] - self.seasonal_lag
+        column = self.options.window - 1 + self.options.horizon - self.seasonal_lag
         return split.x[:, column, :]                                  # z_{t-P}, (N, 1)
 
     def naive_outputs(self, data: TaskData, split: Split) -> np.ndarray:

@@ -44,10 +44,10 @@ class CopyTask(Task):
 
     @property
     def seq_len(self) -> int:
-        return self.config["T"] + 2 * self.config["K"]
+        return self.options.T + 2 * self.options.K
 
     def sample(self, rng: np.random.Generator, n: int) -> Split:
-        T, K, A = self.config["T"], self.config["K"], self.config["alphabet"]
+        T, K, A = self.options.T, self.options.K, self.options.alphabet
         L = self.seq_len
         symbols = rng.integers(1, A + 1, size=(n, K))                # s_k in 1..A
         tokens = np.zeros((n, L), dtype=np.int64)                     # input class ids, 0 = blank
@@ -59,25 +59,25 @@ class CopyTask(Task):
         return Split(x, y)
 
     def load(self, seed: int) -> TaskData:
-        c = self.config
-        train, val, test = (self.sample(rng_for(seed, f"copy/{s}"), c[f"n_{s}"]) for s in ("train", "val", "test"))
+        c = self.options
+        train, val, test = (self.sample(rng_for(seed, f"copy/{s}"), getattr(c, f"n_{s}")) for s in ("train", "val", "test"))
         data = TaskData(
-            name=self.name, train=train, val=val, test=test, input_size=c["alphabet"] + 2,
-            output_size=c["alphabet"] + 1, output="sequence", head="classes", metric="accuracy",
-            higher_is_better=True, baseline=1.0 / c["alphabet"], baseline_name="chance (memoryless)",
+            name=self.name, train=train, val=val, test=test, input_size=c.alphabet + 2,
+            output_size=c.alphabet + 1, output="sequence", head="classes", metric="accuracy",
+            higher_is_better=True, baseline=1.0 / c.alphabet, baseline_name="chance (memoryless)",
             solved=SOLVED_ACCURACY,
-            info={"source": "synthetic (Arjovsky et al. 2016)", "T": c["T"], "K": c["K"],
+            info={"source": "synthetic (Arjovsky et al. 2016)", "T": c.T, "K": c.K,
                   "baseline_loss": self.memoryless_loss(),
                   "baseline_loss_name": "memoryless cross-entropy K log(A) / (T + 2K)"})
         return data
 
     def memoryless_loss(self) -> float:
-        K, A = self.config["K"], self.config["alphabet"]
+        K, A = self.options.K, self.options.alphabet
         return K * math.log(A) / self.seq_len
 
     def naive_outputs(self, data: TaskData, split: Split) -> np.ndarray:
         """Memoryless logits: blank for sure before the recall, uniform over symbols during it."""
-        K, A = self.config["K"], self.config["alphabet"]
+        K, A = self.options.K, self.options.alphabet
         logits = np.full((len(split), self.seq_len, A + 1), -CERTAIN, dtype=np.float32)  # (N, L, A+1)
         logits[:, :-K, 0] = 0.0
         logits[:, -K:, 1:] = 0.0
@@ -85,7 +85,7 @@ class CopyTask(Task):
 
     def metrics(self, outputs, y) -> dict[str, float]:
         outputs, y = scoring.check_shapes(outputs, y, "classes")
-        K = self.config["K"]
+        K = self.options.K
         loss = float(np.mean(scoring.cross_entropy_each(outputs, y)))
         return {"accuracy": scoring.accuracy(outputs[:, -K:], y[:, -K:]), "loss": loss,
                 "cross_entropy": loss, "accuracy_all_steps": scoring.accuracy(outputs, y)}

@@ -38,10 +38,10 @@ class DigitsTask(Task):
 
     def __init__(self, **options):
         super().__init__(**options)
-        check_choice(self.config["variant"], VARIANTS, "variant", "task digits: option 'variant'")
-        if self.config["val_fraction"] + self.config["test_fraction"] >= 0.9:
+        check_choice(self.options.variant, VARIANTS, "variant", "task digits: option 'variant'")
+        if self.options.val_fraction + self.options.test_fraction >= 0.9:
             raise UserError("task digits: options 'val_fraction' + 'test_fraction' must be < 0.9, got "
-                            f"{self.config['val_fraction'] + self.config['test_fraction']}")
+                            f"{self.options.val_fraction + self.options.test_fraction}")
 
     def split_indices(self, labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         """Stratified indices per split, fixed and shuffled by the seed."""
@@ -49,8 +49,8 @@ class DigitsTask(Task):
         parts = {"train": [], "val": [], "test": []}
         for digit in range(10):
             members = rng.permutation(np.flatnonzero(labels == digit))
-            n_test = round(self.config["test_fraction"] * len(members))
-            n_val = round(self.config["val_fraction"] * len(members))
+            n_test = round(self.options.test_fraction * len(members))
+            n_val = round(self.options.val_fraction * len(members))
             parts["test"].append(members[:n_test])
             parts["val"].append(members[n_test:n_test + n_val])
             parts["train"].append(members[n_test + n_val:])
@@ -60,7 +60,7 @@ class DigitsTask(Task):
         from sklearn.datasets import load_digits
         digits = load_digits()
         images = (digits.images / 16.0).astype(np.float32)           # (1797, 8, 8) in [0, 1]
-        x_all = images.reshape(-1, 64, 1) if self.config["variant"] == "pixels" else images
+        x_all = images.reshape(-1, 64, 1) if self.options.variant == "pixels" else images
         y_all = digits.target.astype(np.int64)
         idx = self.split_indices(y_all, seed)
         train, val, test = (Split(x_all[idx[s]], y_all[idx[s]]) for s in ("train", "val", "test"))
@@ -69,7 +69,7 @@ class DigitsTask(Task):
             output="last", head="classes", metric="accuracy", higher_is_better=True,
             baseline=0.0, baseline_name="majority class",
             info={"source": "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits)",
-                  "variant": self.config["variant"], "chance_uniform": 0.1})
+                  "variant": self.options.variant, "chance_uniform": 0.1})
         data.baseline = self.metrics(self.naive_outputs(data, test), test.y)["accuracy"]
         return data
 

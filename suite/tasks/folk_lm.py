@@ -100,39 +100,39 @@ class FolkLMTask(Task):
     Options = FolkLMOptions
 
     def tunes(self) -> dict[str, str]:
-        root = Path(self.config["source"]).expanduser() if self.config["source"] else corpus_dir()
+        root = Path(self.options.source).expanduser() if self.options.source else corpus_dir()
         tunes = read_tunes(root) if root.is_dir() else {}
         if not tunes:
             raise UserError(f"task folk-lm: option 'source' must name a directory of .abc tunes, got {str(root)!r}")
         return tunes
 
     def cut(self, stream: np.ndarray, starts: np.ndarray) -> Split:
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         cols = starts[:, None] + np.arange(T + 1)                    # (N, T+1)
         ids = stream[cols]
         x = np.eye(V, dtype=np.float32)[ids[:, :-1]]                 # (N, T, V) one-hot
         return Split(x, ids[:, 1:])                                   # y (N, T)
 
     def train_split(self, stream: np.ndarray, seed: int) -> Split:
-        n_starts = len(stream) - self.config["seq_len"]
+        n_starts = len(stream) - self.options.seq_len
         self.check_length(n_starts, "train")
-        starts = rng_for(seed, "folk-lm/train").choice(n_starts, size=min(self.config["n_train"], n_starts),
+        starts = rng_for(seed, "folk-lm/train").choice(n_starts, size=min(self.options.n_train, n_starts),
                                                        replace=False)
         return self.cut(stream, starts)
 
     def eval_split(self, stream: np.ndarray, split: str) -> Split:
-        T = self.config["seq_len"]
+        T = self.options.seq_len
         n_blocks = (len(stream) - 1) // T                            # windows s = 0, T, 2T, ...
         self.check_length(n_blocks, split)
         blocks = np.arange(n_blocks)
-        if n_blocks > self.config[f"n_{split}"]:
-            blocks = np.linspace(0, n_blocks - 1, self.config[f"n_{split}"]).round().astype(np.int64)
+        if n_blocks > getattr(self.options, f"n_{split}"):
+            blocks = np.linspace(0, n_blocks - 1, getattr(self.options, f"n_{split}")).round().astype(np.int64)
         return self.cut(stream, blocks * T)
 
     def check_length(self, n_windows: int, split: str) -> None:
         if n_windows < 1:
             raise UserError(f"task folk-lm: the {split} text is shorter than seq_len + 1 = "
-                            f"{self.config['seq_len'] + 1} characters; lower 'seq_len'")
+                            f"{self.options.seq_len + 1} characters; lower 'seq_len'")
 
     def load(self, seed: int) -> TaskData:
         streams, tune_ids = split_streams(self.tunes())
@@ -142,7 +142,7 @@ class FolkLMTask(Task):
             name=self.name, train=train, val=val, test=test, input_size=V, output_size=V,
             output="sequence", head="classes", metric="bits_per_char", higher_is_better=False,
             baseline=0.0, baseline_name="unigram", solved=None,
-            info={"source": f"music21 ABC corpus ({self.config['source'] or 'bundled'})", "vocab_size": V,
+            info={"source": f"music21 ABC corpus ({self.options.source or 'bundled'})", "vocab_size": V,
                   "tunes": {s: len(i) for s, i in tune_ids.items()},
                   "chars": {s: int(len(c)) for s, c in streams.items()},
                   "unknown_rate_train": float(np.mean(streams["train"] == UNKNOWN)),

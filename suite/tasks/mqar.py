@@ -62,43 +62,43 @@ class MQARTask(Task):
     def __init__(self, where: str | None = None, **options):
         super().__init__(where, **options)
         where = where or f"task {self.name}"
-        c = self.config
-        if c["vocab"] < 4:
-            raise UserError(f"{where}: key 'vocab': must be >= 4 (filler, a key, two values), got {c['vocab']}")
-        if c["num_pairs"] > self.n_keys:
+        c = self.options
+        if c.vocab < 4:
+            raise UserError(f"{where}: key 'vocab': must be >= 4 (filler, a key, two values), got {c.vocab}")
+        if c.num_pairs > self.n_keys:
             raise UserError(f"{where}: key 'num_pairs': must be <= vocab//2 - 1 = {self.n_keys} "
-                            f"(distinct keys 1..{self.n_keys}), got {c['num_pairs']}")
-        if c["seq_len"] < 4 * c["num_pairs"]:
-            raise UserError(f"{where}: key 'seq_len': must be >= 4 num_pairs = {4 * c['num_pairs']} "
-                            f"(2 per pair, then one query slot per 2 positions), got {c['seq_len']}")
+                            f"(distinct keys 1..{self.n_keys}), got {c.num_pairs}")
+        if c.seq_len < 4 * c.num_pairs:
+            raise UserError(f"{where}: key 'seq_len': must be >= 4 num_pairs = {4 * c.num_pairs} "
+                            f"(2 per pair, then one query slot per 2 positions), got {c.seq_len}")
 
     @property
     def n_keys(self) -> int:
-        return self.config["vocab"] // 2 - 1
+        return self.options.vocab // 2 - 1
 
     @property
     def n_values(self) -> int:
-        return self.config["vocab"] - self.config["vocab"] // 2
+        return self.options.vocab - self.options.vocab // 2
 
     @property
     def n_slots(self) -> int:
-        return (self.config["seq_len"] - 2 * self.config["num_pairs"]) // 2
+        return (self.options.seq_len - 2 * self.options.num_pairs) // 2
 
     def slot_probabilities(self) -> np.ndarray:
         """P(slot g) before drawing without replacement, g = 0 .. S-1: proportional to (g+1)^(a-1)."""
-        a = self.config["power_a"]
+        a = self.options.power_a
         p = np.arange(1, self.n_slots + 1, dtype=np.float64) ** (a - 1.0)
         return p / p.sum()
 
     def sample_tokens(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(tokens (n, T) int64, labels (n, T) int64 with -100 off the queries)."""
-        V, T, P = self.config["vocab"], self.config["seq_len"], self.config["num_pairs"]
+        V, T, P = self.options.vocab, self.options.seq_len, self.options.num_pairs
         half = V // 2
         keys = 1 + np.argsort(rng.random((n, self.n_keys)), axis=1)[:, :P]            # (n, P) distinct
         values = half + np.argsort(rng.random((n, self.n_values)), axis=1)[:, :P]     # (n, P) distinct
         gumbel = rng.gumbel(size=(n, self.n_slots))                                    # (n, S)
         slots = np.argsort(-(np.log(self.slot_probabilities()) + gumbel), axis=1)[:, :P]   # top P: (n, P)
-        if self.config["noise"]:
+        if self.options.noise:
             tokens = rng.integers(0, V, size=(n, T))
         else:
             tokens = np.zeros((n, T), dtype=np.int64)
@@ -113,31 +113,31 @@ class MQARTask(Task):
 
     def sample(self, rng: np.random.Generator, n: int) -> Split:
         tokens, y = self.sample_tokens(rng, n)
-        x = np.eye(self.config["vocab"], dtype=np.float32)[tokens]                    # (N, T, V)
+        x = np.eye(self.options.vocab, dtype=np.float32)[tokens]                    # (N, T, V)
         return Split(x, y)
 
     def load(self, seed: int) -> TaskData:
-        c = self.config
-        train, val, test = (self.sample(rng_for(seed, f"mqar/{s}"), c[f"n_{s}"]) for s in ("train", "val", "test"))
+        c = self.options
+        train, val, test = (self.sample(rng_for(seed, f"mqar/{s}"), getattr(c, f"n_{s}")) for s in ("train", "val", "test"))
         return TaskData(
-            name=self.name, train=train, val=val, test=test, input_size=c["vocab"], output_size=c["vocab"],
+            name=self.name, train=train, val=val, test=test, input_size=c.vocab, output_size=c.vocab,
             output="sequence", head="classes", metric="accuracy", higher_is_better=True,
             baseline=1.0 / self.n_values, baseline_name="chance (over the values)", solved=SOLVED_ACCURACY,
-            info={"source": "synthetic (Arora et al. 2023, Zoology MQAR)", "vocab": c["vocab"],
-                  "seq_len": c["seq_len"], "num_pairs": c["num_pairs"], "power_a": c["power_a"],
-                  "noise": c["noise"], "ignore_index": IGNORE_INDEX,
+            info={"source": "synthetic (Arora et al. 2023, Zoology MQAR)", "vocab": c.vocab,
+                  "seq_len": c.seq_len, "num_pairs": c.num_pairs, "power_a": c.power_a,
+                  "noise": c.noise, "ignore_index": IGNORE_INDEX,
                   "baseline_loss": self.chance_loss(),
                   "baseline_loss_name": "chance cross-entropy log(V - V/2) over the query positions",
                   "baselines_accuracy": {"chance (over the values)": 1.0 / self.n_values,
-                                         "bag of values (no key binding)": 1.0 / c["num_pairs"]}})
+                                         "bag of values (no key binding)": 1.0 / c.num_pairs}})
 
     def chance_loss(self) -> float:
         return math.log(self.n_values)
 
     def naive_outputs(self, data: TaskData, split: Split) -> np.ndarray:
         """Chance: logits uniform over the values, -1e9 on the filler and the keys. (N, T, V)"""
-        half = self.config["vocab"] // 2
-        logits = np.full((len(split), self.config["seq_len"], self.config["vocab"]), -CERTAIN, dtype=np.float32)
+        half = self.options.vocab // 2
+        logits = np.full((len(split), self.options.seq_len, self.options.vocab), -CERTAIN, dtype=np.float32)
         logits[:, :, half:] = 0.0
         return logits
 

@@ -51,18 +51,18 @@ class SelectiveCopyTask(Task):
 
     def __init__(self, where: str | None = None, **options):
         super().__init__(where, **options)
-        c = self.config
-        if c["K"] > c["T"]:
-            raise UserError(f"{where or f'task {self.name}'}: key 'K': must be <= T = {c['T']} "
-                            f"(one position per symbol), got {c['K']}")
+        c = self.options
+        if c.K > c.T:
+            raise UserError(f"{where or f'task {self.name}'}: key 'K': must be <= T = {c.T} "
+                            f"(one position per symbol), got {c.K}")
 
     @property
     def seq_len(self) -> int:
-        return self.config["T"] + self.config["K"]
+        return self.options.T + self.options.K
 
     def sample_tokens(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tokens (n, T+K), labels (n, T+K) with -100 off the recall, positions (n, K) ascending)."""
-        T, K, A = self.config["T"], self.config["K"], self.config["alphabet"]
+        T, K, A = self.options.T, self.options.K, self.options.alphabet
         symbols = rng.integers(1, A + 1, size=(n, K))                              # s_k in 1..A
         positions = np.sort(np.argpartition(rng.random((n, T)), K - 1, axis=1)[:, :K], axis=1)  # K distinct
         tokens = np.zeros((n, T + K), dtype=np.int64)                               # 0 = noise
@@ -74,28 +74,28 @@ class SelectiveCopyTask(Task):
 
     def sample(self, rng: np.random.Generator, n: int) -> Split:
         tokens, y, _ = self.sample_tokens(rng, n)
-        x = np.eye(self.config["alphabet"] + 2, dtype=np.float32)[tokens]          # (N, T+K, A+2)
+        x = np.eye(self.options.alphabet + 2, dtype=np.float32)[tokens]          # (N, T+K, A+2)
         return Split(x, y)
 
     def load(self, seed: int) -> TaskData:
-        c = self.config
-        train, val, test = (self.sample(rng_for(seed, f"selective-copy/{s}"), c[f"n_{s}"])
+        c = self.options
+        train, val, test = (self.sample(rng_for(seed, f"selective-copy/{s}"), getattr(c, f"n_{s}"))
                             for s in ("train", "val", "test"))
         return TaskData(
-            name=self.name, train=train, val=val, test=test, input_size=c["alphabet"] + 2,
-            output_size=c["alphabet"] + 2, output="sequence", head="classes", metric="accuracy",
-            higher_is_better=True, baseline=1.0 / c["alphabet"], baseline_name="chance (memoryless)",
+            name=self.name, train=train, val=val, test=test, input_size=c.alphabet + 2,
+            output_size=c.alphabet + 2, output="sequence", head="classes", metric="accuracy",
+            higher_is_better=True, baseline=1.0 / c.alphabet, baseline_name="chance (memoryless)",
             solved=SOLVED_ACCURACY,
-            info={"source": "synthetic (Gu & Dao 2023, Mamba selective copying)", "T": c["T"], "K": c["K"],
-                  "alphabet": c["alphabet"], "ignore_index": IGNORE_INDEX, "baseline_loss": self.chance_loss(),
+            info={"source": "synthetic (Gu & Dao 2023, Mamba selective copying)", "T": c.T, "K": c.K,
+                  "alphabet": c.alphabet, "ignore_index": IGNORE_INDEX, "baseline_loss": self.chance_loss(),
                   "baseline_loss_name": "chance cross-entropy log(A) over the K recall positions"})
 
     def chance_loss(self) -> float:
-        return math.log(self.config["alphabet"])
+        return math.log(self.options.alphabet)
 
     def naive_outputs(self, data: TaskData, split: Split) -> np.ndarray:
         """Memoryless logits: uniform over the A symbols, -1e9 on noise and marker. (N, T+K, A+2)"""
-        A = self.config["alphabet"]
+        A = self.options.alphabet
         logits = np.full((len(split), self.seq_len, A + 2), -CERTAIN, dtype=np.float32)
         logits[:, :, 1:A + 1] = 0.0
         return logits
