@@ -207,7 +207,7 @@ class SpeedSection(ConfigSection):
                                             "of the round medians; formerly `repeats`)")
     sweep_rounds: OptionalPositiveInt = Field(1, validation_alias=renamed("sweep_rounds", "sweep_repeats"),
                                               description="rounds of the T/H sweep and the thread study (<= rounds; "
-                                                          "null: rounds) (formerly `sweep_repeats`)")
+                                                          "null: rounds; formerly `sweep_repeats`)")
     max_time_s: PositiveFloat = Field(0.3, description="time budget per single measurement (s)")
 
 
