@@ -98,7 +98,8 @@ def test_the_reference_run_folder_loads():
 BOTH = [({"model": {}, "sizing": {}}, "key 'sizing': given twice, also under its former name 'model'"),
         ({"speed": {"seq_len": 50, "base_seq_len": 50}},
          "key 'speed.base_seq_len': given twice, also under its former name 'seq_len'"),
-        ({"speed": {"repeats": 2, "rounds": 2}}, "key 'speed.rounds': given twice, also under its former name 'repeats'"),
+        ({"speed": {"repeats": 2, "rounds": 2}},
+         "key 'speed.rounds': given twice, also under its former name 'repeats'"),
         ({"long_context": {"seq_lens": [8], "sweep_seq_lens": [8]}},
          "key 'long_context.sweep_seq_lens': given twice, also under its former name 'seq_lens'")]
 

@@ -100,6 +100,7 @@ def speed_units(cfg: Config) -> list:
     if not s.enabled:
         return []
     counts = thread_counts(cfg)
-    what = (f"speed at T={s.base_seq_len} H={s.base_hidden} with streaming" + (", sweep over T and H" if speed_points(cfg) else "")
+    what = (f"speed at T={s.base_seq_len} H={s.base_hidden} with streaming"
+            + (", sweep over T and H" if speed_points(cfg) else "")
             + (f", thread scaling at {', '.join(map(str, counts))} threads" if counts else ""))
     return [WorkUnit("speed", "speed", lambda: {"rows": speed_rows(cfg)}, what, frameworks=frozenset())]
