@@ -17,8 +17,9 @@ swinging 0.84-1.40 between runs):
 - each row's value is the median over rounds of the per-round medians; n and iqr are over the
   pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians;
 - every worker applies the same floating-point policy (``denormals``: flush | keep, see
-  ``suite.bench.fp_mode``) before its first op; each row records the policy (``fp_policy``) and the mode
-  its framework's kernels were observed to run under (``fp_mode``, probed after the job);
+  ``suite.bench.fp_mode``) before it imports numpy or its framework, so every thread pool copies it; each
+  row records the policy (``fp_policy``) and the mode its framework's kernels were observed to run under
+  (``fp_mode``, probed across its threads after the job);
 - a round whose samples still drift after the timer's retakes (``suite.bench.timer``) is left out of
   the value; a row with no stable round left has status 'unstable' (its value kept for inspection,
   never used by a claim). ``unstable_rounds`` counts the rounds left out;
