@@ -223,7 +223,7 @@ def test_litert_worker_times_a_step_in_a_fresh_process(tmp_path):
     exported = export_litert(model, str(tmp_path / "gru.tflite"), "fp32")
     xs = measure.stream_inputs(model.spec, measure.LATENCY_CONTEXT + 1)
     np.save(tmp_path / "stream.npy", xs)
-    ctx = {"workdir": str(tmp_path), "threads": 1, "timer": TimerOptions(**TINY_TIMER)}
+    ctx = {"workdir": str(tmp_path), "threads": 1, "denormals": "flush", "timer": TimerOptions(**TINY_TIMER)}
     step = EdgeStep(job_id="gru-keras litert fp32 cell", kind="litert", stream=str(tmp_path / "stream.npy"),
                     exported=exported.to_dict())
     result = measure.time_step(step, ctx)

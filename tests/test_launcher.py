@@ -82,7 +82,6 @@ FAKE_WORKER = '''
         if job.what == "hang":
             time.sleep(60)
         if job.what == "bad":
-            sys.stdout.flush()
             with open(sys.argv[2], "a") as f:
                 f.write('{"k": "two"}\\n')
         if job.what == "exit":
@@ -112,13 +111,13 @@ def fake(tmp_path, monkeypatch):
     ("fine", None, [1, 2]),
     ("crash", "fake worker exited with status 1: RuntimeError: it broke", [1]),
     ("exit", "fake worker exited with status 3: last words", [1]),
-    ("hang", "fake worker timed out after 3 s (killed)", [1]),
+    ("hang", "fake worker timed out after 5 s (killed)", [1]),
     ("bad", "fake worker wrote a bad result: ", [1]),
 ])
 def test_one_failure_text_for_a_crash_a_timeout_and_a_bad_line(fake, tmp_path, what, problem, kept):
     seen = []
-    run = run_worker(fake.WORKER, fake.Job(threads=1, what=what), timeout_s=3, workdir=tmp_path,
-                     on_record=seen.append)
+    run = run_worker(fake.WORKER, fake.Job(threads=1, what=what), timeout_s=5 if what == "hang" else 120,
+                     workdir=tmp_path, on_record=seen.append)
     assert [r.k for r in run.records] == kept and [r.k for r in seen] == kept   # what came before stays
     if problem is None:
         assert run.problem is None
@@ -132,8 +131,9 @@ def test_one_failure_text_for_a_crash_a_timeout_and_a_bad_line(fake, tmp_path, w
 
 def test_a_job_of_another_worker_is_refused_before_anything_starts(fake, tmp_path):
     with pytest.raises(TypeError, match="expected a Job"):
-        run_worker(fake.WORKER, MemoryWorkerJob(threads=1, spec={}, batch=1, seq_lens=[1]), timeout_s=1)
-    assert isinstance(fake.WORKER, Worker) and not list(tmp_path.glob("fake-*"))
+        run_worker(fake.WORKER, MemoryWorkerJob(threads=1, spec={}, batch=1, seq_lens=[1]), timeout_s=1,
+                   workdir=tmp_path)
+    assert isinstance(fake.WORKER, Worker) and not list(tmp_path.glob("fake-*"))    # no files written
 
 
 # --- /proc and one line ----------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from suite.errors import UserError
+from suite.schema import validate
 from suite.models.flops import forward_flops, step_flops, train_step_flops
 from suite.spec import ModelSpec
 from suite.bench.fp_mode import DEFAULT_POLICY, check_policy
@@ -234,7 +235,6 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
 def timer_options(n_samples: int, min_sample_s: float, max_time_s: float, min_samples: int,
                   retakes: int) -> TimerOptions:
     """The timer's budget as a worker is given it; a bad value is a UserError naming it."""
-    from suite.schema import validate
     return validate(TimerOptions, {"n_samples": n_samples, "min_sample_s": min_sample_s, "max_time_s": max_time_s,
                                    "min_samples": min_samples, "retakes": retakes}, "measure_speed: timer")
 

@@ -254,7 +254,7 @@ def row_key(row: dict, graph: str) -> str:
 def edge_job(steps: list[EdgeStep], ctx: dict, interleaved: bool = False, timer: TimerOptions | None = None
              ) -> EdgeWorkerJob:
     """The payload of one edge worker: ``steps`` at the run's threads, policy and timer, at LATENCY_CONTEXT."""
-    return EdgeWorkerJob(threads=ctx["threads"], denormals=ctx.get("denormals", DEFAULT_POLICY),
+    return EdgeWorkerJob(threads=ctx["threads"], denormals=ctx["denormals"],
                          timer=timer or ctx["timer"], context=LATENCY_CONTEXT, interleaved=interleaved, steps=steps)
 
 
