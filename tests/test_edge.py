@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from suite.bench.launcher import TimerOptions
 from suite.edge import measure
 from suite.edge.runtime import ExportedStep, max_abs_diff, open_runner
+from suite.edge.worker import EdgeStep, EdgeStepResult, StepTiming
 from suite.errors import UserError
 from suite.models import build_model
 from suite.spec import ModelSpec
@@ -221,10 +223,12 @@ def test_litert_worker_times_a_step_in_a_fresh_process(tmp_path):
     exported = export_litert(model, str(tmp_path / "gru.tflite"), "fp32")
     xs = measure.stream_inputs(model.spec, measure.LATENCY_CONTEXT + 1)
     np.save(tmp_path / "stream.npy", xs)
-    ctx = {"workdir": str(tmp_path), "threads": 1, "timer": TINY_TIMER, "stream_path": str(tmp_path / "stream.npy")}
-    result = measure.run_worker({"kind": "litert", "exported": exported.to_dict()}, ctx)
-    assert result["median_s"] > 0 and result["n"] >= 3 and result["peak_mb"] >= 0 and result["idle_mb"] > 0
-    assert "runtime_ops" in result
+    ctx = {"workdir": str(tmp_path), "threads": 1, "denormals": "flush", "timer": TimerOptions(**TINY_TIMER)}
+    step = EdgeStep(job_id="gru-keras litert fp32 cell", kind="litert", stream=str(tmp_path / "stream.npy"),
+                    exported=exported.to_dict())
+    result = measure.time_step(step, ctx)
+    assert result.job_id == step.job_id and result.timing.median_s > 0 and result.timing.n >= 3
+    assert result.memory.peak_mb >= 0 and result.memory.idle_mb > 0 and result.runtime_ops
 
 
 # --- bad input -------------------------------------------------------------------------------------
@@ -240,3 +244,42 @@ def test_cli_bad_model_is_one_line_exit_2(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: edge: unknown model 'nope'")
     assert r.stdout == "" and not list(tmp_path.iterdir())
+
+
+# --- rows and their latency jobs ------------------------------------------------------------------
+def _timing(samples_us):
+    samples_s = [x * 1e-6 for x in samples_us]
+    return StepTiming(median_s=float(np.median(samples_s)), iqr_s=0.0, n=len(samples_s), number=1, noisy=False,
+                      samples_s=samples_s)
+
+
+def test_interleaved_results_are_joined_to_their_rows_by_job_id():
+    """Each pass's results come back keyed by the job id the row's step carries; a pass that lists them in
+    another order (or leaves one out) must still give every row its own samples."""
+    rng = np.random.default_rng(11)
+    names = ("gru-torch", "lstm-torch", "transformer-torch")
+    members, own = [], {}
+    for name in names:
+        row = {"model": name, "runtime": "onnxruntime", "precision": "fp32", "notes": None, "step_latency_us": 99.0}
+        step = EdgeStep(job_id=measure.row_key(row, "native"), kind="onnxruntime", stream="s.npy", exported={})
+        members.append((row, step))
+        own[step.job_id] = [rng.uniform(10, 90, size=4).round(3).tolist() for _ in range(3)]   # per pass
+    passes = []
+    for k, order in enumerate([(2, 0, 1), (1, 2, 0), (0, 2)]):           # the third pass lost a result
+        ids = [members[i][1].job_id for i in order]
+        passes.append([EdgeStepResult(job_id=i, timing=_timing(own[i][k])) for i in ids])
+    measure.apply_interleaved(members, passes, "interleaved with 2 other onnxruntime fp32 step(s)")
+    for (row, step), lost_in_third in zip(members, (False, True, False)):
+        expected = [own[step.job_id][k] for k in range(3) if not (k == 2 and lost_in_third)]
+        got = row["latency_rounds_us"]
+        assert len(got) == len(expected) and all(np.allclose(g, e, rtol=1e-12) for g, e in zip(got, expected))
+        assert row["step_latency_us"] == pytest.approx(float(np.median([np.median(r) for r in expected])))
+        assert row["notes"]["latency_alone_us"] == 99.0
+        assert row["notes"]["latency"].endswith(f"{len(expected)} pass(es)")
+
+
+def test_an_edge_step_says_what_its_kind_needs():
+    with pytest.raises(ValueError, match="needs 'exported'"):
+        EdgeStep(job_id="a", kind="litert", stream="s.npy")
+    with pytest.raises(ValueError, match="needs 'spec' and 'weights'"):
+        EdgeStep(job_id="a", kind="torch", stream="s.npy", spec={})

@@ -59,6 +59,38 @@ def test_a_pool_started_before_the_policy_keeps_its_own_bits():
     assert got == ["mixed"]
 
 
+@pytest.mark.parametrize("policy,expected", [("flush", MODE_FLUSH), ("keep", MODE_KEEP)])
+def test_a_speed_worker_at_2_threads_runs_numpy_under_the_policy_in_every_thread(tmp_path, policy, expected):
+    """OpenBLAS starts its pool when numpy loads: the worker applies the policy before that import, so the
+    pool's threads copy it (a worker that applied it after its imports read 'mixed (ftz 100%, daz 75%)')."""
+    from suite.bench.launcher import TimerOptions, run_worker
+    from suite.bench.speed_worker import SPEED_WORKER, SpeedJobSpec, SpeedWorkerJob
+    from suite.spec import ModelSpec
+    spec = ModelSpec("gru", "numpy", input_size=3, hidden=4, output_size=2)
+    job = SpeedWorkerJob(framework="numpy", threads=2, denormals=policy, peak_size=64,
+                         timer=TimerOptions(n_samples=3, min_samples=3, min_sample_s=0.001, max_time_s=0.1),
+                         jobs=[SpeedJobSpec(job_id=0, spec=spec.to_dict(), batch=2, seq_len=5, infer=False)])
+    run = run_worker(SPEED_WORKER, job, timeout_s=120, workdir=tmp_path)
+    assert run.problem is None, run.problem
+    assert run.header.threads_applied["threads"] == 2 and run.header.fp_policy == policy
+    assert run.header.fp_mode == expected and [r.fp_mode for r in run.records] == [expected]
+
+
+@pytest.mark.parametrize("module", ["suite/bench/speed_worker.py", "suite/bench/memory_worker.py",
+                                    "suite/edge/worker.py"])
+def test_every_worker_applies_the_policy_before_it_imports_anything_that_starts_threads(module):
+    """The speed worker's test above, for the memory and edge workers too: their first statement (after the
+    docstring and ``from __future__``) applies the policy, before numpy or a runtime is imported."""
+    import ast
+    body = ast.parse((ROOT / module).read_text()).body
+    body = [node for node in body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+            and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    first = body[0]
+    assert isinstance(first, ast.If) and ast.unparse(first.test) == "__name__ == '__main__'", ast.unparse(first)
+    assert [ast.unparse(n) for n in first.body] == ["from suite.bench.fp_mode import apply_startup_policy",
+                                                    "apply_startup_policy()"]
+
+
 def test_bad_policy_and_framework_are_user_errors():
     with pytest.raises(UserError, match="flush, keep"):
         check_policy("ftz")

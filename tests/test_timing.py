@@ -386,15 +386,16 @@ def test_abort_if_sees_the_calibrated_cost_and_stops_before_sampling():
 
 
 def test_an_oversubscribed_thread_count_is_skipped_not_failed():
-    from suite.bench.speed import SpeedJob, metric_rows
-    from suite.bench.speed_worker import timed
-    guard = {"reference_s": {"train_step": 0.001}, "factor": 5.0, "budget_s": 0.01, "threads": 2, "fewest": 1}
-    entry = timed("train_step", None, lambda: fake_timer(0.02)[0], {"min_samples": 10}, guard)
-    assert entry["skipped"] and "oversubscribed: at 2 threads one call took 20x the time at 1" in entry["error"]
-    fine = timed("train_step", None, lambda: fake_timer(0.002)[0], {"min_samples": 3, "n_samples": 3}, guard)
-    assert "measurement" in fine                                  # 2x slower, and cheap: measured
+    from suite.bench.launcher import TimerOptions
+    from suite.bench.speed import Round, SpeedJob, metric_rows
+    from suite.bench.speed_worker import OversubscriptionGuard, SpeedJobResult, timed
+    guard = OversubscriptionGuard(reference_s={"train_step": 0.001}, factor=5.0, budget_s=0.01, threads=2, fewest=1)
+    entry = timed("train_step", None, lambda: fake_timer(0.02)[0], TimerOptions(min_samples=10), guard)
+    assert entry.skipped and "oversubscribed: at 2 threads one call took 20x the time at 1" in entry.error
+    fine = timed("train_step", None, lambda: fake_timer(0.002)[0], TimerOptions(min_samples=3, n_samples=3), guard)
+    assert fine.measurement is not None and fine.error is None    # 2x slower, and cheap: measured
     spec = ModelSpec("gru", "torch", 2, 4, 1)
-    rows = metric_rows(SpeedJob(spec, 2, 5), "train_step", None, [{"metrics": [entry]}] * 2,
+    rows = metric_rows(SpeedJob(spec, 2, 5), "train_step", None, [Round(SpeedJobResult(job_id=0, metrics=[entry]))] * 2,
                        {"model": spec.name}, None, None)
     assert rows[0]["status"] == "skipped" and rows[0]["error"].startswith("oversubscribed")
 
@@ -445,17 +446,18 @@ def test_when_one_statement_drifts_all_are_retaken_together():
 
 
 def test_a_worker_times_the_models_of_one_shape_interleaved():
-    from suite.bench.speed_worker import run_group, shape_groups
+    from suite.bench.launcher import TimerOptions
+    from suite.bench.speed_worker import SpeedJobSpec, run_group, shape_groups
     specs = [ModelSpec(a, "numpy", input_size=3, hidden=4, output_size=2) for a in ("gru", "lstm")]
-    jobs = [{"job_id": i, "spec": s.to_dict(), "batch": 2, "seq_len": T, "contexts": [2], "infer": True}
+    jobs = [SpeedJobSpec(job_id=i, spec=s.to_dict(), batch=2, seq_len=T, contexts=[2])
             for i, (s, T) in enumerate([(specs[0], 5), (specs[1], 5), (specs[0], 9)])]
-    assert [[j["job_id"] for j in g] for g in shape_groups(jobs)] == [[0, 1], [2]]
-    lines = run_group(jobs[:2], {"n_samples": 4, "min_samples": 4, "min_sample_s": 0.001, "max_time_s": 0.5})
-    assert [ln["job_id"] for ln in lines] == [0, 1] and all(ln["interleaved"] == 2 for ln in lines)
-    for ln in lines:
-        got = {(m["metric"], m["context"]): m["measurement"] for m in ln["metrics"]}
+    assert [[j.job_id for j in g] for g in shape_groups(jobs)] == [[0, 1], [2]]
+    results = run_group(jobs[:2], TimerOptions(n_samples=4, min_samples=4, min_sample_s=0.001, max_time_s=0.5))
+    assert [r.job_id for r in results] == [0, 1] and all(r.interleaved == 2 for r in results)
+    for r in results:
+        got = {(m.metric, m.context): m.measurement for m in r.metrics}
         assert set(got) == {("train_step", None), ("infer", None), ("step", 2)}
-        assert got[("train_step", None)]["meta"]["interleaved_with"] == 1 and got[("train_step", None)]["n"] == 4
+        assert got[("train_step", None)].meta["interleaved_with"] == 1 and got[("train_step", None)].n == 4
 
 
 # --- step memory (suite.bench.memory) -----------------------------------------------------------------

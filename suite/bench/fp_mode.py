@@ -14,22 +14,37 @@ Policies (config ``speed.denormals``):
     flush  FTZ = DAZ = 1   (what TensorFlow does in its op threads; the default)
     keep   FTZ = DAZ = 0   (IEEE 754 gradual underflow; the hardware default)
 
-How it is set, per framework (``apply_policy``):
-    numpy  NumPy has no switch of its own; its ufuncs and single-threaded OpenBLAS run in the calling
-           thread, so that thread's MXCSR decides. Set through libm's ``fegetenv``/``fesetenv`` (glibc
-           x86-64: ``fenv_t.__mxcsr`` at byte 28; ``fesetenv`` loads it with ``ldmxcsr``), which needs
+How the policy reaches every thread. The bits belong to a thread, and a new thread starts with a copy of its
+creator's (pthread_create -> clone copies the FPU/SSE state); no framework re-reads the policy later. So a pool
+that exists before the policy is set keeps the bits it started with: OpenBLAS starts its OPENBLAS_NUM_THREADS - 1
+workers when numpy loads it, and a worker process that imported numpy first ran NumPy at 2 threads as
+"mixed (ftz 100%, daz 75%)" (the caller's block flushed, the pool's block did not). Hence, in every worker
+process (speed, memory, edge; ``suite.bench.launcher`` starts them):
+    1. the launcher names the policy in the worker's environment (``POLICY_ENV`` = SUITE_DENORMALS);
+    2. the worker module's first statement, before it imports numpy, torch, TensorFlow or a runtime, is
+       ``apply_startup_policy()``: the main thread's MXCSR set through libm (below), which needs no package;
+    3. every pool is created later, by that thread, and copies the bits: OpenBLAS's (when numpy loads it, and
+       any thread it adds when ``set_threads`` raises its count), torch's OpenMP pool (on the first parallel
+       op), TensorFlow's Eigen pools (on the first op), ONNX Runtime's and LiteRT's (when a session or
+       interpreter is made);
+    4. ``apply_policy(policy, framework)`` then runs again in the main thread for the framework
+       (``torch.set_flush_denormal`` for torch; the same bits), and ``probe`` records what the kernels did.
+How the bits are set, per framework (``apply_policy``):
+    numpy  NumPy has no switch of its own; its ufuncs run in the calling thread and OpenBLAS in the calling
+           thread plus its pool, so those threads' MXCSR decides. Set through libm's ``fegetenv``/``fesetenv``
+           (glibc x86-64: ``fenv_t.__mxcsr`` at byte 28; ``fesetenv`` loads it with ``ldmxcsr``), which needs
            neither torch nor a compiled package (the PyPI package ``daz`` does the same in C but ships no
-           wheels). A thread inherits its creator's MXCSR (clone copies the FPU state), so the policy
-           is applied before numpy is imported: OpenBLAS starts its worker threads when it loads.
+           wheels).
     torch  ``torch.set_flush_denormal(flag)`` (the same two bits, calling thread); torch's OpenMP pool
            is created lazily on the first parallel op, after this, and inherits them.
     keras  TensorFlow wraps every kernel in its own ``ScopedFlushDenormal``: it always flushes. With
-           ``keep`` the ledger says so (``fp_mode`` = "flush (TensorFlow's own)") instead of pretending.
+           ``keep`` the ledger says so (``fp_policy`` keep, ``fp_mode`` ftz+daz: observed) instead of pretending.
 What a row records (``fp_mode``) is observed, not intended: ``probe(framework)`` runs a matmul and an
 elementwise product whose exact results are subnormal (FTZ test) or whose operands are (DAZ test) in
 the framework itself, across its threads, and reports which were flushed.
 Elsewhere than x86-64 glibc Linux the libm path is unavailable: torch's switch is used when torch is
-importable (it also covers AArch64's FZ bit).
+importable (it also covers AArch64's FZ bit), but only in the calling thread and the pools started after it:
+there the OpenBLAS pool that numpy started keeps the hardware default, and ``probe`` says so.
 
 In-process training: ``suite.bench.threads.configure_floating_point(policy, frameworks)`` applies and
 probes the policy in the calling thread; call it before the first op.
@@ -38,6 +53,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import platform
 import sys
 
@@ -48,6 +64,7 @@ DEFAULT_POLICY = "flush"
 FTZ, DAZ = 0x8000, 0x0040             # MXCSR bits: flush-to-zero, denormals-are-zero
 FENV_SIZE, MXCSR_OFFSET = 32, 28      # glibc x86-64 fenv_t: 32 bytes, __mxcsr at byte 28
 MODE_FLUSH, MODE_KEEP = "ftz+daz", "ieee"
+POLICY_ENV = "SUITE_DENORMALS"        # the policy a worker process applies first (``apply_startup_policy``)
 
 
 def check_policy(policy, where: str = "speed.denormals") -> str:
@@ -121,6 +138,23 @@ def apply_policy(policy: str, framework: str) -> None:
     if framework == "torch" or (not done and _torch_available()):
         import torch
         torch.set_flush_denormal(flush)        # False (and nothing set) on CPUs without the bits
+
+
+def policy_environment(policy: str) -> dict[str, str]:
+    """The environment variable that makes a worker process apply ``policy`` before its first import."""
+    return {POLICY_ENV: check_policy(policy)}
+
+
+def apply_startup_policy() -> str | None:
+    """A worker process's first statement: the policy named by $SUITE_DENORMALS set in the main thread's MXCSR
+    before numpy, torch, TensorFlow or a runtime is imported, so that every thread pool they start copies it
+    (module docstring). Returns the policy set; None when the variable is unset or the bits cannot be set
+    without a framework (not x86-64 glibc: ``apply_policy`` then uses torch's switch)."""
+    policy = os.environ.get(POLICY_ENV)
+    if policy is None:
+        return None
+    check_policy(policy, POLICY_ENV)
+    return policy if write_mxcsr_bits(policy == "flush") else None
 
 
 # --- what the kernels actually do --------------------------------------------------------------------

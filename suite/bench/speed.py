@@ -5,9 +5,9 @@
 
 Fairness (measured on the 2-core test machines: one process running both frameworks gave GRU/LSTM ratios
 swinging 0.84-1.40 between runs):
-- every worker is a fresh ``python -m suite.bench.speed_worker`` process for ONE framework; OMP/MKL/
-  OpenBLAS/TF thread variables are set in its environment and ``set_threads`` runs before its
-  first op, so each framework gets the same intra-op thread count (inter-op 1);
+- every worker is a fresh ``python -m suite.bench.speed_worker`` process for ONE framework, started by
+  ``suite.bench.launcher``; OMP/MKL/OpenBLAS/TF thread variables are set in its environment and
+  ``set_threads`` runs before its first op, so each framework gets the same intra-op thread count (inter-op 1);
 - the frameworks are interleaved A B A B ..., ``repeats`` rounds; with ``isolate='job'`` (default)
   every job has its own worker (clean per-model peak RSS; ``isolate='framework'`` runs all jobs of
   a framework in one worker per round, faster, but its peak RSS is a running maximum);
@@ -17,8 +17,9 @@ swinging 0.84-1.40 between runs):
 - each row's value is the median over rounds of the per-round medians; n and iqr are over the
   pooled samples of all rounds; ``repeat_spread`` = (max - min) / median of the round medians;
 - every worker applies the same floating-point policy (``denormals``: flush | keep, see
-  ``suite.bench.fp_mode``) before its first op; each row records the policy (``fp_policy``) and the mode
-  its framework's kernels were observed to run under (``fp_mode``, probed after the job);
+  ``suite.bench.fp_mode``) before it imports numpy or its framework, so every thread pool copies it; each
+  row records the policy (``fp_policy``) and the mode its framework's kernels were observed to run under
+  (``fp_mode``, probed across its threads after the job);
 - a round whose samples still drift after the timer's retakes (``suite.bench.timer``) is left out of
   the value; a row with no stable round left has status 'unstable' (its value kept for inspection,
   never used by a claim). ``unstable_rounds`` counts the rounds left out;
@@ -43,11 +44,8 @@ error text; the rest goes on.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,10 +54,13 @@ from itertools import zip_longest
 from pathlib import Path
 
 from suite.errors import UserError
+from suite.schema import validate
 from suite.models.flops import forward_flops, step_flops, train_step_flops
 from suite.spec import ModelSpec
 from suite.bench.fp_mode import DEFAULT_POLICY, check_policy
-from suite.bench.threads import thread_env
+from suite.bench.launcher import TimerOptions, run_worker
+from suite.bench.speed_worker import (SPEED_WORKER, MeasurementRecord, OversubscriptionGuard, SpeedJobResult,
+                                      SpeedJobSpec, SpeedWorkerHeader, SpeedWorkerJob)
 from suite.bench.timer import DEFAULT_MAX_TIME_S, DEFAULT_RETAKES, NOISY_RELATIVE_IQR, quantiles
 
 ISOLATE = ("job", "framework")
@@ -68,7 +69,6 @@ OVERSUBSCRIBED = 5.0     # more threads but this many times slower than the fewe
 GUARD_BUDGET_S = 5.0     # ... and a measurement that would last longer than this: give up on it
 UNITS = {"train_step": ("train_step_ms", "ms", 1e3), "infer": ("infer_ms", "ms", 1e3),
          "step": ("step_latency_us", "us", 1e6)}
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True)
@@ -128,72 +128,35 @@ def worker_runs(jobs: list[SpeedJob], counts: list[int], threads: int, study: se
             if (at_n := [i for i in ids if (n == threads or i in study) and rnd < rounds(i, n)])]
 
 
-def run_worker(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int,
-               timer_opts: dict, timeout_s: float, workdir: Path, tag: str,
-               on_line=None, denormals: str = DEFAULT_POLICY, device: str = "cpu",
-               guards: dict[int, dict] | None = None) -> list[dict]:
-    """Start one worker process, wait (calling ``on_line`` for each result line as it appears),
-    and return its JSON lines (header first); jobs without a line become errors."""
-    cfg = {"framework": framework, "threads": threads, "timer": timer_opts, "denormals": denormals,
-           "device": device,
-           "jobs": [{"job_id": i, "spec": jobs[i].spec.to_dict(), "batch": jobs[i].batch,
-                     "seq_len": jobs[i].seq_len, "contexts": list(jobs[i].contexts), "infer": jobs[i].infer,
-                     "guard": (guards or {}).get(i)} for i in job_ids]}
-    jobs_path, out_path, err_path = (workdir / f"{tag}.{ext}" for ext in ("json", "jsonl", "err"))
-    jobs_path.write_text(json.dumps(cfg), encoding="utf-8")
-    env = {**os.environ, **thread_env(threads), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
-           "PYTHONPATH": os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)}
-    with open(err_path, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "suite.bench.speed_worker", str(jobs_path), str(out_path)],
-                                env=env, stdout=err, stderr=err, cwd=PACKAGE_ROOT)
-        problem = _wait(proc, out_path, timeout_s, on_line or (lambda line: None))
-    if problem is None and proc.returncode != 0:
-        problem = f"worker exited with status {proc.returncode}: {_last_line(err_path)}"
-    lines = _read_lines(out_path)
-    done = {r["job_id"] for r in lines if r.get("kind") == "job"}
-    lost = [{"kind": "job", "job_id": i, "metrics": [], "error": problem or "worker gave no result"}
-            for i in job_ids if i not in done]
-    for line in lost:
-        on_line and on_line(line)
-    return lines + lost
+@dataclass(frozen=True)
+class Round:
+    """One worker's result for one job (one round of it), with that worker's header (None when the worker
+    died before writing one)."""
+
+    result: SpeedJobResult
+    header: SpeedWorkerHeader | None = None
 
 
-def _wait(proc: subprocess.Popen, out_path: Path, timeout_s: float, on_line) -> str | None:
-    """Poll the worker, reporting new result lines; kill it (by its pid) after ``timeout_s``."""
-    deadline, seen = time.monotonic() + timeout_s, 0
-    while True:
-        try:
-            proc.wait(timeout=0.25)
-            finished = True
-        except subprocess.TimeoutExpired:
-            finished = False
-        lines = _read_lines(out_path)
-        for line in lines[seen:]:
-            on_line(line)
-        seen = len(lines)
-        if finished:
-            return None
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            return f"worker timed out after {timeout_s:.0f} s (killed)"
+def worker_job(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads: int, timer: TimerOptions,
+               denormals: str = DEFAULT_POLICY, device: str = "cpu",
+               guards: dict[int, OversubscriptionGuard] | None = None) -> SpeedWorkerJob:
+    """The payload of one speed worker: the jobs ``job_ids`` of ``jobs``, one framework, one thread count."""
+    return SpeedWorkerJob(framework=framework, threads=threads, denormals=denormals, device=device, timer=timer,
+                          jobs=[SpeedJobSpec(job_id=i, spec=jobs[i].spec.to_dict(), batch=jobs[i].batch,
+                                             seq_len=jobs[i].seq_len, contexts=list(jobs[i].contexts),
+                                             infer=jobs[i].infer, guard=(guards or {}).get(i)) for i in job_ids])
 
 
-def _read_lines(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break                      # a line cut off by a crash: the jobs after it count as lost
-    return out
-
-
-def _last_line(path: Path) -> str:
-    lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-    return lines[-1][:500] if lines else "(no output)"
+def run_speed_worker(job: SpeedWorkerJob, timeout_s: float, workdir: Path,
+                     on_result=None) -> tuple[SpeedWorkerHeader | None, list[SpeedJobResult]]:
+    """Run one worker (``suite.bench.launcher``), calling ``on_result`` for each job's result as it appears;
+    returns its header and one result per job: a job the worker did not report on gets one with the reason."""
+    run = run_worker(SPEED_WORKER, job, timeout_s=timeout_s, workdir=workdir, on_record=on_result)
+    done = {r.job_id for r in run.records}
+    lost = [SpeedJobResult(job_id=j.job_id, error=run.failure()) for j in job.jobs if j.job_id not in done]
+    for result in lost:
+        on_result and on_result(result)
+    return run.header, run.records + lost
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -230,78 +193,81 @@ def measure_speed(jobs, threads: int = 1, repeats: int = 2, *, isolate: str = "j
     check_policy(denormals, "measure_speed: denormals")
     if device not in DEVICES:
         raise UserError(f"measure_speed: unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
-    timer_opts = {"n_samples": max(n_samples, min_samples), "min_sample_s": min_sample_s,
-                  "max_time_s": max_time_s, "min_samples": min_samples, "retakes": retakes}
+    timer = timer_options(max(n_samples, min_samples), min_sample_s, max_time_s, min_samples, retakes)
     runs = worker_runs(jobs, counts, threads, study, repeats, isolate, sweep_repeats, base)
     # at a count other than ``threads`` a study job is timed without streaming
     variants = {n: [job if n == threads else SpeedJob(job.spec, job.batch, job.seq_len, (), job.infer)
                     for job in jobs] for n in counts}
-    headers: list[dict] = []
-    results: dict[tuple[int, int], list[dict]] = {(i, n): [] for i in range(len(jobs)) for n in counts}
+    headers: list[tuple[int, SpeedWorkerHeader]] = []          # (thread count, header) of every worker
+    rounds: dict[tuple[int, int], list[Round]] = {(i, n): [] for i in range(len(jobs)) for n in counts}
     reference: dict[int, dict[str, float]] = {}      # job -> metric -> median seconds at the fewest threads
     with tempfile.TemporaryDirectory(prefix="suite-speed-") as tmp:
         for k, (rnd, fw, ids, n) in enumerate(runs):
             t0 = time.perf_counter()
 
-            def report(line, k=k, rnd=rnd, t0=t0, n=n):
-                if progress and line.get("kind") == "job":
-                    _print_progress(k + 1, len(runs), rnd, repeats, jobs[line["job_id"]], line,
+            def report(result, k=k, rnd=rnd, t0=t0, n=n):
+                if progress:
+                    _print_progress(k + 1, len(runs), rnd, repeats, jobs[result.job_id], result,
                                     time.perf_counter() - t0, n)
 
-            guards = ({i: {"reference_s": reference.get(i), "factor": OVERSUBSCRIBED, "budget_s": GUARD_BUDGET_S,
-                           "threads": n, "fewest": counts[0]} for i in ids} if n != counts[0] else None)
-            lines = run_worker(fw, ids, variants[n], n, timer_opts, worker_timeout_s, Path(tmp), f"w{k}", report,
-                               denormals, device, guards)
+            guards = ({i: OversubscriptionGuard(reference_s=reference.get(i), factor=OVERSUBSCRIBED,
+                                                budget_s=GUARD_BUDGET_S, threads=n, fewest=counts[0]) for i in ids}
+                      if n != counts[0] else None)
+            job = worker_job(fw, ids, variants[n], n, timer, denormals, device, guards)
+            header, results = run_speed_worker(job, worker_timeout_s, Path(tmp), report)
             if n == counts[0]:
-                reference.update(_medians(lines))
-            header = next((ln for ln in lines if ln.get("kind") == "worker"), {"framework": fw})
-            headers.append({**header, "threads": n})
-            for line in lines:
-                if line.get("kind") == "job":
-                    results[(line["job_id"], n)].append({**line, "header": header})
+                reference.update(_medians(results))
+            if header is not None:
+                headers.append((n, header))
+            for result in results:
+                rounds[(result.job_id, n)].append(Round(result, header))
     rows = []
     for n in counts:
-        peaks = _framework_peaks([h for h in headers if h["threads"] == n])
+        peaks = _framework_peaks([h for count, h in headers if count == n])
         for i, job in enumerate(variants[n]):
             if n == threads or i in study:
                 in_study = i in study and n in study_counts
                 rows += [{**r, "thread_study": True} if in_study else r
-                         for r in job_rows(job, results[(i, n)], n, peaks, isolate, task, denormals, device)]
+                         for r in job_rows(job, rounds[(i, n)], n, peaks, isolate, task, denormals, device)]
     return rows
 
 
-def _medians(lines: list[dict]) -> dict[int, dict[str, float]]:
-    """{job_id: {metric: median seconds}} of a worker's result lines (the guard's reference)."""
-    out: dict[int, dict[str, float]] = {}
-    for line in lines:
-        if line.get("kind") == "job":
-            out[line["job_id"]] = {m["metric"]: quantiles(m["measurement"]["samples"])[1]
-                                   for m in line.get("metrics", []) if "measurement" in m}
-    return out
+def timer_options(n_samples: int, min_sample_s: float, max_time_s: float, min_samples: int,
+                  retakes: int) -> TimerOptions:
+    """The timer's budget as a worker is given it; a bad value is a UserError naming it."""
+    return validate(TimerOptions, {"n_samples": n_samples, "min_sample_s": min_sample_s, "max_time_s": max_time_s,
+                                   "min_samples": min_samples, "retakes": retakes}, "measure_speed: timer")
 
 
-def _print_progress(k, total, rnd, repeats, job: SpeedJob, line: dict, wall: float, threads: int) -> None:
+def _medians(results: list[SpeedJobResult]) -> dict[int, dict[str, float]]:
+    """{job_id: {metric: median seconds}} of a worker's results (the guard's reference)."""
+    return {r.job_id: {m.metric: quantiles(m.measurement.samples)[1] for m in r.metrics if m.measurement}
+            for r in results}
+
+
+def _print_progress(k, total, rnd, repeats, job: SpeedJob, result: SpeedJobResult, wall: float,
+                    threads: int) -> None:
     parts = []
-    for m in line.get("metrics", []):
-        metric, unit, scale = UNITS[m["metric"]]
-        at = f"@{m['context']}" if m["context"] is not None else ""
-        if "measurement" in m:
-            med = quantiles(m["measurement"]["samples"])[1] * scale
-            flag = " UNSTABLE" if m["measurement"].get("unstable") else ""
-            parts.append(f"{m['metric']}{at} {med:.4g} {unit}{flag}")
+    for m in result.metrics:
+        metric, unit, scale = UNITS[m.metric]
+        at = f"@{m.context}" if m.context is not None else ""
+        if m.measurement:
+            med = quantiles(m.measurement.samples)[1] * scale
+            flag = " UNSTABLE" if m.measurement.unstable else ""
+            parts.append(f"{m.metric}{at} {med:.4g} {unit}{flag}")
         else:
-            parts.append(f"{m['metric']}{at} {'SKIPPED' if m.get('skipped') else 'FAILED'}")
-    text = ", ".join(parts) if parts else f"FAILED: {line.get('error')}"
+            parts.append(f"{m.metric}{at} {'SKIPPED' if m.skipped else 'FAILED'}")
+    text = ", ".join(parts) if parts else f"FAILED: {result.error}"
     print(f"[speed {k}/{total}] round {rnd + 1}/{repeats} {job.describe()} {threads} thr: {text} ({wall:.1f} s)",
           file=sys.stderr, flush=True)
 
 
-def _framework_peaks(headers: list[dict]) -> dict[str, float]:
+def _framework_peaks(headers: list[SpeedWorkerHeader]) -> dict[str, float]:
     """Median measured matmul peak per framework over its workers."""
     by_fw: dict[str, list[float]] = {}
     for h in headers:
-        if h.get("peak_gflops"):
-            by_fw.setdefault(h["framework"], []).append(h["peak_gflops"])
+        if h.peak_gflops:
+            by_fw.setdefault(h.framework, []).append(h.peak_gflops)
     return {fw: statistics.median(v) for fw, v in by_fw.items()}
 
 
@@ -317,27 +283,28 @@ def summarise_rounds(sample_lists: list[list[float]]) -> dict:
             "repeat_spread": spread, "noisy": bool((q3 - q1) > NOISY_RELATIVE_IQR * abs(value))}
 
 
-def base_fields(job: SpeedJob, threads: int, isolate: str, task, rounds: list[dict],
+def base_fields(job: SpeedJob, threads: int, isolate: str, task, rounds: list[Round],
                 denormals: str = DEFAULT_POLICY, device: str = "cpu") -> dict:
     s = job.spec
-    ok = [r for r in rounds if not r.get("error")]
-    first = ok[0] if ok else (rounds[0] if rounds else {})
-    path = first.get("path", {})
-    header = first.get("header", {})
-    modes = sorted({r.get("fp_mode") or r.get("header", {}).get("fp_mode") for r in ok} - {None})
+    ok = [r for r in rounds if not r.result.error]
+    first = ok[0] if ok else (rounds[0] if rounds else None)
+    path = first.result.path if first else {}
+    header = first.header if first else None
+    modes = sorted({r.result.fp_mode or (r.header.fp_mode if r.header else None) for r in ok} - {None})
     return {"task": task, "model": s.name, "arch": s.arch, "framework": s.framework,
             "convention": s.convention, "hidden": s.hidden, "layers": s.layers,
-            "input_size": s.input_size, "output_size": s.output_size, "params": first.get("params"),
+            "input_size": s.input_size, "output_size": s.output_size,
+            "params": first.result.params if first else None,
             "B": job.batch, "T": job.seq_len, "context": None, "threads": threads, "isolate": isolate,
-            "framework_version": header.get("framework_version"), "device": path.get("device", device),
-            "fp_policy": denormals, "fp_mode": "/".join(modes) or None,
+            "framework_version": header.framework_version if header else None,
+            "device": path.get("device", device), "fp_policy": denormals, "fp_mode": "/".join(modes) or None,
             "exec_path": ";".join(f"{k}={v}" for k, v in sorted(path.items())) or None,
             **{f"path_{k}": path.get(k) for k in ("mode", "onednn", "cudnn_eligible", "device", "cudnn")}}
 
 
-def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, float],
+def job_rows(job: SpeedJob, rounds: list[Round], threads: int, peaks: dict[str, float],
              isolate: str, task, denormals: str = DEFAULT_POLICY, device: str = "cpu") -> list[dict]:
-    """All rows of one job from its rounds (each round: a worker's result line for this job)."""
+    """All rows of one job from its rounds (each round: a worker's result for this job)."""
     base = base_fields(job, threads, isolate, task, rounds, denormals, device)
     peak = peaks.get(job.spec.framework)
     best = max(peaks.values()) if peaks else None
@@ -349,16 +316,22 @@ def job_rows(job: SpeedJob, rounds: list[dict], threads: int, peaks: dict[str, f
     return rows
 
 
-def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
+def _entry(r: Round, name: str, context):
+    """The round's result for metric ``name`` at ``context``, or None."""
+    return next((m for m in r.result.metrics if m.metric == name and m.context == context), None)
+
+
+def metric_rows(job, name, context, rounds: list[Round], base, peak, best) -> list[dict]:
     metric, unit, scale = UNITS[name]
-    measured, errors, skipped = [], [], 0
+    measured: list[MeasurementRecord] = []
+    errors, skipped = [], 0
     for r in rounds:
-        entry = next((m for m in r.get("metrics", []) if m["metric"] == name and m["context"] == context), None)
-        if entry and "measurement" in entry:
-            measured.append(entry["measurement"])
+        entry = _entry(r, name, context)
+        if entry and entry.measurement:
+            measured.append(entry.measurement)
         else:
-            errors.append((entry or {}).get("error") or r.get("error") or "not measured")
-            skipped += bool((entry or {}).get("skipped"))
+            errors.append((entry.error if entry else None) or r.result.error or "not measured")
+            skipped += bool(entry and entry.skipped)
     # step rows: B = 1 and the context c; T stays the job's T (the shape cell the row belongs to)
     row = {**base, "metric": metric, "unit": unit, "B": 1 if name == "step" else job.batch,
            "context": context}
@@ -366,22 +339,22 @@ def metric_rows(job, name, context, rounds, base, peak, best) -> list[dict]:
         status = "skipped" if errors and skipped == len(errors) else "failed"
         return [{**row, "value": None, "n": 0, "iqr": None, "noisy": None, "status": status,
                  "error": errors[0] if errors else "no rounds ran"}]
-    stable = [not m.get("unstable", False) for m in measured]
-    found = [m["samples"] for m, ok in zip(measured, stable) if ok] or [m["samples"] for m in measured]
+    stable = [not m.unstable for m in measured]
+    found = [m.samples for m, ok in zip(measured, stable) if ok] or [m.samples for m in measured]
     status, error = "ok", (f"{len(errors)} of {len(rounds)} rounds failed: {errors[0]}" if errors else None)
     if not any(stable):
         status, error = "unstable", unstable_text(measured, len(rounds))
     seconds = summarise_rounds(found)
-    seconds["load_avg"] = _max_load(rounds, name, context)
+    seconds["load_avg"] = _max_load(measured)
     seconds["unstable_rounds"] = stable.count(False)
-    seconds["retakes"] = sum(m.get("retakes", 0) for m in measured)
+    seconds["retakes"] = sum(m.retakes for m in measured)
     flops = _flops(job, name, context)
     gflop_s = flops / seconds["value"] / 1e9
     rows = [{**row, **seconds, "value": seconds["value"] * scale, "iqr": seconds["iqr"] * scale,
              "flops": flops, "gflop_s": gflop_s, "peak_gflops": peak,
              "peak_fraction": gflop_s / peak if peak else None, "machine_peak_gflops": best,
              "machine_peak_fraction": gflop_s / best if best else None, "status": status, "error": error,
-             "samples": raw_samples([[x * scale for x in m["samples"]] for m in measured], stable)}]
+             "samples": raw_samples([[x * scale for x in m.samples] for m in measured], stable)}]
     if name != "step":
         rows.append(throughput_row(job, name, measured, stable, row, status, error))
     return rows
@@ -392,19 +365,16 @@ def raw_samples(rounds: list[list[float]], stable: list[bool]) -> dict:
     return {"rounds": rounds, "stable": stable}
 
 
-def unstable_text(measured: list[dict], n_rounds: int) -> str:
+def unstable_text(measured: list[MeasurementRecord], n_rounds: int) -> str:
     """One line: why a row is unstable (its rounds' drift p and median shift)."""
-    parts = [f"p={m.get('drift_p'):.2g}, shift {m.get('drift_shift'):+.0%}" for m in measured
-             if m.get("drift_p") is not None]
+    parts = [f"p={m.drift_p:.2g}, shift {m.drift_shift:+.0%}" for m in measured if m.drift_p is not None]
     return (f"unstable: samples drifted (first vs second half) in every measured round of {n_rounds}, "
-            f"after {sum(m.get('retakes', 0) for m in measured)} retake(s): " + "; ".join(parts))
+            f"after {sum(m.retakes for m in measured)} retake(s): " + "; ".join(parts))
 
 
-def _max_load(rounds: list[dict], name: str, context) -> float | None:
+def _max_load(measured: list[MeasurementRecord]) -> float | None:
     """Highest 1-minute load average seen around this metric's measurements (contention marker)."""
-    loads = [m["measurement"].get("meta", {}).get(k) for r in rounds for m in r.get("metrics", [])
-             if m["metric"] == name and m["context"] == context and "measurement" in m
-             for k in ("load_before", "load_after")]
+    loads = [m.meta.get(k) for m in measured for k in ("load_before", "load_after")]
     loads = [x for x in loads if x is not None]
     return max(loads) if loads else None
 
@@ -421,18 +391,18 @@ def throughput_row(job, name, measured, stable, row, status, error) -> dict:
     """train: sequences/s = B / s; infer: tokens/s = B T / s (summarised on per-sample rates)."""
     work, metric, unit = ((job.batch, "train_throughput", "seq/s") if name == "train_step"
                           else (job.batch * job.seq_len, "infer_throughput", "tokens/s"))
-    per_round = [[work / s for s in m["samples"]] for m in measured]
+    per_round = [[work / s for s in m.samples] for m in measured]
     rates = summarise_rounds([r for r, ok in zip(per_round, stable) if ok] or per_round)
     return {**row, **rates, "metric": metric, "unit": unit, "status": status, "error": error,
             "samples": raw_samples(per_round, stable)}
 
 
-def memory_rows(rounds: list[dict], base: dict) -> list[dict]:
+def memory_rows(rounds: list[Round], base: dict) -> list[dict]:
     """peak_rss_mb (after the job) and import_rss_mb (after imports), medians over rounds."""
+    measured = [r for r in rounds if r.result.peak_rss_mb]
     rows = []
-    for metric, values in (("peak_rss_mb", [r["peak_rss_mb"] for r in rounds if r.get("peak_rss_mb")]),
-                           ("import_rss_mb", [r["header"]["import_rss_mb"] for r in rounds
-                                              if r.get("peak_rss_mb") and "import_rss_mb" in r["header"]])):
+    for metric, values in (("peak_rss_mb", [r.result.peak_rss_mb for r in measured]),
+                           ("import_rss_mb", [r.header.import_rss_mb for r in measured if r.header])):
         if values:
             rows.append({**base, "metric": metric, "value": statistics.median(values), "unit": "MB",
                          "n": len(values), "iqr": None, "noisy": None, "repeats": len(values),

@@ -2,13 +2,13 @@
 
     python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl
 
-JOBS.json: {"framework": str, "threads": int, "denormals": "flush" | "keep", "device": "cpu" | "cuda",
-"timer": {...}, "jobs": [{"job_id", "spec", "batch", "seq_len", "contexts", "infer", "guard"}]}. Before the framework's
-first op the floating-point policy is applied (``suite.bench.fp_mode``: thread pools created later
-inherit it) and the thread count fixed (``set_threads``). RESULTS.jsonl gets one JSON line for the
-worker (versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and then
-one line per job as soon as its group finishes, so a crash loses only the group it hit. Only plain numbers and
-strings cross the process boundary, never tensors.
+JOBS.json: a ``SpeedWorkerJob`` (framework, threads, denormals, device, timer, jobs: one ``SpeedJobSpec``
+each); ``suite.bench.launcher`` writes it, starts the worker and reads RESULTS.jsonl back. The floating-point
+policy is applied first, before numpy is imported (``suite.bench.fp_mode``: every thread pool started later
+copies it), then the thread count is fixed (``set_threads``). RESULTS.jsonl gets one line for the worker
+(``SpeedWorkerHeader``: versions, threads, the observed floating-point mode, matmul peak, RSS after imports) and
+then one ``SpeedJobResult`` per job as soon as its group finishes, so a crash loses only the group it hit. Only
+plain numbers and strings cross the process boundary, never tensors.
 
 device 'cuda' (torch only; NumPy and Keras stay on the CPU and say so in their path): the default
 device is set to CUDA before the model is built, inputs are copied there once outside the clock, the
@@ -29,43 +29,128 @@ A failure in any of these becomes an error entry for that metric; the next one g
 """
 from __future__ import annotations
 
-import json
-import resource
+if __name__ == "__main__":     # a worker process: the policy before numpy, whose OpenBLAS pool starts when it loads
+    from suite.bench.fp_mode import apply_startup_policy
+    apply_startup_policy()
+
 import sys
 import time
 import traceback
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from suite.bench.fp_mode import apply_policy, probe
+from suite.bench.launcher import Payload, TimerOptions, Worker, WorkerJob, worker_main
+from suite.bench.proc_memory import peak_rss_mb
 from suite.bench.threads import set_threads
 from suite.bench.timer import MeasurementAborted, Timer, load_average, measure_interleaved
+from suite.errors import one_line_error
 
 LR, CLIP_NORM = 1e-3, 1.0
 STEP_SAMPLES = 50            # one call per sample for streaming steps: take more of them
 STEP_BURST = 10              # ... 10 in a row per model when interleaved, so each model's calls stay warm
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB.
-
-    Linux: VmHWM of /proc/self/status (the high-water mark of this process image). Not ru_maxrss:
-    that survives fork + exec, so a worker started by a 800 MB parent (a notebook kernel with torch and
-    TensorFlow loaded) would report the parent's size. Elsewhere ru_maxrss is the fallback."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+PlainValue = bool | int | float | str | None
 
 
-def one_line_error(err: BaseException) -> str:
-    text = f"{type(err).__name__}: {err}".strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:500]
+# --- payloads --------------------------------------------------------------------------------------
+class OversubscriptionGuard(Payload):
+    """When to give up on a thread count (``oversubscription_guard``)."""
+
+    reference_s: dict[str, float] | None = None   # metric -> median s per call at the fewest threads, this round
+    factor: float                                 # one call slower than this x the reference ...
+    budget_s: float                               # ... and a measurement longer than this: give up
+    threads: int                                  # this worker's thread count
+    fewest: int                                   # the count the reference was measured at
+
+
+class SpeedJobSpec(Payload):
+    """One model at one shape (``suite.bench.speed.SpeedJob``), as the worker is given it."""
+
+    job_id: int
+    spec: dict[str, Any]          # ModelSpec fields; built (so checked) per job: a bad spec fails its own rows
+    batch: int = Field(ge=1)
+    seq_len: int = Field(ge=1)
+    contexts: list[int] = []
+    infer: bool = True
+    guard: OversubscriptionGuard | None = None
+
+
+class SpeedWorkerJob(WorkerJob):
+    """The jobs of one framework, at one thread count."""
+
+    framework: Literal["numpy", "torch", "keras"]
+    device: Literal["cpu", "cuda"] = "cpu"
+    timer: TimerOptions
+    peak_size: int = Field(1024, ge=1)     # the matmul peak's matrix size
+    jobs: list[SpeedJobSpec]
+
+
+class MeasurementRecord(Payload):
+    """``suite.bench.timer.Measurement.to_dict()``: raw samples (s per call) and their summary."""
+
+    samples: list[float]
+    number: int
+    label: str
+    threads: int | None
+    calibration_s: float
+    total_s: float
+    meta: dict[str, Any]          # the timer's notes: load_before / load_after, cpus, interleaved_with, discarded
+    n: int
+    median: float
+    q1: float
+    q3: float
+    iqr: float
+    noisy: bool
+    drift_p: float | None
+    drift_shift: float | None
+    unstable: bool
+    retakes: int
+
+
+class MetricResult(Payload):
+    """One metric of one job: its measurement, or why there is none."""
+
+    metric: Literal["train_step", "infer", "step"]
+    context: int | None = None
+    measurement: MeasurementRecord | None = None
+    error: str | None = None
+    skipped: bool = False         # given up on (oversubscribed), not failed
+
+
+class SpeedJobResult(Payload):
+    """One job's result line."""
+
+    job_id: int
+    metrics: list[MetricResult] = []
+    error: str | None = None      # the model could not be built / configured
+    params: int | None = None
+    path: dict[str, PlainValue] = {}
+    fp_mode: str | None = None    # observed after the job's group (``suite.bench.fp_mode.probe``)
+    peak_rss_mb: float | None = None
+    wall_s: float | None = None
+    interleaved: int | None = None    # models in the job's shape group
+
+
+class SpeedWorkerHeader(Payload):
+    """The worker's first line."""
+
+    framework: str
+    fp_policy: str
+    threads_applied: dict[str, int | str]
+    fp_mode: str
+    framework_version: str
+    import_rss_mb: float
+    peak_by_path: dict[str, float] | None = None
+    peak_gflops: float | None = None
+    peak_error: str | None = None
+
+
+SPEED_WORKER = Worker("speed", "suite.bench.speed_worker", SpeedWorkerJob, SpeedJobResult, SpeedWorkerHeader)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -128,56 +213,61 @@ def clone_state(state: Any) -> Any:
 
 
 # --- measurements ----------------------------------------------------------------------------
-def oversubscription_guard(guard: dict | None, name: str, min_samples: int):
+def oversubscription_guard(guard: OversubscriptionGuard | None, name: str, min_samples: int):
     """``abort_if`` for the timer: give up on this thread count when one call takes more than
-    guard['factor'] x the same job's time at the fewest threads (measured just before in this round) AND
-    the measurement would last more than guard['budget_s'] ((min_samples + 2) calls): the other processes
+    guard.factor x the same job's time at the fewest threads (measured just before in this round) AND
+    the measurement would last more than guard.budget_s ((min_samples + 2) calls): the other processes
     on the machine then hold the cores, and the figure would measure them, for minutes."""
-    reference = ((guard or {}).get("reference_s") or {}).get(name)
+    reference = (guard.reference_s or {}).get(name) if guard is not None else None
     if not reference:
         return None
 
     def abort_if(per_call: float) -> str | None:
-        if per_call > guard["factor"] * reference and per_call * (min_samples + 2) > guard["budget_s"]:
+        if per_call > guard.factor * reference and per_call * (min_samples + 2) > guard.budget_s:
             load = load_average()
-            return (f"oversubscribed: at {guard['threads']} threads one call took {per_call / reference:.0f}x the "
-                    f"time at {guard['fewest']} ({per_call * 1e3:.0f} vs {reference * 1e3:.0f} ms) with load "
+            return (f"oversubscribed: at {guard.threads} threads one call took {per_call / reference:.0f}x the "
+                    f"time at {guard.fewest} ({per_call * 1e3:.0f} vs {reference * 1e3:.0f} ms) with load "
                     f"average {load if load is None else round(load, 1)}: other processes hold the cores")
         return None
     return abort_if
 
 
-def timed(name: str, context: int | None, make_timer, timer_opts: dict, guard: dict | None = None) -> dict:
+def timed(name: str, context: int | None, make_timer, timer: TimerOptions,
+          guard: OversubscriptionGuard | None = None, burst: int = 1) -> MetricResult:
     """One measurement of one statement (``timed_together`` with a single timer)."""
-    return timed_together(name, context, {0: make_timer}, timer_opts, {0: guard})[0]
+    return timed_together(name, context, {0: make_timer}, timer, {0: guard}, burst)[0]
 
 
-def timed_together(name: str, context: int | None, makers: dict, timer_opts: dict,
-                   guards: dict | None = None) -> dict:
-    """{key: entry}: the timers ``makers[key]()`` measured interleaved (``suite.bench.timer.measure_interleaved``)
-    for the metric ``name``; any exception becomes {'error': ...} for its key only (an oversubscribed thread
-    count {'error': ..., 'skipped': True})."""
-    entries, timers, aborts = {}, {}, {}
+def timed_together(name: str, context: int | None, makers: dict, timer: TimerOptions,
+                   guards: dict | None = None, burst: int = 1) -> dict[Any, MetricResult]:
+    """{key: result}: the timers ``makers[key]()`` measured interleaved (``suite.bench.timer.measure_interleaved``,
+    ``burst`` blocks in a row each) for the metric ``name``; any exception becomes an error for its key only (an
+    oversubscribed thread count an error with ``skipped``)."""
+    errors: dict[Any, str] = {}
+    timers, aborts = {}, {}
     for key, make_timer in makers.items():
-        entries[key] = {"metric": name, "context": context}
         try:
             timers[key] = make_timer()
         except Exception as err:  # noqa: BLE001 -- recorded as a failed row, the worker goes on
             traceback.print_exc(file=sys.stderr)
-            entries[key]["error"] = one_line_error(err)
+            errors[key] = one_line_error(err)
             continue
-        aborts[key] = oversubscription_guard((guards or {}).get(key), name, timer_opts.get("min_samples", 3))
-    opts = {k: v for k, v in timer_opts.items() if k in ("n_samples", "min_sample_s", "max_time_s", "min_samples",
-                                                          "retakes", "burst")}
-    measured = measure_interleaved(timers, **opts, abort_if={k: a for k, a in aborts.items() if a}) if timers else {}
-    for key, result in measured.items():
-        if isinstance(result, MeasurementAborted):
-            entries[key]["error"], entries[key]["skipped"] = str(result), True
+        aborts[key] = oversubscription_guard((guards or {}).get(key), name, timer.min_samples)
+    measured = (measure_interleaved(timers, **timer.timer_kwargs(), burst=burst,
+                                    abort_if={k: a for k, a in aborts.items() if a}) if timers else {})
+    entries = {}
+    for key in makers:
+        result = measured.get(key)
+        if key in errors:
+            entries[key] = MetricResult(metric=name, context=context, error=errors[key])
+        elif isinstance(result, MeasurementAborted):
+            entries[key] = MetricResult(metric=name, context=context, error=str(result), skipped=True)
         elif isinstance(result, Exception):
             print(f"{name} of job {key}: {one_line_error(result)}", file=sys.stderr)
-            entries[key]["error"] = one_line_error(result)
+            entries[key] = MetricResult(metric=name, context=context, error=one_line_error(result))
         else:
-            entries[key]["measurement"] = result.to_dict()
+            entries[key] = MetricResult(metric=name, context=context,
+                                        measurement=MeasurementRecord(**result.to_dict()))
     return entries
 
 
@@ -234,81 +324,95 @@ def execution_path(model, framework: str, device: str) -> dict:
     return path
 
 
-def build_job(job: dict, device: str = "cpu") -> dict:
-    """Build and configure one job's model: {'out': its result line so far, 'model', 'spec', 'device'}; on a
-    failure 'model' is None and the line carries the error."""
+@dataclass
+class BuiltJob:
+    """One job's model, built and configured (``model`` None when that failed: ``error`` says why), and its
+    inputs once ``run_group`` has made them."""
+
+    job: SpeedJobSpec
+    start: float = field(default_factory=time.perf_counter)
+    model: Any = None
+    spec: Any = None
+    device: str = "cpu"
+    error: str | None = None
+    params: int | None = None
+    path: dict = field(default_factory=dict)
+    x: Any = None
+    y: Any = None
+    sync: Any = None
+
+
+def build_job(job: SpeedJobSpec, device: str = "cpu") -> BuiltJob:
+    """Build and configure one job's model; on a failure ``model`` is None and ``error`` holds the reason."""
     from suite.spec import ModelSpec
-    out: dict[str, Any] = {"job_id": job["job_id"], "metrics": [], "error": None}
-    built = {"out": out, "model": None, "job": job, "start": time.perf_counter()}
+    built = BuiltJob(job)
     try:
-        spec = ModelSpec(**job["spec"])
-        built["device"] = model_device(spec.framework, device)
-        built["spec"], built["model"] = spec, build_on_device(spec, built["device"])
-        built["model"].configure_training(lr=LR, clip_norm=CLIP_NORM)
-        out["params"] = int(built["model"].num_params())
-        out["path"] = execution_path(built["model"], spec.framework, built["device"])
+        built.spec = ModelSpec(**job.spec)
+        built.device = model_device(built.spec.framework, device)
+        built.model = build_on_device(built.spec, built.device)
+        built.model.configure_training(lr=LR, clip_norm=CLIP_NORM)
+        built.params = int(built.model.num_params())
+        built.path = execution_path(built.model, built.spec.framework, built.device)
     except Exception as err:  # noqa: BLE001 -- a failed row, not a failed run
         traceback.print_exc(file=sys.stderr)
-        built["model"], out["error"] = None, one_line_error(err)
+        built.model, built.error = None, one_line_error(err)
     return built
 
 
-def run_group(jobs: list[dict], timer_opts: dict, device: str = "cpu") -> list[dict]:
+def run_group(jobs: list[SpeedJobSpec], timer: TimerOptions, device: str = "cpu") -> list[SpeedJobResult]:
     """Build the models of jobs that share one shape (B, T) and time them interleaved, metric by metric:
     the train step of every model, then inference, then the streaming step at each context. Returns one
-    result line per job (with the floating-point mode observed after the group and the worker's peak RSS)."""
+    result per job (with the floating-point mode observed after the group and the worker's peak RSS)."""
     built = [build_job(job, device) for job in jobs]
-    ready = [b for b in built if b["model"] is not None]
+    ready = [b for b in built if b.model is not None]
     for b in ready:
-        spec, job = b["spec"], b["job"]
-        x, y = random_batch(spec, job["batch"], job["seq_len"])
-        b["x"], b["y"] = to_native(x, spec.framework, b["device"]), to_native(y, spec.framework, b["device"])
-        b["sync"] = framework_sync(spec.framework, b["device"])
-    guards = {b["job"]["job_id"]: b["job"].get("guard") for b in ready}
+        x, y = random_batch(b.spec, b.job.batch, b.job.seq_len)
+        b.x, b.y = to_native(x, b.spec.framework, b.device), to_native(y, b.spec.framework, b.device)
+        b.sync = framework_sync(b.spec.framework, b.device)
+    guards = {b.job.job_id: b.job.guard for b in ready}
 
     def train_timer(b):
-        return lambda: Timer(lambda: b["model"].train_step(b["x"], b["y"]), sync=b["sync"],
-                             label=f"{b['spec'].name} train")
+        return lambda: Timer(lambda: b.model.train_step(b.x, b.y), sync=b.sync, label=f"{b.spec.name} train")
 
     def infer_timer(b):
-        return lambda: Timer(lambda: b["model"].predict_native(b["x"]), sync=b["sync"],
-                             label=f"{b['spec'].name} infer")
+        return lambda: Timer(lambda: b.model.predict_native(b.x), sync=b.sync, label=f"{b.spec.name} infer")
 
     def step_maker(b, c):
-        return lambda: step_timer(b["model"], b["spec"], c, b["sync"], b["device"])
+        return lambda: step_timer(b.model, b.spec, c, b.sync, b.device)
 
-    plan = [("train_step", None, {b["job"]["job_id"]: train_timer(b) for b in ready}, timer_opts)]
-    plan.append(("infer", None, {b["job"]["job_id"]: infer_timer(b) for b in ready if b["job"].get("infer", True)},
-                 timer_opts))
-    step_opts = {**timer_opts, "n_samples": max(timer_opts.get("n_samples", 10), STEP_SAMPLES), "burst": STEP_BURST}
-    contexts = sorted({c for b in ready for c in b["job"].get("contexts", [])})
-    for c in contexts:
-        plan.append(("step", c, {b["job"]["job_id"]: step_maker(b, c) for b in ready
-                                 if c in b["job"].get("contexts", [])}, step_opts))
-    by_id = {b["job"]["job_id"]: b for b in ready}
-    for name, context, makers, opts in plan:
+    step_opts = timer.model_copy(update={"n_samples": max(timer.n_samples, STEP_SAMPLES)})
+    plan = [("train_step", None, {b.job.job_id: train_timer(b) for b in ready}, timer, 1),
+            ("infer", None, {b.job.job_id: infer_timer(b) for b in ready if b.job.infer}, timer, 1)]
+    for c in sorted({c for b in ready for c in b.job.contexts}):
+        plan.append(("step", c, {b.job.job_id: step_maker(b, c) for b in ready if c in b.job.contexts},
+                     step_opts, STEP_BURST))
+    metrics: dict[int, list[MetricResult]] = {b.job.job_id: [] for b in built}
+    for name, context, makers, opts, burst in plan:
         if makers:
-            for job_id, entry in timed_together(name, context, makers, opts, guards).items():
-                by_id[job_id]["out"]["metrics"].append(entry)
-    for b in ready:
-        b["out"]["fp_mode"] = probe(b["spec"].framework)
-        b["out"]["peak_rss_mb"] = peak_rss_mb()
-        b["out"]["wall_s"] = time.perf_counter() - b["start"]
-        b["out"]["interleaved"] = len(ready)
-    return [b["out"] for b in built]
+            for job_id, entry in timed_together(name, context, makers, opts, guards, burst).items():
+                metrics[job_id].append(entry)
+    results = []
+    for b in built:
+        if b.model is None:
+            results.append(SpeedJobResult(job_id=b.job.job_id, error=b.error, params=b.params))
+            continue
+        results.append(SpeedJobResult(job_id=b.job.job_id, metrics=metrics[b.job.job_id], params=b.params,
+                                      path=b.path, fp_mode=probe(b.spec.framework), peak_rss_mb=peak_rss_mb(),
+                                      wall_s=time.perf_counter() - b.start, interleaved=len(ready)))
+    return results
 
 
-def run_job(job: dict, timer_opts: dict, device: str = "cpu") -> dict:
-    """Build, configure and time one model alone; returns its result line."""
-    return run_group([job], timer_opts, device)[0]
+def run_job(job: SpeedJobSpec, timer: TimerOptions, device: str = "cpu") -> SpeedJobResult:
+    """Build, configure and time one model alone; returns its result."""
+    return run_group([job], timer, device)[0]
 
 
-def shape_groups(jobs: list[dict]) -> list[list[dict]]:
+def shape_groups(jobs: list[SpeedJobSpec]) -> list[list[SpeedJobSpec]]:
     """The jobs in groups that share (B, T), in the order their first job appears: each group is timed
     interleaved (``run_group``)."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[SpeedJobSpec]] = {}
     for job in jobs:
-        groups.setdefault((job["batch"], job["seq_len"]), []).append(job)
+        groups.setdefault((job.batch, job.seq_len), []).append(job)
     return list(groups.values())
 
 
@@ -318,42 +422,37 @@ def _plain(value):
 
 # --- main --------------------------------------------------------------------------------------
 def worker_header(framework: str, threads: int, peak_size: int, denormals: str = "flush",
-                  device: str = "cpu") -> dict:
+                  device: str = "cpu") -> SpeedWorkerHeader:
     """Floating-point policy and threads first (before any op), then the mode observed in the framework's
     threads, versions, RSS after imports, and the matmul peak."""
-    header: dict[str, Any] = {"kind": "worker", "framework": framework, "fp_policy": denormals}
     apply_policy(denormals, framework)
-    header["threads_applied"] = set_threads(threads, framework)
-    header["fp_mode"] = probe(framework)
-    header["framework_version"] = framework_version(framework)
-    header["import_rss_mb"] = peak_rss_mb()
+    threads_applied = set_threads(threads, framework)
+    fp_mode = probe(framework)
+    version = framework_version(framework)
+    import_rss_mb = peak_rss_mb()
+    peak_by_path, peak_gflops, peak_error = None, None, None
     try:
         from suite.bench.peak import matmul_gflops_by_path
-        header["peak_by_path"] = matmul_gflops_by_path(threads, framework, size=peak_size,
-                                                       device=model_device(framework, device))
-        header["peak_gflops"] = max(header["peak_by_path"].values())
+        peak_by_path = matmul_gflops_by_path(threads, framework, size=peak_size,
+                                             device=model_device(framework, device))
+        peak_gflops = max(peak_by_path.values())
     except Exception as err:  # noqa: BLE001 -- the times are still valid without a peak
-        header["peak_gflops"], header["peak_error"] = None, one_line_error(err)
-    return header
+        peak_error = one_line_error(err)
+    return SpeedWorkerHeader(framework=framework, fp_policy=denormals, threads_applied=threads_applied,
+                             fp_mode=fp_mode, framework_version=version, import_rss_mb=import_rss_mb,
+                             peak_by_path=peak_by_path, peak_gflops=peak_gflops, peak_error=peak_error)
+
+
+def run(cfg: SpeedWorkerJob, write) -> None:
+    """The worker's work: its header, then each shape group's results as the group finishes."""
+    write(worker_header(cfg.framework, cfg.threads, cfg.peak_size, cfg.denormals, cfg.device))
+    for group in shape_groups(cfg.jobs):
+        for result in run_group(group, cfg.timer, cfg.device):
+            write(result)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        print("usage: python -m suite.bench.speed_worker JOBS.json RESULTS.jsonl", file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as f:
-        cfg = json.load(f)
-    with open(argv[1], "a", encoding="utf-8") as out:
-        header = worker_header(cfg["framework"], cfg["threads"], cfg.get("peak_size", 1024),
-                               cfg.get("denormals", "flush"), cfg.get("device", "cpu"))
-        out.write(json.dumps(header) + "\n")
-        out.flush()
-        for group in shape_groups(cfg["jobs"]):
-            for result in run_group(group, cfg.get("timer", {}), cfg.get("device", "cpu")):
-                out.write(json.dumps({"kind": "job", **result}) + "\n")
-            out.flush()
-    return 0
+    return worker_main(SPEED_WORKER, run, argv)
 
 
 if __name__ == "__main__":

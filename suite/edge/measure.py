@@ -14,9 +14,12 @@ next to the framework's own step -- file size, per-step latency, peak memory, ag
    |runtime logits - framework logits| over the 50 steps; an fp32 export over ``TOLERANCE`` = 1e-5 gets
    status 'mismatch'. Then the test split, one sequence at a time, step by step -> ``accuracy``;
 4. time one step (batch 1, ``threads`` threads) and take the peak memory in a fresh worker process
-   (``suite.edge.worker``), also for the framework's own step (runtime 'torch' | 'keras');
+   (``suite.edge.worker``, started by ``suite.bench.launcher`` under the floating-point policy ``denormals``),
+   also for the framework's own step (runtime 'torch' | 'keras'); the row is kept with that step, whose
+   ``job_id`` is the row's key (``row_key``: model, runtime, precision, graph);
 5. then the steps of each runtime x precision (and of each framework) are timed again together, interleaved
-   in one process (``interleave_latencies``): those are the rows' latencies, comparable across archs.
+   in one process (``interleave_latencies``), and each result is joined back to its row on the job id: those
+   are the rows' latencies, comparable across archs.
 
 Row keys: model, runtime ('onnxruntime' | 'litert' | 'torch' | 'keras'), precision ('fp32' | 'int8'),
 file_bytes, step_latency_us (median), max_abs_diff, accuracy, status ('ok' | 'mismatch' | 'unsupported' |
@@ -40,10 +43,7 @@ overhead is included. A failure in one export or measurement becomes that row's 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +51,12 @@ from typing import Callable
 
 import numpy as np
 
-from suite.bench.speed_worker import one_line_error
-from suite.bench.threads import thread_env
+from suite.bench.fp_mode import DEFAULT_POLICY, check_policy
+from suite.bench.launcher import TimerOptions, run_worker
 from suite.edge.runtime import ExportedStep, max_abs_diff, open_runner
-from suite.errors import UserError
+from suite.edge.worker import EDGE_WORKER, EdgeStep, EdgeStepResult, EdgeWorkerJob
+from suite.errors import UserError, one_line_error
+from suite.schema import validate
 from suite.spec import ModelSpec
 
 EDGE_MODELS = ("gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras", "transformer-keras")
@@ -82,7 +84,6 @@ INTERLEAVED_SAMPLE_S = 0.01     # 250-1000 calls of a 10-40 us step per sample
 # [0.83, 1.05] in one run; the rounds are drawn paired by the claim's bootstrap.
 INTERLEAVED_PASSES = 3
 WORKER_TIMEOUT_S = 300.0
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -209,8 +210,9 @@ def export_row(model, plan: Planned, done: dict, ctx: dict) -> dict:
         if ctx.get("test") is not None:
             row["accuracy"] = runtime_accuracy(runner, ctx["test"])
         if ctx["latency"]:
-            job = {"kind": plan.runtime, "exported": exported.to_dict()}
-            _add_latency(row, run_worker(job, ctx))
+            step = EdgeStep(job_id=row_key(row, exported.graph), kind=plan.runtime, stream=ctx["stream_path"],
+                            exported=exported.to_dict())
+            _time_alone(row, step, ctx)
     except Unsupported as err:
         row.update(status="unsupported", error=str(err))
     except Exception as err:  # noqa: BLE001 -- a failed row; the other exports go on
@@ -236,101 +238,107 @@ def framework_row(model, ctx: dict) -> dict:
         try:
             weights = Path(ctx["workdir"]) / f"{spec.name}.weights.npz"
             np.savez(weights, **model.get_weights())
-            _add_latency(row, run_worker({"kind": spec.framework, "spec": spec.to_dict(),
-                                          "weights": str(weights)}, ctx))
+            step = EdgeStep(job_id=row_key(row, row["graph"]), kind=spec.framework, stream=ctx["stream_path"],
+                            spec=spec.to_dict(), weights=str(weights))
+            _time_alone(row, step, ctx)
         except Exception as err:  # noqa: BLE001
             row.update(status="failed", error=one_line_error(err))
     return row
 
 
-def _add_latency(row: dict, result: dict) -> None:
-    row.update(step_latency_us=result["median_s"] * 1e6, latency_iqr_us=result["iqr_s"] * 1e6,
-               latency_n=result["n"], peak_mb=result["peak_mb"])
-    if result.get("runtime_ops"):
-        row["notes"] = {**(row["notes"] or {}), "runtime_ops": result["runtime_ops"]}
+def row_key(row: dict, graph: str) -> str:
+    """The id a row's latency job carries to its worker and back: model, runtime, precision and graph."""
+    return f"{row['model']} {row['runtime']} {row['precision']} {graph}"
 
 
-def run_worker(job: dict, ctx: dict) -> dict:
-    """Run ``suite.edge.worker`` on ``job`` in a fresh process; its result dict, or RuntimeError (one line).
-    The full job is kept in ``ctx['timed']`` (when present) for the interleaved pass (``interleave_latencies``)."""
-    job = {**job, "threads": ctx["threads"], "timer": ctx["timer"], "stream": ctx["stream_path"],
-           "context": LATENCY_CONTEXT}
-    result = _run_job(job, ctx)
-    if ctx.get("timed") is not None:
-        ctx["timed"].append(job)
-    return result
+def edge_job(steps: list[EdgeStep], ctx: dict, interleaved: bool = False, timer: TimerOptions | None = None
+             ) -> EdgeWorkerJob:
+    """The payload of one edge worker: ``steps`` at the run's threads, policy and timer, at LATENCY_CONTEXT."""
+    return EdgeWorkerJob(threads=ctx["threads"], denormals=ctx["denormals"],
+                         timer=timer or ctx["timer"], context=LATENCY_CONTEXT, interleaved=interleaved, steps=steps)
 
 
-def interleave_latencies(rows: list[dict], jobs: list[dict], ctx: dict) -> None:
+def time_step(step: EdgeStep, ctx: dict) -> EdgeStepResult:
+    """``step`` timed alone in a fresh ``suite.edge.worker`` process, with its memory figures; WorkerFailed (one
+    line) when the worker fails."""
+    return run_worker(EDGE_WORKER, edge_job([step], ctx), timeout_s=WORKER_TIMEOUT_S, workdir=ctx["workdir"]).only()
+
+
+def _time_alone(row: dict, step: EdgeStep, ctx: dict) -> None:
+    """Time the row's step alone and put its latency and peak memory in the row; the row is then kept with
+    its step (``ctx['timed']``) for the interleaved passes (``interleave_latencies``)."""
+    result = time_step(step, ctx)
+    row.update(step_latency_us=result.timing.median_s * 1e6, latency_iqr_us=result.timing.iqr_s * 1e6,
+               latency_n=result.timing.n, peak_mb=result.memory.peak_mb if result.memory else None)
+    if result.runtime_ops:
+        row["notes"] = {**(row["notes"] or {}), "runtime_ops": result.runtime_ops}
+    ctx["timed"].append((row, step))
+
+
+def interleave_latencies(timed: list[tuple[dict, EdgeStep]], ctx: dict) -> None:
     """Re-time the steps of each runtime x precision (and each framework) together in ONE process, interleaved
-    (``suite.edge.worker`` group mode), and make those the rows' step_latency_us, latency_iqr_us and latency_n.
+    (``suite.edge.worker``), and make those the rows' step_latency_us, latency_iqr_us and latency_n.
 
     Measured on these 2-core VMs, one fresh process per export gave latencies that moved 2x between runs
     for the same file (ONNX Runtime fp32 GRU 53.6, 48.1, 26.5 us; LiteRT int8 LSTM 12.6, 12.3, 6.7 us), enough
     to turn 'GRU faster' into 'GRU slower'; steps timed side by side see the same machine. The latency of
-    the single-export process stays in notes['latency_alone_us']; a group that fails keeps it as the figure."""
-    groups: dict[tuple, list[int]] = {}
-    for i, (row, job) in enumerate(zip(rows, jobs)):
+    the single-export process stays in notes['latency_alone_us']; a group that fails keeps it as the figure.
+    ``timed``: each row with the step its latency was taken from; the passes' results are joined to the rows by
+    the steps' job ids."""
+    groups: dict[tuple, list[tuple[dict, EdgeStep]]] = {}
+    for row, step in timed:
         if row.get("step_latency_us") is not None:
-            groups.setdefault((row["runtime"], row["precision"]), []).append(i)
+            groups.setdefault((row["runtime"], row["precision"]), []).append((row, step))
+    base = ctx["timer"]
+    timer = base.model_copy(update={"n_samples": max(base.n_samples, INTERLEAVED_SAMPLES),
+                                    "min_sample_s": min(base.min_sample_s, INTERLEAVED_SAMPLE_S)})
     for (runtime, precision), members in groups.items():
         if len(members) < 2:
             continue
-        timer = {**ctx["timer"], "n_samples": max(ctx["timer"].get("n_samples", 0), INTERLEAVED_SAMPLES),
-                 "min_sample_s": min(ctx["timer"].get("min_sample_s", INTERLEAVED_SAMPLE_S), INTERLEAVED_SAMPLE_S)}
-        group = {"kind": "group", "threads": ctx["threads"], "timer": timer, "jobs": [jobs[i] for i in members]}
+        job = edge_job([step for _, step in members], ctx, interleaved=True, timer=timer)
         passes = []
         for _ in range(INTERLEAVED_PASSES):
-            try:
-                passes.append(_run_job(group, ctx)["results"])
-            except RuntimeError:
-                continue
-        for k, i in enumerate(members):
-            row = rows[i]
-            rounds = [[x * 1e6 for x in p[k]["samples_s"]] for p in passes if "error" not in p[k]]
-            if not rounds:
-                continue
-            pooled = sorted(x for r in rounds for x in r)
-            q1, q3 = np.percentile(pooled, [25, 75])
-            row["notes"] = {**(row["notes"] or {}), "latency_alone_us": row["step_latency_us"],
-                            "latency": f"interleaved with {len(members) - 1} other {runtime} {precision} step(s), "
-                                       f"{len(rounds)} pass(es)"}
-            row.update(step_latency_us=float(np.median([np.median(r) for r in rounds])),
-                       latency_iqr_us=float(q3 - q1), latency_n=len(pooled), latency_samples_us=pooled,
-                       latency_rounds_us=rounds)
+            run = run_worker(EDGE_WORKER, job, timeout_s=WORKER_TIMEOUT_S, workdir=ctx["workdir"])
+            if run.problem is None:
+                passes.append(run.records)
+        apply_interleaved(members, passes, f"interleaved with {len(members) - 1} other {runtime} {precision} step(s)")
 
 
-def _run_job(job: dict, ctx: dict) -> dict:
-    """One ``suite.edge.worker`` process on ``job``; its result dict, or RuntimeError (one line)."""
-    workdir = Path(ctx["workdir"])
-    tag = f"job{len(list(workdir.glob('job*.json')))}"
-    job_path, out_path = workdir / f"{tag}.json", workdir / f"{tag}.result.json"
-    job_path.write_text(json.dumps(job), encoding="utf-8")
-    env = {**os.environ, **thread_env(ctx["threads"]), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
-           "PYTHONPATH": os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)}
-    try:
-        proc = subprocess.run([sys.executable, "-m", "suite.edge.worker", str(job_path), str(out_path)],
-                              env=env, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"latency worker timed out after {WORKER_TIMEOUT_S:.0f} s") from None
-    if proc.returncode != 0 or not out_path.exists():
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        raise RuntimeError(f"latency worker exited with status {proc.returncode}: {lines[-1] if lines else ''}"[:500])
-    return json.loads(out_path.read_text(encoding="utf-8"))
+def apply_interleaved(members: list[tuple[dict, EdgeStep]], passes: list[list[EdgeStepResult]], how: str) -> None:
+    """Put the interleaved passes' latencies in the rows: each row takes the results whose job id is its step's
+    (in whatever order a pass wrote them); its latency is the median of the passes' medians, its IQR and n over
+    the pooled samples (microseconds). A row no pass timed keeps its latency alone."""
+    by_id = [{r.job_id: r for r in results} for results in passes]
+    for row, step in members:
+        found = [p.get(step.job_id) for p in by_id]
+        rounds = [[x * 1e6 for x in r.timing.samples_s] for r in found if r is not None and r.timing is not None]
+        if not rounds:
+            continue
+        pooled = sorted(x for r in rounds for x in r)
+        q1, q3 = np.percentile(pooled, [25, 75])
+        row["notes"] = {**(row["notes"] or {}), "latency_alone_us": row["step_latency_us"],
+                        "latency": f"{how}, {len(rounds)} pass(es)"}
+        row.update(step_latency_us=float(np.median([np.median(r) for r in rounds])),
+                   latency_iqr_us=float(q3 - q1), latency_n=len(pooled), latency_samples_us=pooled,
+                   latency_rounds_us=rounds)
 
 
 # --- the whole table --------------------------------------------------------------------------
 def edge_rows(model_names=None, threads: int = 1, seed: int = 0, train_epochs: int = DEFAULT_EPOCHS,
               tmpdir=None, *, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS,
               capacity: int = DEFAULT_CAPACITY, latency: bool = True, timer: dict | None = None,
-              accuracy: bool = True) -> list[dict]:
+              accuracy: bool = True, denormals: str = DEFAULT_POLICY) -> list[dict]:
     """Rows (module docstring) for ``model_names`` (default: the six of EDGE_MODELS).
 
     tmpdir: where the exported files go (kept); None = a temporary directory removed afterwards (the
     rows' 'file' then names a deleted file). latency=False skips the worker processes (no latency,
     no peak memory); accuracy=False skips training and the test-split scoring (train_epochs ignored).
+    timer: keys of ``suite.bench.launcher.TimerOptions`` over DEFAULT_TIMER; denormals: the floating-point
+    policy of the latency workers (``suite.bench.fp_mode``).
     """
     names = check_models(model_names)
+    check_policy(denormals, "edge: denormals")
+    timer_options = validate(TimerOptions, {**DEFAULT_TIMER, **(timer or {})}, "edge: timer")
     for key, value in (("threads", threads), ("hidden", hidden), ("layers", layers), ("capacity", capacity)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise UserError(f"edge: {key} must be a positive integer, got {value!r}")
@@ -341,7 +349,7 @@ def edge_rows(model_names=None, threads: int = 1, seed: int = 0, train_epochs: i
     if tmpdir is None:
         with tempfile.TemporaryDirectory(prefix="suite-edge-") as tmp:
             rows = _edge_rows(names, threads, seed, train_epochs, Path(tmp), hidden, layers, capacity,
-                              latency, timer, accuracy)
+                              latency, timer_options, accuracy, denormals)
         for row in rows:   # the files are gone: keep their names only
             row["file"] = row["file"] and os.path.basename(row["file"])
         return rows
@@ -353,16 +361,16 @@ def edge_rows(model_names=None, threads: int = 1, seed: int = 0, train_epochs: i
         probe.unlink()
     except OSError as err:
         raise UserError(f"edge: cannot write to --out {str(outdir)!r}: {err.strerror or err}") from None
-    return _edge_rows(names, threads, seed, train_epochs, outdir, hidden, layers, capacity, latency, timer, accuracy)
+    return _edge_rows(names, threads, seed, train_epochs, outdir, hidden, layers, capacity, latency, timer_options,
+                      accuracy, denormals)
 
 
-def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers, capacity, latency, timer,
-               accuracy) -> list[dict]:
+def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers, capacity, latency,
+               timer: TimerOptions, accuracy, denormals) -> list[dict]:
     from suite.edge import train as training
     data = training.digits_data(seed) if accuracy else None
     rows: list[dict] = []
-    timed_rows: list[dict] = []
-    timed_jobs: list[dict] = []
+    timed: list[tuple[dict, EdgeStep]] = []       # each timed row with the step it was timed from
     with tempfile.TemporaryDirectory(prefix="suite-edge-work-") as workdir:
         for name in names:
             spec = edge_spec(name, hidden, layers, seed)
@@ -370,8 +378,8 @@ def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers,
             stream_path = Path(workdir) / f"{name}.stream.npy"
             np.save(stream_path, xs)
             ctx = {"threads": threads, "train_epochs": train_epochs if accuracy else 0, "latency": latency,
-                   "timer": {**DEFAULT_TIMER, **(timer or {})}, "workdir": workdir, "capacity": capacity,
-                   "stream_path": str(stream_path), "xs": xs[:STREAM_STEPS], "test": None, "timed": []}
+                   "timer": timer, "denormals": denormals, "workdir": workdir, "capacity": capacity,
+                   "stream_path": str(stream_path), "xs": xs[:STREAM_STEPS], "test": None, "timed": timed}
             try:
                 with _torch_threads(spec.framework, threads):
                     from suite.models import build_model
@@ -383,24 +391,15 @@ def _edge_rows(names, threads, seed, train_epochs, outdir: Path, hidden, layers,
                         ctx["test"] = data.test
                     ctx["reference"] = framework_stream(model, ctx["xs"])
                     rows.append(framework_row(model, ctx))
-                    _note_timed(rows[-1], ctx, timed_rows, timed_jobs)
                     done: dict = {}
                     for plan in plan_exports(model, outdir, capacity):
                         rows.append(export_row(model, plan, done, ctx))
-                        _note_timed(rows[-1], ctx, timed_rows, timed_jobs)
             except Exception as err:  # noqa: BLE001 -- the model could not be built/trained: its rows fail
                 rows.extend(_failed_rows(spec, ctx, one_line_error(err)))
-        if latency and timed_rows:
-            interleave_latencies(timed_rows, timed_jobs, {"threads": threads, "workdir": workdir,
-                                                          "timer": {**DEFAULT_TIMER, **(timer or {})}})
+        if latency and timed:
+            interleave_latencies(timed, {"threads": threads, "denormals": denormals, "workdir": workdir,
+                                         "timer": timer})
     return rows
-
-
-def _note_timed(row: dict, ctx: dict, timed_rows: list, timed_jobs: list) -> None:
-    """Pair the row just made with the latency job its worker ran (if it ran one)."""
-    if ctx["timed"]:
-        timed_rows.append(row)
-        timed_jobs.append(ctx["timed"].pop())
 
 
 def _failed_rows(spec: ModelSpec, ctx: dict, error: str) -> list[dict]:

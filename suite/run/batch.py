@@ -17,7 +17,7 @@ from pathlib import Path
 
 from suite.atomic import atomic_write_text
 from suite.config import Config, flat_parameters
-from suite.errors import UserError
+from suite.errors import UserError, one_line_error
 from suite.run.notebook_api import declared_parameters, notebook_path
 
 
@@ -103,11 +103,11 @@ def execute_notebook(name: str, cfg: Config, run_dir: Path, progress: bool = Tru
                                 execution_timeout=cfg.batch.cell_timeout_s, cwd=str(run_dir.resolve()),
                                 kernel_manager_class=ipc_kernel_manager(folder))
     except pm.PapermillExecutionError as e:
-        status, error = "failed", f"{e.ename}: {e.evalue}".splitlines()[0][:500]
+        status, error = "failed", one_line_error(f"{e.ename}: {e.evalue}")
     except CellTimeoutError as e:
-        status, error = "failed", f"cell timed out after {cfg.batch.cell_timeout_s} s: {str(e).splitlines()[0][:300]}"
+        status, error = "failed", f"cell timed out after {cfg.batch.cell_timeout_s} s: {one_line_error(str(e), 300)}"
     except DeadKernelError as e:
-        status, error = "failed", f"kernel died: {str(e).splitlines()[0][:300]}"
+        status, error = "failed", f"kernel died: {one_line_error(str(e), 300)}"
     seconds = time.perf_counter() - start
     if tmp.exists():
         tmp.replace(final)

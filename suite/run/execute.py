@@ -19,6 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
+from suite.errors import one_line_error
 from suite.run.plan import WorkUnit
 from suite.run.rows import base_row
 
@@ -36,7 +37,7 @@ class Outcome:
 
 
 def failed_rows(stage: str, error: str) -> list[dict]:
-    return [base_row(kind=stage, metric="error", value=None, status="failed", error=error.splitlines()[0][:500])]
+    return [base_row(kind=stage, metric="error", value=None, status="failed", error=one_line_error(error))]
 
 
 def outcome_of(run: Callable[[], dict], stage: str) -> Outcome:
