@@ -239,11 +239,11 @@ VIEW_TABLE_TEXT = ("Headline test metric, mean ± 95% CI (Student t) over the se
                    "task's naive baseline and its 'solved' threshold beside it.")
 SOLVED_TEXT = ("A task discriminates only if its best model reaches the task's 'solved' threshold in the budget "
                "(a task nobody solves leaves differences to noise):")
-GRU_VS_LSTM_TEXT = ("Per view, task and framework over the seeds (≥ {min_seeds} needed for any outcome): **comparable** "
-                    "only when equivalence is shown by TOST (two one-sided Welch tests, α = {alpha}) at the metric's "
-                    "margin — {margins} — **different** when Welch's t-test gives p < {alpha} (effect: difference, or "
-                    "ratio for losses, with its 95% CI and Cohen's d), otherwise **inconclusive**, with the seeds per "
-                    "model a difference of the observed size would need for 80% power. Formulas: "
+GRU_VS_LSTM_TEXT = ("Per view, task and framework over the seeds (≥ {min_seeds} needed for any outcome): "
+                    "**comparable** only when equivalence is shown by TOST (two one-sided Welch tests, α = {alpha}) at "
+                    "the metric's margin — {margins} — **different** when Welch's t-test gives p < {alpha} (effect: "
+                    "difference, or ratio for losses, with its 95% CI and Cohen's d), otherwise **inconclusive**, with "
+                    "the seeds per model a difference of the observed size would need for 80% power. Formulas: "
                     "`suite/report/statistics.py`.")
 EXECUTION_TEXT = ("Training units ran on Dask workers, one unit at a time per worker; CPU/wall is the CPU seconds of "
                   "the workers and this process over the stage's wall-clock seconds (near the number of workers when "
@@ -270,7 +270,8 @@ def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Se
     return section(
         "Accuracy", *_protocol(s, table),
         subsections=(*views,
-                     section("Does each task tell the models apart?", SOLVED_TEXT, Table(solved_table(frame), "solved")),
+                     section("Does each task tell the models apart?", SOLVED_TEXT,
+                             Table(solved_table(frame), "solved")),
                      section("GRU vs LSTM", GRU_VS_LSTM_TEXT.format(min_seeds=MIN_SEEDS, alpha=ALPHA, margins=margins),
                              Table(gru_vs_lstm(frame), "gru_vs_lstm")),
                      section("Execution", EXECUTION_TEXT, Table(ex, "execution")) if not ex.empty else None))

@@ -317,8 +317,8 @@ def verdict_table(table: pd.DataFrame, width_in: float = 10.0, fontsize: float =
     heights = [max(len(cell[1]) for cell in row) * line_in + 2 * pad for row in rows]
     fig = plt.figure(figsize=(width_in, sum(heights)))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width_in)
-    ax.set_ylim(sum(heights), 0)
+    ax.set_xlim(-0.01, width_in + 0.01)          # the outer borders inside the picture
+    ax.set_ylim(sum(heights) + 0.01, -0.01)
     ax.axis("off")
     y = 0.0
     for i, (row, h) in enumerate(zip(rows, heights)):

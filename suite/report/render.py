@@ -25,7 +25,8 @@ VERDICT_COLOURS = {"yes": "#dff3df", "no": "#f8dcdc", "mixed": "#fdf1d0", "open"
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4;"
          "overflow-wrap:break-word}"
          "div.table{max-width:100%;overflow-x:auto}table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
-         "td,th{border:1px solid #ccc;padding:2px 4px;overflow-wrap:break-word;vertical-align:top}td.n{white-space:nowrap}"
+         "td,th{border:1px solid #ccc;padding:2px 4px;overflow-wrap:break-word;vertical-align:top}"
+         "td.n{white-space:nowrap}"
          "th{background:#f3f3f3}img{max-width:100%;height:auto}td img{max-width:260px}"
          + "".join(f"td.v-{css}{{background:{colour}}}" for css, colour in VERDICT_COLOURS.items()))
 

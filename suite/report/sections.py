@@ -70,12 +70,11 @@ def verdict_summary(claims: pd.DataFrame, drawn: set[str]) -> Section:
 
 
 def verdict_table(claims: pd.DataFrame) -> pd.DataFrame:
-    """The summary for the README's picture (figures/verdicts.png): claim, verdict (coloured by its word) and
-    the deciding number where the claims give one."""
-    table = pd.DataFrame({"claim": claims["claim"].astype(str),
-                          "verdict": [Verdict(_text(c.get("word")) or _text(c["verdict"]),
-                                              _text(c.get("word")) or _text(c["verdict"])) for _, c in claims.iterrows()]})
+    """The summary for the README's picture (figures/verdicts.png): claim, verdict (the overall word where the
+    claims give one, else the verdict text; coloured by it) and the deciding number where the claims give one."""
+    words = [_text(c.get("word")) or _text(c["verdict"]) for _, c in claims.iterrows()]
     headlines = [_text(c.get("headline")) for _, c in claims.iterrows()]
+    table = pd.DataFrame({"claim": claims["claim"].astype(str), "verdict": [Verdict(w, w) for w in words]})
     return table.assign(**{"deciding number": headlines}) if any(headlines) else table
 
 
