@@ -15,7 +15,7 @@ from suite.errors import UserError
 from suite.report import writer
 from suite.report.document import Bullets, Figure, Link, Section, Table, Thumbnail, Verdict
 from suite.report.render import breakable, markdown_table, to_html, to_markdown, verdict_class
-from suite.report.sections import claim_anchor, claim_sections, verdict_summary, verdict_table
+from suite.report.sections import claim_anchor, claim_sections, verdict_picture_table, verdict_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "results" / "reference"
@@ -106,7 +106,7 @@ def test_summary_without_the_engine_columns_shows_the_verdict_text_and_title_anc
     assert [verdict_class(v.word) for v in rows["verdict"]] == ["yes", "mixed"]
     assert rows["deciding figure"].tolist() == ["(none in this run)",
                                                 Thumbnail("figures/train_step_vs_T.png", "train_step_vs_T")]
-    assert list(verdict_table(claims).columns) == ["claim", "verdict"]
+    assert list(verdict_picture_table(claims).columns) == ["claim", "verdict"]
 
 
 def test_summary_with_the_engine_columns_carries_the_headline_and_the_id_anchor():
@@ -116,7 +116,7 @@ def test_summary_with_the_engine_columns_carries_the_headline_and_the_id_anchor(
         Verdict("holds — Transformer memory ~ T^0.99, GRU ~ T^1.04", "holds"),
         Verdict("depends on the framework: faster in numpy; slower in torch", "depends")]   # no headline: the text
     assert [c.href for c in rows["claim"]] == ["#claim-transformer-memory", "#claim-gru-trains-faster"]
-    picture = verdict_table(claims)
+    picture = verdict_picture_table(claims)
     assert picture["deciding number"].tolist() == ["Transformer memory ~ T^0.99, GRU ~ T^1.04", ""]
     assert [v.text for v in picture["verdict"]] == ["holds", "depends"]
 

@@ -69,7 +69,7 @@ def verdict_summary(claims: pd.DataFrame, drawn: set[str]) -> Section:
                    "[claims.csv](tables/claims.csv)")
 
 
-def verdict_table(claims: pd.DataFrame) -> pd.DataFrame:
+def verdict_picture_table(claims: pd.DataFrame) -> pd.DataFrame:
     """The summary for the README's picture (figures/verdicts.png): claim, verdict (the overall word where the
     claims give one, else the verdict text; coloured by it) and the deciding number where the claims give one."""
     words = [_text(c.get("word")) or _text(c["verdict"]) for _, c in claims.iterrows()]
@@ -96,7 +96,7 @@ def claim_figures(frame: pd.DataFrame, claims: pd.DataFrame) -> list[Figure]:
     """The figures only the claims show (the details draw the others), and the verdict table's picture."""
     acc = accuracy_table(frame)
     head = acc[acc["view"] == headline_view(frame)] if not acc.empty else acc
-    table = verdict_table(claims)
+    table = verdict_picture_table(claims)
     return [Figure("params", "parameters per model", lambda: figures.params_bars(frame)),
             Figure("gru_vs_lstm", "GRU vs LSTM", lambda: figures.gru_vs_lstm_bars(head)),
             Figure("verdicts", "the verdicts", lambda: figures.verdict_table(table))]
