@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from suite.bench.ratios import TOLERANCE
 from suite.report.tables import ok_rows
 
 STYLE = {"gru": "-", "lstm": "--", "transformer": ":"}
@@ -244,7 +245,7 @@ def _ci_errors(values, lo, hi):
 
 def transformer_crossover(table: pd.DataFrame):
     """Transformer / best recurrent train step vs T per framework, with bootstrap 95% CIs; the band
-    0.95-1.05 is 'within noise', below it the Transformer is faster."""
+    1 ± TOLERANCE is 'within noise', below it the Transformer is faster."""
     if table is None or table.empty or table["T"].nunique() < 2:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4))
@@ -252,7 +253,7 @@ def transformer_crossover(table: pd.DataFrame):
         g = g.sort_values("T")
         ax.errorbar(g["T"], g["ratio"], yerr=_ci_errors(g["ratio"], g["ci_lo"], g["ci_hi"]), marker=MARK.get(fw, "o"),
                     capsize=3, label=fw)
-    ax.axhspan(0.95, 1.05, color="grey", alpha=0.2, label="within noise (±5%)")
+    ax.axhspan(1 - TOLERANCE, 1 + TOLERANCE, color="grey", alpha=0.2, label=f"within noise (±{TOLERANCE:.0%})")
     ax.axhline(1.0, color="k", lw=0.8)
     _log2_ticks(ax, table["T"])
     ax.set_yscale("log")
@@ -285,4 +286,48 @@ def thread_speedup(table: pd.DataFrame):
     ax.set_title("Thread scaling at the base shape (95% CI)")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def verdict_table(table: pd.DataFrame, width_in: float = 10.0, fontsize: float = 11.0):
+    """The verdict summary as a picture (the README's): one row per claim, the columns of ``table`` (claim,
+    verdict, optionally deciding number) wrapped to fit ``width_in`` inches, the verdict cell coloured as in
+    the report (suite.report.render.VERDICT_COLOURS). None without claims."""
+    from textwrap import wrap
+
+    from matplotlib.patches import Rectangle
+
+    from suite.report.document import Verdict
+    from suite.report.render import VERDICT_COLOURS, cell_text, verdict_class
+    if table is None or table.empty:
+        return None
+    shares = {"claim": 0.36, "verdict": 0.2, "deciding number": 0.44} if "deciding number" in table else \
+        {"claim": 0.42, "verdict": 0.58}
+    columns = [c for c in shares if c in table]
+    char_in, line_in, pad = fontsize * 0.6 / 72, fontsize * 1.45 / 72, 0.07   # DejaVu Sans: ~0.55 em a character
+
+    def lines(value, column):
+        text = value.text if isinstance(value, Verdict) else cell_text(value)
+        return wrap(text, max(8, int((shares[column] * width_in - 2 * pad) / char_in))) or [""]
+
+    rows = [[(c, [c], "#f3f3f3") for c in columns]]
+    for _, r in table.iterrows():
+        rows.append([(c, lines(r[c], c), VERDICT_COLOURS[verdict_class(r[c].word)] if isinstance(r[c], Verdict)
+                      else "white") for c in columns])
+    heights = [max(len(cell[1]) for cell in row) * line_in + 2 * pad for row in rows]
+    fig = plt.figure(figsize=(width_in, sum(heights)))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-0.01, width_in + 0.01)          # the outer borders inside the picture
+    ax.set_ylim(sum(heights) + 0.01, -0.01)
+    ax.axis("off")
+    y = 0.0
+    for i, (row, h) in enumerate(zip(rows, heights)):
+        x = 0.0
+        for column, text, fill in row:
+            w = shares[column] * width_in
+            ax.add_patch(Rectangle((x, y), w, h, facecolor=fill, edgecolor="#bbbbbb", linewidth=0.8))
+            ax.text(x + pad, y + pad, "\n".join(text), va="top", ha="left", fontsize=fontsize, linespacing=1.3,
+                    fontweight="bold" if i == 0 else "normal")
+            x += w
+        y += h
     return fig

@@ -1,0 +1,35 @@
+"""What the report takes from a run's config: the one place the report reads it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The config values the report quotes or selects rows by."""
+    speed_batch: int           # base shape of the speed study: B, T, X, H
+    speed_seq_len: int
+    speed_input_size: int
+    speed_hidden: int
+    speed_repeats: int         # rounds of the base shape (speed.rounds)
+    speed_min_samples: int
+    denormals: str             # floating-point policy of every worker
+    threads: int               # threads per framework
+    lr: float                  # training protocol
+    clip_norm: float
+    batch_size: int
+    patience: int | None
+    max_seconds: float | None
+    seeds: tuple[int, ...]
+    budget: int | None         # matched parameter budget (None: equal width only)
+    width_hidden: int          # H of the equal-width view
+
+    @classmethod
+    def from_config(cls, cfg) -> ReportSettings:
+        """The values above from a validated config."""
+        speed, training, sizing = cfg.speed, cfg.training, cfg.sizing
+        return cls(speed_batch=speed.batch, speed_seq_len=speed.base_seq_len, speed_input_size=speed.input_size,
+                   speed_hidden=speed.base_hidden, speed_repeats=speed.rounds, speed_min_samples=speed.min_samples,
+                   denormals=speed.denormals, threads=cfg.threads, lr=training.lr, clip_norm=training.clip_norm,
+                   batch_size=training.batch_size, patience=training.patience, max_seconds=training.max_seconds,
+                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden)
