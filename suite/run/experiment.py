@@ -16,7 +16,7 @@ from suite.config import EXECUTION_KEYS, load_config, validate_config, with_sche
 from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
-from suite.results.run_dir import new_run_dir, resume_run_dir
+from suite.results.run_dir import check_writable, new_run_dir, open_run_folder
 from suite.run.execute import run_units
 from suite.run.plan import STAGES, frameworks_of, plan
 
@@ -32,10 +32,12 @@ def open_run(config_path: str | None, out: str | None, resume: str | None, stage
     --scheduler) replaces the config's key, also on resume; a configured scheduler must answer."""
     from suite.run.cluster import check_reachable
     if resume:
-        run_dir = resume_run_dir(resume)
+        folder = open_run_folder(resume, "resume")     # a damaged or foreign directory: one line, exit 2
+        run_dir = folder.dir
+        check_writable(run_dir, "--resume")
         if out:
             raise UserError("--out and --resume exclude each other: a resumed run keeps its directory")
-        cfg = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
+        cfg = validate_config(folder.config, str(run_dir / "config.yaml"))
         if config_path:
             given = load_config(config_path)
             if _measured(given) != _measured(cfg):
