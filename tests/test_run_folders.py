@@ -160,3 +160,10 @@ def test_a_notebook_refuses_a_foreign_directory_but_starts_an_empty_one(tmp_path
     empty = foreign_folder(tmp_path, "empty")
     run = notebook_run("report", {"run_dir": str(empty)})
     assert run.dir == empty and (empty / "config.yaml").is_file()
+
+
+def test_the_committed_reference_opens_for_compare_and_publish():
+    from pathlib import Path
+    reference = Path(__file__).resolve().parent.parent / "results" / "reference"
+    for purpose in ("compare", "publish", "report"):
+        assert open_run_folder(reference, purpose).config["name"] == "default"

@@ -112,7 +112,10 @@ def open_run_folder(path, purpose: str) -> RunFolder:
         if not units.is_dir():
             raise fail(units, "not a directory (expected the folder of finished work units, one JSON each)")
         for unit in sorted(units.glob("*.json")):
-            record = _read_json_object(unit, fail)
+            try:
+                record = _read_json_object(unit, fail)
+            except FileNotFoundError:     # forgotten by a notebook that re-runs its stage, between glob and read
+                continue
             if not isinstance(record.get("rows"), list):
                 raise fail(unit, "no list of rows (expected a finished work unit written by the run)")
     return RunFolder(run, config)
@@ -142,6 +145,8 @@ def _read_config(path: Path, fail) -> dict:
 def _read_json_object(path: Path, fail) -> dict:
     try:
         record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise fail(path, f"not JSON ({_first_line(e)}; expected the JSON object the run wrote)") from None
     if not isinstance(record, dict):
