@@ -113,8 +113,8 @@ def test_every_link_resolves_inside_the_repository(page, target):
 
 def test_the_link_check_catches_a_broken_link(tmp_path):
     """The pattern finds links and images, and a path outside the tree is not among the repository's files."""
-    text = "see [a](docs/nowhere.md) and [![b](x.png 'title')](y.md) and [c](https://example.org)"
-    assert [m.group(1) for m in LINK.finditer(text)] == ["docs/nowhere.md", "x.png", "y.md", "https://example.org"]
-    assert "docs/nowhere.md" not in repository_files() and "README.md" in repository_files()
+    text = "see [a](docs/nowhere.txt) and [![b](x.png 'title')](y.html) and [c](https://example.org)"
+    assert [m.group(1) for m in LINK.finditer(text)] == ["docs/nowhere.txt", "x.png", "y.html", "https://example.org"]
+    assert "docs/nowhere.txt" not in repository_files() and "README.md" in repository_files()
     assert slug("Parallel on Dask") == "parallel-on-dask" and slug("### `run` and batch".lstrip("# ")) == \
         "run-and-batch"
