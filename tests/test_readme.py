@@ -33,7 +33,7 @@ def test_the_two_commands_come_within_the_first_15_lines():
 def test_the_first_screen_shows_the_verdict_table_and_links_the_reference_report():
     links = [m.group(1) for line in first_screen() for m in LINK.finditer(line)]
     assert VERDICTS_PNG in links                                    # the picture, as an image
-    assert any(f"![" in line and VERDICTS_PNG in line for line in first_screen())
+    assert any("![" in line and VERDICTS_PNG in line for line in first_screen())
     assert "results/reference/report.md" in links and "results/reference/index.html" in links
 
 
