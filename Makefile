@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= configs/default.yaml
 OUT ?=
 
-.PHONY: setup test test-integration test-fast report reference smoke lab clean
+.PHONY: setup test test-integration test-fast report reference smoke lab docs clean
 
 # The install runs through uv (pip took 2:50 of the CI's 16 min; uv ~55 s, most of it compiling the bytecode up
 # front as pip does: with PYTHONDONTWRITEBYTECODE set, as on these machines, every process would otherwise compile
@@ -56,6 +56,10 @@ reference: $(VENV)/.installed
 	rm -rf results/reference-run
 	$(PY) -m suite batch configs/default.yaml --out results/reference-run
 	$(PY) -m suite publish-reference results/reference-run results/reference
+
+# Rewrites the generated pages of docs/ (config.md; the generated blocks of cli.md and layout.md) from the code.
+docs: $(VENV)/.installed
+	$(PY) -m suite.reference_docs
 
 # JupyterLab on the notebooks with the project's kernel (installs the `lab` extra on first use).
 lab: $(VENV)/.installed

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from suite.errors import UserError
-from suite.models.base import IGNORE_INDEX
+from suite.losses import IGNORE_INDEX
 from suite.tasks import TASK_NAMES, get_task
 from suite.tasks import cache, chorales, folk_lm
 from suite.tasks.splits import rng_for, split_of, unit_hash
@@ -138,7 +138,7 @@ def test_naive_outputs_score_the_baseline(name):
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_loss_matches_torch_reference(name):
-    """'loss' is the training loss of suite.models.base, checked against torch's own mean losses."""
+    """'loss' is the training loss of suite.losses, checked against torch's own mean losses."""
     import torch
     F = torch.nn.functional
     data = load(name)

@@ -10,7 +10,7 @@ import pytest
 
 from suite.errors import UserError
 from suite.models import build_model
-from suite.models.base import IGNORE_INDEX
+from suite.losses import IGNORE_INDEX
 from suite.spec import ModelSpec
 from suite.tasks import get_task, scoring
 from test_numpy_models import numeric_gradient, relative_error

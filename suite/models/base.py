@@ -18,14 +18,8 @@ Transformer (pre-LN, causal, sinusoidal positions, ReLU feed-forward, LayerNorm 
     ln_f.g ln_f.b (D,)
 Head (all archs): head.W (H, O)  head.b (O,)
 
-Losses (identical in every framework, means over every element):
-    regression  MSE  = mean((y_hat - y)^2)
-    classes     CE   = sum over kept positions of -log softmax(logits)[y] / number of kept positions,
-                       y integer class ids; a position whose label is IGNORE_INDEX (-100, PyTorch's
-                       ignore_index) is not kept: it adds nothing to the loss, its gradient or the count
-                       (without ignored labels this is the plain mean over every position; with none
-                       kept it is NaN, 0/0, in every framework)
-    multilabel  BCE  = mean(-(y log s + (1-y) log(1-s))), s = sigmoid(logits)
+Losses: the same in every framework, stated with their math in ``suite.losses`` (MSE, cross-entropy
+that skips IGNORE_INDEX labels, BCE from logits), which the tasks score with too.
 Training: Adam(beta1=0.9, beta2=0.999, eps=1e-8), global-norm gradient clipping at ``clip_norm``.
 """
 from __future__ import annotations
@@ -35,32 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from suite.errors import UserError
 from suite.spec import ModelSpec
 
 ADAM_BETA1 = 0.9
 ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
-IGNORE_INDEX = -100   # class label of a position that the loss and the metrics skip
-
-
-def check_target_shape(y_shape: tuple, out_shape: tuple, head: str, what: str = "targets y") -> None:
-    """Targets: classes -> out_shape without its last axis (class ids); otherwise out_shape itself."""
-    expected = tuple(out_shape[:-1]) if head == "classes" else tuple(out_shape)
-    if tuple(y_shape) != expected:
-        raise UserError(f"{what}: expected shape {expected} for head {head!r}, got {tuple(y_shape)}")
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log softmax over the last axis, shifted by the max (stable)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def bce_each(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Binary cross-entropy per element from logits a: -(y log s + (1-y) log(1-s)), s = sigmoid(a),
-    written max(a, 0) - a y + log(1 + e^-|a|) so it is stable for any a."""
-    return np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
 
 
 class SequenceModel(ABC):

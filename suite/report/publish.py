@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from suite.atomic import atomic_write_text
-from suite.errors import UserError
+from suite.results.run_dir import open_run_folder
 
 PUBLISHED = ("report.md", "index.html", "environment.json", "config.yaml", "results.csv", "curves.csv")
 
@@ -15,9 +15,7 @@ def publish_reference(run_dir, dest) -> Path:
     """Copy a finished run's report (report.md, index.html, figures, tables, machine info, results and the
     executed notebooks rendered as HTML; the executed .ipynb stay in the run) to ``dest`` --
     results/reference/ is made this way."""
-    run_dir, dest = Path(run_dir), Path(dest)
-    if not (run_dir / "report.md").is_file():
-        raise UserError(f"{run_dir}: no report.md here (expected a finished batch run directory)")
+    run_dir, dest = open_run_folder(run_dir, "publish").dir, Path(dest)   # damaged or foreign: one line, exit 2
     tmp = dest.with_name(dest.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -189,6 +189,8 @@ def run_batch(config_path, out=None, resume=None, scheduler=None) -> int:
     report = store.dir / "index.html"
     if not notebook_ok(store, "report") or not report.is_file():
         from suite.report.writer import write_report
+        from suite.results.run_dir import open_run_folder
+        open_run_folder(store.dir, "report")      # what the report reads is readable: else one line, exit 2
         report = write_report(store.dir, cfg)     # the report notebook did not write it: the batch does, once
     failed = frame[frame["status"] == "failed"]
     n_nb = failed[failed["kind"] == "notebook"]["model"].nunique() if len(failed) else 0

@@ -14,7 +14,7 @@ from suite.config import Config, config_yaml, load_config, measured_part, with_s
 from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
-from suite.results.run_dir import new_run_dir, resume_run_dir
+from suite.results.run_dir import check_writable, new_run_dir, open_run_folder
 from suite.run.execute import run_units
 from suite.run.plan import STAGES, frameworks_of, plan
 
@@ -25,10 +25,12 @@ def open_run(config_path: str | None, out: str | None, resume: str | None, stage
     --scheduler) replaces the config's key, also on resume; a configured scheduler must answer."""
     from suite.run.cluster import check_reachable
     if resume:
-        run_dir = resume_run_dir(resume)
+        folder = open_run_folder(resume, "resume")     # a damaged or foreign directory: one line, exit 2
+        run_dir = folder.dir
+        check_writable(run_dir, "--resume")
         if out:
             raise UserError("--out and --resume exclude each other: a resumed run keeps its directory")
-        cfg = load_config(run_dir / "config.yaml")     # written by this suite, maybe under former key names
+        cfg = validate_config(folder.config, str(run_dir / "config.yaml"))
         if config_path:
             given = load_config(config_path)
             if measured_part(given) != measured_part(cfg):

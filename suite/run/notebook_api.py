@@ -20,8 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite.config import Config, config_from_flat, config_yaml, load_config
-from suite.results.run_dir import RESULTS_ROOT
+from suite.config import Config, config_from_flat, config_yaml, validate_config
+from suite.results.run_dir import RESULTS_ROOT, open_run_folder
 from suite.results.store import RunStore
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -58,18 +58,21 @@ def resolve_run_dir(run_dir: str) -> Path:
     return Path(run_dir) if run_dir else RESULTS_ROOT / LAB_DIR_NAME
 
 
-def stored_config(path: Path) -> Config | None:
-    """The config a run folder stores (written by this suite, maybe under former key names), else None."""
-    config = path / "config.yaml"
-    return load_config(config) if config.is_file() else None
+def stored_config(path: Path, name: str) -> Config | None:
+    """The validated config of the run folder ``path``; None for a folder still to be made (absent or empty).
+    A damaged or foreign folder is a one-line UserError (``open_run_folder``), before anything is written."""
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        return None
+    folder = open_run_folder(path, "report" if name == "report" else "notebook")
+    return validate_config(folder.config, str(path / "config.yaml"))
 
 
 def notebook_run(name: str, namespace: dict) -> NotebookRun:
     """The config and run folder of notebook ``name``, from the parameter values in ``namespace``."""
-    values = {p: namespace[p] for p in declared_parameters(name)}
     path = resolve_run_dir(namespace.get("run_dir", ""))
+    before = stored_config(path, name)
+    values = {p: namespace[p] for p in declared_parameters(name)}
     where = f"notebook {name} parameters"
-    before = stored_config(path)
     cfg = config_from_flat(values, where, base=before)
     store = RunStore(path)
     if before is None:

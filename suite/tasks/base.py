@@ -7,7 +7,7 @@ order and machine), says what the model must output, and scores outputs:
     y: regression (N, O) or (N, T, O) float32; classes (N,) or (N, T) int64;
        multilabel (N, T, O) float32 in {0, 1}
     output: 'last' (read the last position) | 'sequence' (an output per step)
-    head:   'regression' | 'classes' | 'multilabel'   -- the loss follows (see suite.models.base)
+    head:   'regression' | 'classes' | 'multilabel'   -- the loss follows (see suite.losses)
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ frequent than long ones, a = 1 is uniform); drawn as the top P of log p + Gumbel
 which is the same distribution as drawing one slot after another.
 Shapes: x (N, T, V) float32 one-hot, y (N, T) int64 in [V/2, V) or -100; output 'sequence', head
 'classes' (O = V: the head predicts a token of the vocabulary, as the paper's language models do).
-Loss and metrics skip the -100 positions (suite.models.base): cross-entropy and accuracy over the P
+Loss and metrics skip the -100 positions (suite.losses): cross-entropy and accuracy over the P
 query positions of each sequence only. Defaults V = 64, T = 64, P = 8: one-hot inputs stay small
 (the paper's vocabularies are far larger).
 
@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import Field
 
 from suite.errors import UserError
-from suite.models.base import IGNORE_INDEX
+from suite.losses import IGNORE_INDEX
 from suite.schema import Bool, PositiveFloat, PositiveInt
 from suite.tasks import scoring
 from suite.tasks.base import Split, Task, TaskData, TaskOptions

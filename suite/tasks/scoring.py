@@ -1,6 +1,6 @@
 """Losses and metrics of model outputs, in NumPy (float64), shared by the tasks.
 
-The losses are those the models train on (suite.models.base), means over every element:
+The losses are those the models train on (suite.losses), means over every element:
     regression  mse = mean((y_hat - y)^2)
     classes     ce  = mean over kept positions of -log softmax(logits)[y]
     multilabel  bce = mean(max(a, 0) - a y + log(1 + e^-|a|)),  a = logit  (= -(y log s + (1-y) log(1-s)))
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.errors import UserError
-from suite.models.base import IGNORE_INDEX, bce_each, check_target_shape, log_softmax  # noqa: F401 (used by tasks)
+from suite.losses import IGNORE_INDEX, bce_each, check_target_shape, log_softmax  # noqa: F401 (used by tasks)
 
 
 def check_shapes(outputs, y, head: str) -> tuple[np.ndarray, np.ndarray]:

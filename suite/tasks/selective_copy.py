@@ -10,7 +10,7 @@ A+1 = marker. Every sequence has T + K steps:
     target                   s_k at position T + k - 1 (the k-th marker), -100 at every other position
 Shapes: x (N, T+K, A+2) float32 one-hot, y (N, T+K) int64 in [1, A] or -100; output 'sequence', head
 'classes' (O = A+2: the head predicts a token of the vocabulary, as in the paper's language models).
-The -100 positions are ignored by the loss and the metrics (suite.models.base), as in the paper, which
+The -100 positions are ignored by the loss and the metrics (suite.losses), as in the paper, which
 scores only the copied tokens: cross-entropy and accuracy over the K marker positions.
 
 Headline: 'accuracy' over the K copied symbols. Baseline 'chance': a guess uniform over the A symbols,
@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from suite.errors import UserError
-from suite.models.base import IGNORE_INDEX
+from suite.losses import IGNORE_INDEX
 from suite.schema import PositiveInt
 from suite.tasks import scoring
 from suite.tasks.base import Split, Task, TaskData, TaskOptions

@@ -9,7 +9,7 @@ A concrete model subclasses ``KerasSequenceModel`` and supplies
     init_state / streaming_step    -> streaming (wrapped here in a tf.function)
 Head: ``keras.layers.Dense(O)``, kernel (H, O) = canonical ``head.W``, bias ``head.b``.
 
-Losses (means over every element, exactly as in ``suite.models.base``):
+Losses (means over every element, exactly as in ``suite.losses``):
     regression  mean((y_hat - y)^2)
     classes     sum(m * sparse_categorical_crossentropy(y', logits, from_logits=True)) / sum(m),
                 m = (y != IGNORE_INDEX), y' = y with ignored labels set to 0 (their CE is masked out)
@@ -43,7 +43,8 @@ import numpy as np
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, check_target_shape
+from suite.losses import IGNORE_INDEX, check_target_shape
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
 from suite.spec import ModelSpec
 
 KERAS_JIT_COMPILE = "auto"   # Keras's own default; resolves to False (graph) on CPU-only machines

@@ -11,7 +11,7 @@ Internally the encoders run time-major: sequences are (T, B, .) so that step t i
 Head (row-vector convention, canonical ``head.W`` (H, O), ``head.b`` (O,)):
     output='last'      y_hat = h_T W + b                (B, O)
     output='sequence'  y_hat_t = h_t W + b for every t  (B, T, O)
-Losses (means over every element, as in suite.models.base), with the gradient d loss / d y_hat:
+Losses (means over every element, as in suite.losses), with the gradient d loss / d y_hat:
     regression  MSE = mean((y_hat - y)^2)               d = 2 (y_hat - y) / N,   N = y_hat.size
     classes     CE  = sum_kept(-log softmax(y_hat)[y]) / N   d = (softmax(y_hat) - onehot(y)) / N at kept
                 positions, 0 at ignored ones (y = IGNORE_INDEX, -100); N = kept positions (all, if none ignored)
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from suite.errors import UserError, WeightShapeError
-from suite.models.base import (ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, bce_each,
-                               check_target_shape, log_softmax)
+from suite.losses import IGNORE_INDEX, bce_each, check_target_shape, log_softmax
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
 from suite.models.params import GATES, MIN_GATES
 from suite.spec import ModelSpec
 

@@ -8,7 +8,7 @@ A concrete model subclasses ``TorchSequenceModel`` and supplies
     init_state / step          -> streaming
 Head: ``head.W`` (H, O) is ``nn.Linear(H, O).weight.T``, ``head.b`` its bias.
 
-Losses (means over every element, as in ``suite.models.base``):
+Losses (means over every element, as in ``suite.losses``):
     regression  F.mse_loss(y_hat, y)
     classes     F.cross_entropy(logits (N, O), y (N,), ignore_index=-100)   N = B or B T; the mean over
                 the positions whose label is not IGNORE_INDEX
@@ -26,7 +26,8 @@ from torch import nn
 
 from suite.models import layouts
 from suite.errors import UserError
-from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, IGNORE_INDEX, SequenceModel, check_target_shape
+from suite.losses import IGNORE_INDEX, check_target_shape
+from suite.models.base import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, SequenceModel
 from suite.spec import ModelSpec
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
