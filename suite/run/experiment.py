@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from suite.config import Config, config_yaml, load_config, measured_part, with_scheduler
+from suite.config import Config, config_yaml, load_config, measured_part, validate_config, with_scheduler
 from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
