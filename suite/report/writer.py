@@ -317,7 +317,7 @@ def _paper(w: ReportWriter, frame: pd.DataFrame) -> None:
 
 def _long_context(w: ReportWriter, frame: pd.DataFrame) -> None:
     from suite.report import figures
-    from suite.report.claims_long_context import long_context_accuracy_table
+    from suite.report.tables import long_context_accuracy_table
     table = long_context_accuracy_table(frame)
     has_sweep = "kind" in frame and frame["kind"].isin(["memory"]).any()
     if table.empty and not has_sweep:
