@@ -781,7 +781,8 @@ class AgainstEach:
         word, verdict = (("holds", "holds") if len(good) == len(groups) else
                          ("does not hold", "does not hold") if not good else
                          ("depends", f"depends on the framework: holds in {', '.join(good)}"))
-        ties = [f"{finding.detail['numerator']} ≈ {c.versus} in {c.group}" for c in judged if c.word == "within noise"]
+        numerator = finding.detail["numerator"]
+        ties = [f"{numerator} ≈ {c.versus} in {c.group}" for c in judged if c.word == "within noise"]
         if ties and len(good) != len(groups):
             verdict += f" ({'; '.join(ties)}, within noise)"
         few = [fw for fw, cs in groups.items() if any(c.word == TOO_FEW for c in cs)]

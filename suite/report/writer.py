@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from suite.bench.ratios import tolerance_text
 from suite.report.claims import claims_table
 from suite.atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from suite.results.samples import load_samples
@@ -124,7 +125,8 @@ def _speed(w: ReportWriter, frame: pd.DataFrame, cfg: dict, samples: dict | None
           f"{s['min_samples']} samples per measurement. Floating-point policy: denormals **{s['denormals']}** in "
           f"every worker, applied before its first op (the mode each framework's kernels were observed to run "
           f"under is the ledger's `fp_mode`). Ratios carry a bootstrap 95% CI from the raw samples "
-          f"([samples.json.gz](samples.json.gz)); 'faster'/'slower' only when the whole CI lies outside ±5%.\n")
+          f"([samples.json.gz](samples.json.gz)); 'faster'/'slower' only when the whole CI lies outside "
+          f"{tolerance_text()}.\n")
     w.table("speed", t)
     sp = ok_rows(frame, "speed")
     base = reference_convention(sp[(sp["T"] == s["seq_len"]) & (sp["hidden"] == s["hidden"])]) if not sp.empty else sp
