@@ -30,7 +30,7 @@ Combine rules:
     MarksAcross     holds (good in every framework) / not shown (within noise in every one) / does not hold
                     (good in none) / depends on the framework
     MarksVersus     the same across the other archs, without 'not shown' ("does not hold (within noise of LSTM)")
-    SeedCells       ``suite.report.verdicts.decide``: holds / does not hold / depends on ... / inconclusive
+    SeedCells       holds / does not hold / depends on the task (or framework) / inconclusive at n seeds
     CrossoverIn     holds if there is a crossover in every framework, does not hold if in none, else depends
     AgainstEach     holds if good against each other arch in every framework; ties and unjudged frameworks named
     AtLongest       the mark at the longest T decides: holds / does not hold / not shown
@@ -62,7 +62,6 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from suite.bench.ratios import MIN_SAMPLES, TOLERANCE, TOO_FEW, tolerance_text
-from suite.report import verdicts
 from suite.report.speed_evidence import (crossover_T, crossover_table, mean_ratio, ok_kind, pair_ratio,
                                          reference_convention, speedup_ratio, thread_scaling_table)
 from suite.report.statistics import ACCURACY_POINT, ALPHA, MIN_SEEDS, RELATIVE, compare
@@ -103,6 +102,22 @@ class Cell:
     value: float | None = None
     group: str | None = None
     versus: str | None = None
+
+
+@dataclass(frozen=True)
+class SeedCell:
+    """One cell of a seed comparison for ``seed_verdict``: a task and/or framework, whether it supports the claim
+    ('yes'), contradicts it ('no') or cannot tell ('open'), at how many seeds."""
+    task: str | None
+    framework: str | None
+    result: str                     # 'yes' | 'no' | 'open'
+    n_seeds: int
+    seeds_needed: int | None = None
+    direction: str | None = None    # which way a 'no' went, e.g. 'GRU better'; the verdict groups by it
+
+    @property
+    def label(self) -> str:
+        return "/".join(x for x in (self.task, self.framework) if x)
 
 
 @dataclass
@@ -525,7 +540,7 @@ class SeedComparison:
         na, nb = name(self.a), name(self.b)
         for _, r in head.iterrows():
             way = f"{na if r['a_better'] else nb} better" if r["outcome"] == "different" else None
-            seed_cells.append(verdicts.Cell(r["task"], r["framework"], self._result(r["outcome"], r["a_better"]),
+            seed_cells.append(SeedCell(r["task"], r["framework"], self._result(r["outcome"], r["a_better"]),
                                             min(r["n_a"], r["n_b"]), r["seeds_needed"], way))
             cells.append(Cell(f"{r['task']}/{r['framework']}", self._word(r["outcome"], r["a_better"], na, nb)))
             evidence.append(self._text(r, na, nb) + (f" ({way})" if way else ""))
@@ -554,7 +569,7 @@ class SeedComparison:
             raise NotMeasured()
         cells, seed_cells, evidence = [], [], []
         for _, r in tests.iterrows():
-            seed_cells.append(verdicts.Cell(None, r["framework"], self._result(r["outcome"], r["a_better"]),
+            seed_cells.append(SeedCell(None, r["framework"], self._result(r["outcome"], r["a_better"]),
                                             min(r["n_a"], r["n_b"]), r["seeds_needed"]))
             cells.append(Cell(r["framework"], self._word(r["outcome"], r["a_better"], name(self.a), r["b"])))
             evidence.append(self._text(r, name(self.a), r["b"]))
@@ -587,7 +602,7 @@ class SeedComparison:
 
             c = compare(seeds(mine["model"].iloc[0]), seeds(best["model"]), metric)
             label = f"{task} {'N' if task == 'mqar' else 'T'}={size}"
-            seed_cells.append(verdicts.Cell(label, None, self._result(c.outcome, c.a_better), min(c.n_a, c.n_b),
+            seed_cells.append(SeedCell(label, None, self._result(c.outcome, c.a_better), min(c.n_a, c.n_b),
                                             c.seeds_needed))
             cells.append(Cell(label, self._word(c.outcome, c.a_better, name(self.a), best["model"])))
             evidence.append(f"{label}: {name(self.a)} {c.mean_a:.3f} vs {best['model']} {c.mean_b:.3f} ({c.outcome}, "
@@ -727,14 +742,85 @@ class MarksVersus:
 
 @dataclass(frozen=True)
 class SeedCells:
-    """The cells' yes / no / open (``SeedComparison``) combined by ``suite.report.verdicts.decide``."""
+    """The yes / no / open of the cells of a seed comparison (``SeedComparison``: whether a cell supports the
+    claim, contradicts it, or cannot tell at its number of seeds), combined (``seed_verdict``):
+        every cell yes                  -> "holds"
+        every cell no                   -> "does not hold"
+        yes and no cells                -> "depends on the task | framework | task and framework: holds on ...;
+                                            not on ..." (open cells named after them)
+        yes and open cells, no 'no'     -> "inconclusive at n seeds: holds on ...; open on ..."
+        no and open cells, no 'yes'     -> "does not hold on ...; inconclusive on ..."
+        every cell open                 -> "inconclusive at n seeds"
+        no cells                        -> "not measured"
+    where n is the smallest number of seeds in a cell. "depends on the task" when, within each task, every
+    decided cell agrees (likewise for the framework). Open cells come with the seeds per model that a
+    difference of the observed size would need for 80% power (``suite.report.statistics.seeds_needed``).
+    Cells that carry a ``direction`` (which way a 'no' went) are named by it: "does not hold: GRU better on
+    adding/torch, copy/torch; inconclusive on ..."."""
 
     def rule(self) -> str:
         return ("holds if yes in every cell, does not hold if no in every cell, depends on the task (or framework) "
                 "when the decided cells split by it, else inconclusive at the cells' seeds")
 
     def decide(self, finding: Finding) -> tuple[str, str]:
-        return verdicts.decide(finding.detail["seed_cells"])
+        return seed_verdict(finding.detail["seed_cells"])
+
+
+def _names(cells) -> str:
+    return ", ".join(c.label for c in cells)
+
+
+def _no_text(cells) -> str:
+    """'adding/torch, copy/torch' or, when the cells say which way they went, 'GRU better on adding/torch;
+    LSTM better on copy/torch'."""
+    if not all(c.direction for c in cells):
+        return _names(cells)
+    ways = sorted({c.direction for c in cells})
+    return "; ".join(f"{w} on {_names([c for c in cells if c.direction == w])}" for w in ways)
+
+
+def _open_text(cells) -> str:
+    """'adding/torch, copy/keras (a difference of the observed size needs 8–43 seeds per model, 80% power)'."""
+    needs = sorted(c.seeds_needed for c in cells if c.seeds_needed)
+    if not needs:
+        return f"{_names(cells)} (no difference observed)"
+    span = f"~{needs[0]}" if needs[0] == needs[-1] else f"{needs[0]}–{needs[-1]}"
+    return f"{_names(cells)} (a difference of the observed size needs {span} seeds per model, 80% power)"
+
+
+def _splits_by(cells, attr: str) -> bool:
+    """Within each value of ``attr``, the decided cells all agree."""
+    groups: dict = {}
+    for c in cells:
+        if c.result != "open":
+            groups.setdefault(getattr(c, attr), set()).add(c.result)
+    return len(groups) > 1 and all(len(v) == 1 for v in groups.values())
+
+
+def seed_verdict(cells: list[SeedCell]) -> tuple[str, str]:
+    """(word, verdict) of a claim from its seed cells (``SeedCells``)."""
+    if not cells:
+        return "not measured", "not measured"
+    yes = [c for c in cells if c.result == "yes"]
+    no = [c for c in cells if c.result == "no"]
+    open_ = [c for c in cells if c.result == "open"]
+    n = min(c.n_seeds for c in cells)
+    tail = f"; inconclusive on {_open_text(open_)}" if open_ else ""
+    if yes and not no and not open_:
+        return "holds", "holds"
+    if no and not yes and not open_:
+        return "does not hold", "does not hold" + (f" ({_no_text(no)})" if all(c.direction for c in no) else "")
+    if yes and no:
+        by = "task" if _splits_by(cells, "task") else ("framework" if _splits_by(cells, "framework")
+                                                        else "task and framework")
+        return "depends", f"depends on the {by}: holds on {_names(yes)}; not on {_no_text(no)}{tail}"
+    if no:
+        return "does not hold", (f"does not hold: {_no_text(no)}{tail}" if all(c.direction for c in no)
+                                 else f"does not hold on {_names(no)}{tail}")
+    short = f" (the rules need ≥ {MIN_SEEDS})" if n < MIN_SEEDS else ""
+    if yes:
+        return "inconclusive", f"inconclusive at {n} seeds{short}: holds on {_names(yes)}; open on {_open_text(open_)}"
+    return "inconclusive", f"inconclusive at {n} seeds{short}: {_open_text(open_)}"
 
 
 @dataclass(frozen=True)

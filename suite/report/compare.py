@@ -86,6 +86,7 @@ import pandas as pd
 
 from suite.errors import UserError
 from suite.models.equivalence import TOLERANCES
+from suite.report.claims import CLAIMS, claims_table
 from suite.report.claims_engine import word_of
 from suite.report.statistics import LOWER_IS_BETTER, welch
 from suite.results.samples import load_samples, pooled, sample_key
@@ -432,7 +433,6 @@ def _by_id(table: pd.DataFrame) -> dict[str, dict]:
 
 def verdicts(run: dict) -> tuple[dict[str, dict], str]:
     """({claim id: {"claim", "word", "cells", "verdict"}}, where they came from) of a run (module docstring)."""
-    from suite.report.claims import CLAIMS, claims_table
     path = run["dir"] / "tables" / "claims.csv"
     table = pd.read_csv(path) if path.is_file() else None
     if table is not None and {"id", "word"} <= set(table.columns):
