@@ -97,10 +97,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from suite.results.run_dir import open_run_folder
-    for run in (args.run_a, args.run_b):
-        open_run_folder(run, "compare")      # a damaged or foreign directory: one line, exit 2
-    from suite.results.compare import as_json, compare_runs, failing, format_table
+    from suite.report.compare import as_json, compare_runs, failing, format_table
     result = compare_runs(args.run_a, args.run_b)
     print(json.dumps(as_json(result), indent=1, default=str) if args.format == "json" else format_table(result))
     held = failing(result, args.fail_on or [])

@@ -1,14 +1,19 @@
 """The statistics behind accuracy verdicts: each formula against an independent computation, and the
 outcome rules (equivalence needs TOST, a difference needs Welch, fewer than 5 seeds decide nothing)."""
 import math
+import warnings
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
-from suite.report.statistics import (ACCURACY_POINT, FIVE_PERCENT, MIN_SEEDS, compare, margin_for, mean_ci, power,
-                                     seeds_needed, tost, welch)
-from suite.report.verdicts import Cell, combine
+from suite.report.statistics import (ACCURACY_POINT, LOSS_MARGIN, MIN_SEEDS, RELATIVE, compare, margin_for, mean_ci,
+                                     power, seeds_needed, tost, welch)
+from suite.report.claims_engine import SeedCell as Cell, seed_verdict
+
+
+def combine(cells) -> str:
+    return seed_verdict(cells)[1]
 
 A = np.array([0.951, 0.957, 0.949, 0.962, 0.955])
 B = np.array([0.940, 0.947, 0.952, 0.938, 0.944])
@@ -46,6 +51,35 @@ def test_zero_spread_is_decided_exactly():
     assert tost(ones, ones, 0.01) == 0.0 and welch(ones, ones)["p"] == 1.0
     assert welch(ones, ones * 0.5)["p"] == 0.0 and tost(ones, ones * 0.5, 0.01) == 1.0
     assert compare([1.0] * 5, [1.0] * 5, "accuracy").outcome == "comparable"
+    same = welch(ones, ones)
+    assert (same["ci_low"], same["ci_high"], same["d"]) == (0.0, 0.0, 0.0)
+    apart = welch(ones, ones * 0.5)
+    assert (apart["ci_low"], apart["ci_high"], apart["d"]) == (0.5, 0.5, math.inf)
+
+
+def test_one_constant_group_is_welch_with_the_other_groups_variance():
+    """s_a = 0 < s_b: SE = s_b / √n_b and ν = n_b - 1 (the Welch–Satterthwaite formula with s_a = 0)."""
+    w = welch(np.full(5, 0.95), B)
+    t = (0.95 - B.mean()) / (B.std(ddof=1) / math.sqrt(5))
+    assert w["df"] == pytest.approx(4.0) and w["p"] == pytest.approx(2 * sps.t.sf(abs(t), 4))
+
+
+def test_welch_needs_two_values_a_side():
+    w = welch([0.9], B)
+    assert math.isnan(w["p"]) and math.isnan(w["se"]) and w["diff"] == pytest.approx(0.9 - B.mean())
+    assert math.isnan(welch([], [])["diff"])
+
+
+def test_nearly_identical_samples_raise_no_warning():
+    """scipy's ttest_ind warns of catastrophic cancellation on samples equal to the last bits (and returns NaN
+    at zero spread); the statistics compute t and ν themselves and warn of nothing."""
+    a = np.array([0.1 + 1e-17 * i for i in range(5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert welch(a, a)["p"] == pytest.approx(1.0)
+        assert tost(a, a, 0.01) == pytest.approx(0.0)
+        assert compare(a, a, "accuracy").outcome == "comparable"
+        assert compare([1.0] * 5, [0.5] * 5, "accuracy").outcome == "different"
 
 
 def test_seeds_needed_matches_statsmodels():
@@ -59,7 +93,8 @@ def test_seeds_needed_matches_statsmodels():
 
 def test_margins_are_stated_per_metric():
     assert margin_for("accuracy") is ACCURACY_POINT and ACCURACY_POINT.delta == 0.01
-    assert margin_for("mse") is FIVE_PERCENT and FIVE_PERCENT.delta == pytest.approx(math.log(1.05))
+    assert margin_for("mse") is RELATIVE and RELATIVE.delta == pytest.approx(math.log(1 + LOSS_MARGIN))
+    assert LOSS_MARGIN == 0.05 and RELATIVE.text.startswith("±5% relative")
     assert margin_for("nll_per_step").log_scale and not margin_for("accuracy").log_scale
 
 

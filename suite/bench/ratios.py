@@ -40,11 +40,25 @@ median fall in a different mode when the machine's state switches within a pass:
 (three passes of 40 interleaved samples; per-pass GRU/LSTM medians of the per-sample ratios 0.88-0.93), the
 ratio of medians gave 0.92x [0.85, 0.97] and the matched-pairs statistic 0.89x [0.88, 0.90].
 
-Verdict of a ratio against a tolerance tau = 0.05 (``mark``):
-    'faster'  the whole CI < 1 - tau   (the numerator's time is shorter by more than 5%)
+Verdict of a ratio against the tolerance tau = TOLERANCE (0.05, the one tolerance of every speed claim;
+the report's rule texts format it from here) (``mark``):
+    'faster'  the whole CI < 1 - tau   (the numerator's time is shorter by more than tau)
     'slower'  the whole CI > 1 + tau
     'within noise' otherwise
+    'too few samples'  some row of the ratio has fewer than MIN_SAMPLES (10) raw samples over the rounds it
+              uses, whatever its CI says
 Without raw samples (a results.csv alone) the point ratio is compared instead and the mark says so.
+
+Why MIN_SAMPLES = 10. A row's statistic is a median, and the percentile bootstrap of a median can only put
+its interval on the row's order statistics x_(1) <= .. <= x_(n). The widest of them, [x_(1), x_(n)], covers
+the true median with probability 1 - 2 (1/2)^n: 75% at n = 3, 94% at n = 5, so below n = 6 no bootstrap
+interval can be a 95% interval, and in practice it is one much less often (simulated, 1000 lognormal rows
+with 1000 replicates each: the percentile interval of the median covered it 77% of the time at n = 3, 93% at
+n = 10, 95% at n = 20). A verdict from 3 samples is then a coin with a CI drawn around it: the smoke config
+(one round of 3 samples) run twice on one machine gave "GRU trains faster" two different verdicts. The bar is
+10, twice ``suite.bench.drift.MIN_HALF``: the fewest samples whose halves the drift check can compare, so a row
+below it was never checked for drift either. The default job takes at least 10 samples per measurement
+(speed.min_samples).
 """
 from __future__ import annotations
 
@@ -52,9 +66,13 @@ import math
 
 import numpy as np
 
+from suite.bench.drift import MIN_HALF
+
 N_BOOT = 2000
 LEVEL = 0.95
 TOLERANCE = 0.05
+MIN_SAMPLES = 2 * MIN_HALF
+TOO_FEW = "too few samples"
 SEED = 0
 
 
@@ -146,8 +164,11 @@ def ratio_replicates(numerators, denominators, n_boot: int = N_BOOT, seed: int =
     return rho, np.prod(boots[:k], axis=0) / np.prod(boots[k:], axis=0)
 
 
-def mark(rho: float, lo: float, hi: float, tolerance: float = TOLERANCE) -> str:
-    """'faster' / 'slower' / 'within noise' for a time ratio (numerator over denominator)."""
+def mark(rho: float, lo: float, hi: float, tolerance: float = TOLERANCE, n: int | None = None) -> str:
+    """'faster' / 'slower' / 'within noise' for a time ratio (numerator over denominator); 'too few samples'
+    when ``n``, the fewest raw samples of a row in it, is below MIN_SAMPLES (module docstring)."""
+    if n is not None and n < MIN_SAMPLES:
+        return TOO_FEW
     if math.isnan(lo) or math.isnan(hi):
         lo = hi = rho
     if hi < 1 - tolerance:
@@ -155,6 +176,11 @@ def mark(rho: float, lo: float, hi: float, tolerance: float = TOLERANCE) -> str:
     if lo > 1 + tolerance:
         return "slower"
     return "within noise"
+
+
+def tolerance_text(tolerance: float = TOLERANCE) -> str:
+    """'±5%': the tolerance as the rule texts print it."""
+    return f"±{tolerance:.0%}"
 
 
 def format_ratio(rho: float, lo: float, hi: float) -> str:

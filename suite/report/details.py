@@ -322,7 +322,7 @@ LONG_CONTEXT_TEXT = ("Every model at the same parameter budget (its width chosen
 
 def long_context(frame: pd.DataFrame) -> Section | None:
     """Recall accuracy over the number of pairs, and time and memory over the T sweep."""
-    from suite.report.claims_long_context import long_context_accuracy_table
+    from suite.report.tables import long_context_accuracy_table
     table = long_context_accuracy_table(frame)
     if table.empty and not ("kind" in frame and frame["kind"].isin(["memory"]).any()):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from suite.bench.ratios import TOLERANCE
+from suite.bench.ratios import TOLERANCE, tolerance_text
 from suite.report.tables import ok_rows
 
 STYLE = {"gru": "-", "lstm": "--", "transformer": ":"}
@@ -245,7 +245,7 @@ def _ci_errors(values, lo, hi):
 
 def transformer_crossover(table: pd.DataFrame):
     """Transformer / best recurrent train step vs T per framework, with bootstrap 95% CIs; the band
-    1 ± TOLERANCE is 'within noise', below it the Transformer is faster."""
+    1 ± TOLERANCE (``suite.bench.ratios``) is 'within noise', below it the Transformer is faster."""
     if table is None or table.empty or table["T"].nunique() < 2:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4))
@@ -253,7 +253,7 @@ def transformer_crossover(table: pd.DataFrame):
         g = g.sort_values("T")
         ax.errorbar(g["T"], g["ratio"], yerr=_ci_errors(g["ratio"], g["ci_lo"], g["ci_hi"]), marker=MARK.get(fw, "o"),
                     capsize=3, label=fw)
-    ax.axhspan(1 - TOLERANCE, 1 + TOLERANCE, color="grey", alpha=0.2, label=f"within noise (±{TOLERANCE:.0%})")
+    ax.axhspan(1 - TOLERANCE, 1 + TOLERANCE, color="grey", alpha=0.2, label=f"within noise ({tolerance_text()})")
     ax.axhline(1.0, color="k", lw=0.8)
     _log2_ticks(ax, table["T"])
     ax.set_yscale("log")

@@ -2,10 +2,10 @@
 
 Every comparison is a ratio of row values (medians of round medians; for rows timed interleaved, the median of
 the per-sample ratios) with a bootstrap 95% CI from the
-rows' raw samples (``suite.bench.ratios``, which states the method) and a mark: a time ratio A / B is
-'faster' when its whole CI lies below 0.95, 'slower' when above 1.05, else 'within noise'. Rows come
-from results.csv, their samples from samples.json.gz (``suite.results.samples``); a row without samples
-gets its point ratio and no CI.
+rows' raw samples (``suite.bench.ratios``, which states the method) and a mark (``suite.bench.ratios.mark``:
+'faster' / 'slower' when the whole CI lies outside 1 ± TOLERANCE, else 'within noise'; 'too few samples' when
+a row of it has fewer than MIN_SAMPLES raw samples). Rows come from results.csv, their samples from
+samples.json.gz (``suite.results.samples``); a row without samples gets its point ratio and no CI.
 
     pair_ratio(num, den, samples)          one ratio of rows (or of products of rows)
     mean_ratio(pairs, samples)             the geometric mean of K ratios of rows (num_k / den_k), with CI
@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-from suite.bench.ratios import format_ratio, mark, ratio_ci
+from suite.bench.ratios import format_ratio, geometric_mean_ci, mark, ratio_ci
 from suite.results.samples import sample_key
 from suite.spec import framework_of
 
@@ -76,33 +76,44 @@ def interleaved(rows: list) -> bool:
     return len(rows) > 1 and len({identity(r) for r in rows}) == 1
 
 
+def fewest_samples(rounds: list[list[list[float]]]) -> int:
+    """The fewest raw samples of a row, over the rounds a ratio uses of each (``paired_rounds``)."""
+    return min(sum(len(r) for r in row) for row in rounds)
+
+
 def pair_ratio(num: list, den: list, samples: dict | None) -> dict:
-    """{'ratio', 'lo', 'hi', 'mark', 'text'} for prod(num values) / prod(den values); the ratio is taken per
-    sample when the rows were timed interleaved (``interleaved``)."""
+    """{'ratio', 'lo', 'hi', 'n', 'mark', 'text'} for prod(num values) / prod(den values); the ratio is taken per
+    sample when the rows were timed interleaved (``interleaved``); n: the fewest raw samples of a row (None
+    without samples)."""
     rounds = paired_rounds(list(num) + list(den), samples)
     if all(r is not None for r in rounds):
         rho, lo, hi = ratio_ci(rounds[:len(num)], rounds[len(num):], interleaved=interleaved(list(num) + list(den)))
+        n = fewest_samples(rounds)
     else:
         rho = math.prod(float(r["value"]) for r in num) / math.prod(float(r["value"]) for r in den)
         lo = hi = math.nan
-    return {"ratio": rho, "lo": lo, "hi": hi, "mark": mark(rho, lo, hi), "text": format_ratio(rho, lo, hi)}
+        n = None
+    return {"ratio": rho, "lo": lo, "hi": hi, "n": n, "mark": mark(rho, lo, hi, n=n),
+            "text": format_ratio(rho, lo, hi)}
 
 
 def mean_ratio(pairs: list[tuple], samples: dict | None) -> dict:
     """The geometric mean of K row ratios, (prod_k num_k / den_k)^(1/K), with a CI: each ratio bootstrapped on
     its own, its rows' rounds and samples paired, the replicates combined (``suite.bench.ratios.
     geometric_mean_ci``). Used over a sweep, where each point alone would be a noisier basis for one verdict.
-    Without raw samples for every row, the point value and no CI."""
-    from suite.bench.ratios import geometric_mean_ci
+    Without raw samples for every row, the point value and no CI. n: the fewest raw samples of any row."""
     k = len(pairs)
     rounds = [paired_rounds([num, den], samples) for num, den in pairs]
     if all(r is not None for pair in rounds for r in pair):
         rho, lo, hi = geometric_mean_ci([([num], [den]) for num, den in rounds],
                                         interleaved=[interleaved([num, den]) for num, den in pairs])
+        n = min(fewest_samples(pair) for pair in rounds)
     else:
         rho = math.prod(float(num["value"]) / float(den["value"]) for num, den in pairs) ** (1 / k)
         lo = hi = math.nan
-    return {"ratio": rho, "lo": lo, "hi": hi, "mark": mark(rho, lo, hi), "text": format_ratio(rho, lo, hi), "k": k}
+        n = None
+    return {"ratio": rho, "lo": lo, "hi": hi, "n": n, "mark": mark(rho, lo, hi, n=n),
+            "text": format_ratio(rho, lo, hi), "k": k}
 
 
 def _one(rows: pd.DataFrame, **where):

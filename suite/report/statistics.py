@@ -9,7 +9,7 @@ training seed; a seed fixes the data split and the initial weights). For a group
 Scale. Accuracy-like metrics (higher is better, fractions) are compared as they are. Loss-like metrics
 (mse, mae, cross-entropy, nll, bits; positive, spread over orders of magnitude) are compared on the log
 scale, x_i -> ln max(x_i, 1e-12), so that a difference of means is a log ratio of geometric means and a
-relative margin becomes an absolute one: "within 5%" is |ln(ā_g / b̄_g)| < ln 1.05.
+relative margin m becomes an absolute one: "within m" is |ln(ā_g / b̄_g)| < ln(1 + m) (m = LOSS_MARGIN).
 
 Mean and 95% confidence interval of one group:
     x̄ ± t_{0.975, n-1} · s / √n                                         (NaN half-width for n < 2)
@@ -17,17 +17,23 @@ Mean and 95% confidence interval of one group:
 Difference of two groups, Welch (unequal variances):
     D  = ā - b̄                      SE = √(s_a²/n_a + s_b²/n_b)
     ν  = SE⁴ / ((s_a²/n_a)²/(n_a - 1) + (s_b²/n_b)²/(n_b - 1))          (Welch–Satterthwaite)
-    t  = D / SE,  p = 2 · P(T_ν > |t|)                                  (scipy.stats.ttest_ind, equal_var=False)
+    t  = D / SE,  p = 2 · P(T_ν > |t|)             (what scipy.stats.ttest_ind(equal_var=False) computes)
     95% CI of D:  D ± t_{0.975, ν} · SE       (log scale: the ratio e^D with CI e^(D ± ...))
     effect size   d = D / s_p,  s_p = √(((n_a - 1) s_a² + (n_b - 1) s_b²) / (n_a + n_b - 2))   (Cohen's d)
+    One group constant (s_a = 0 < s_b): the formula holds and gives ν = n_b - 1. Fewer than 2 values in a
+    group: no variance, p = NaN (``welch``). This one function serves the verdicts and ``suite compare``.
 
 Equivalence, TOST (two one-sided Welch tests) with margin δ > 0 (``MARGINS``, stated per metric):
     H0_low:  D ≤ -δ   vs  D > -δ     p_low  = P(T_ν > (D + δ) / SE)     (ttest_ind(a + δ, b, 'greater'))
     H0_high: D ≥ +δ   vs  D < +δ     p_high = P(T_ν < (D - δ) / SE)     (ttest_ind(a - δ, b, 'less'))
     p_TOST = max(p_low, p_high); equivalent at α when p_TOST < α (the 90% CI of D lies inside (-δ, δ)).
 
-Zero spread (s_a = s_b = 0, e.g. every seed reaches accuracy 1.0): D is then known exactly, so
-p = 0 if D ≠ 0 else 1, and p_TOST = 0 if |D| < δ else 1.
+Zero spread (s_a = s_b = 0, e.g. every seed reaches accuracy 1.0, or two runs that stored the same values):
+SE = 0 and t = D / 0 is undefined (scipy returns NaN with a RuntimeWarning). D is then known exactly, so
+    p = 0 if D ≠ 0 else 1        95% CI of D = [D, D]        d = ±∞ if D ≠ 0 else 0
+    p_TOST = 0 if |D| < δ else 1
+Both tests are computed here from t and ν (``scipy.stats.t``), never through ttest_ind, so nearly identical
+samples raise no precision warning either.
 
 Seeds needed (power 80%): the n per group at which a two-sided two-sample t-test at α = 0.05 detects a
 standardized difference of the observed size |d| with probability 0.8: with ν = 2n - 2, c = t_{0.975, ν}
@@ -58,6 +64,7 @@ POWER = 0.80
 MIN_SEEDS = 5
 LOG_FLOOR = 1e-12
 MAX_SEEDS_REPORTED = 10_000
+LOSS_MARGIN = 0.05            # relative equivalence margin of a loss-like metric
 
 
 @dataclass(frozen=True)
@@ -69,16 +76,17 @@ class Margin:
 
 
 ACCURACY_POINT = Margin(0.01, False, "±1 accuracy point (0.01 absolute)")
-FIVE_PERCENT = Margin(math.log(1.05), True, "±5% relative (|ln ratio| < ln 1.05)")
+RELATIVE = Margin(math.log(1 + LOSS_MARGIN), True,
+                  f"±{LOSS_MARGIN:.0%} relative (|ln ratio| < ln {1 + LOSS_MARGIN:g})")
 MARGINS = {"accuracy": ACCURACY_POINT, "accuracy_all_steps": ACCURACY_POINT, "frac_within_0.04": ACCURACY_POINT,
-           "mse": FIVE_PERCENT, "mae": FIVE_PERCENT, "loss": FIVE_PERCENT, "cross_entropy": FIVE_PERCENT,
-           "bits_per_char": FIVE_PERCENT, "nll_per_step": FIVE_PERCENT}
+           "mse": RELATIVE, "mae": RELATIVE, "loss": RELATIVE, "cross_entropy": RELATIVE,
+           "bits_per_char": RELATIVE, "nll_per_step": RELATIVE}
 LOWER_IS_BETTER = {"mse", "mae", "loss", "cross_entropy", "bits_per_char", "nll_per_step"}
 
 
 def margin_for(metric: str) -> Margin:
-    """The stated margin of ``metric``: 1 accuracy point for fractions, 5% relative for losses."""
-    return MARGINS.get(metric, FIVE_PERCENT if metric in LOWER_IS_BETTER else ACCURACY_POINT)
+    """The stated margin of ``metric``: 1 accuracy point for fractions, LOSS_MARGIN relative for losses."""
+    return MARGINS.get(metric, RELATIVE if metric in LOWER_IS_BETTER else ACCURACY_POINT)
 
 
 def finite(values) -> np.ndarray:
@@ -102,31 +110,36 @@ def on_scale(values, log_scale: bool) -> np.ndarray:
     return np.log(np.maximum(v, LOG_FLOOR)) if log_scale else v
 
 
-def welch(a: np.ndarray, b: np.ndarray) -> dict:
-    """D, SE, ν, two-sided p, the 95% CI of D and Cohen's d (see the module docstring). Needs 2+ per group."""
+def welch(a, b) -> dict:
+    """Welch's test of ā - b̄ (module docstring): {'diff', 'se', 'df', 'p', 'ci_low', 'ci_high', 'd'}, two-sided p.
+    Both groups constant (SE = 0): p = 0 if the means differ, else 1. Fewer than 2 finite values in a group:
+    p, SE and the CI are NaN."""
+    a, b = finite(a), finite(b)
     na, nb = len(a), len(b)
-    va, vb = a.var(ddof=1), b.var(ddof=1)
-    diff = float(a.mean() - b.mean())
+    diff = float(a.mean() - b.mean()) if na and nb else math.nan
+    if na < 2 or nb < 2:
+        return {"diff": diff, "se": math.nan, "df": math.nan, "p": math.nan, "ci_low": math.nan,
+                "ci_high": math.nan, "d": math.nan}
+    va, vb = float(a.var(ddof=1)), float(b.var(ddof=1))
     se = math.sqrt(va / na + vb / nb)
     pooled = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
     if se == 0:
         return {"diff": diff, "se": 0.0, "df": float(na + nb - 2), "p": 0.0 if diff != 0 else 1.0,
-                "ci_low": diff, "ci_high": diff, "d": math.inf if diff != 0 else 0.0}
-    df = se ** 4 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1)) if va and vb else \
-        (na - 1 if va else nb - 1)
-    p = float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+                "ci_low": diff, "ci_high": diff, "d": math.copysign(math.inf, diff) if diff != 0 else 0.0}
+    df = se ** 4 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+    p = float(2 * sps.t.sf(abs(diff) / se, df))
     half = sps.t.ppf(0.975, df) * se
     return {"diff": diff, "se": se, "df": float(df), "p": p, "ci_low": diff - half, "ci_high": diff + half,
-            "d": diff / pooled if pooled > 0 else math.inf}
+            "d": diff / pooled if pooled > 0 else math.copysign(math.inf, diff)}
 
 
-def tost(a: np.ndarray, b: np.ndarray, delta: float) -> float:
-    """p_TOST = max of the two one-sided Welch tests of |ā - b̄| < δ (see the module docstring)."""
-    diff = float(a.mean() - b.mean())
-    if a.var(ddof=1) == 0 and b.var(ddof=1) == 0:
-        return 0.0 if abs(diff) < delta else 1.0
-    low = sps.ttest_ind(a + delta, b, equal_var=False, alternative="greater").pvalue
-    high = sps.ttest_ind(a - delta, b, equal_var=False, alternative="less").pvalue
+def tost(a, b, delta: float) -> float:
+    """p_TOST = max of the two one-sided Welch tests of |ā - b̄| < δ (module docstring)."""
+    w = welch(a, b)
+    if w["se"] == 0:
+        return 0.0 if abs(w["diff"]) < delta else 1.0
+    low = sps.t.sf((w["diff"] + delta) / w["se"], w["df"])
+    high = sps.t.cdf((w["diff"] - delta) / w["se"], w["df"])
     return float(max(low, high))
 
 
@@ -135,7 +148,9 @@ def power(n: int, d: float) -> float:
     c = t_{1-α/2, ν} and λ = |d| √(n/2) (noncentral t), power = P(T'_{ν,λ} > c) + P(T'_{ν,λ} < -c)."""
     df, nc = 2 * n - 2, abs(d) * math.sqrt(n / 2)
     c = sps.t.ppf(1 - ALPHA / 2, df)
-    p = float(1 - sps.nct.cdf(c, df, nc) + sps.nct.cdf(-c, df, nc))
+    with warnings.catch_warnings():     # far in the tail scipy's noncentral t warns and returns NaN: handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(1 - sps.nct.cdf(c, df, nc) + sps.nct.cdf(-c, df, nc))
     if not math.isfinite(p):   # scipy's noncentral t can return NaN far in the tail: use the normal limit
         p = float(sps.norm.cdf(nc - c) + sps.norm.cdf(-nc - c))
     return min(max(p, 0.0), 1.0)
@@ -197,12 +212,6 @@ class Comparison:
 
 def compare(a, b, metric: str) -> Comparison:
     """Compare per-seed metrics ``a`` and ``b`` (outcome rules in the module docstring)."""
-    with warnings.catch_warnings():    # scipy warns on nearly identical samples; the zero-spread rule covers them
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return _compare(a, b, metric)
-
-
-def _compare(a, b, metric: str) -> Comparison:
     margin = margin_for(metric)
     raw_a, raw_b = finite(a), finite(b)
     x, y = on_scale(raw_a, margin.log_scale), on_scale(raw_b, margin.log_scale)
@@ -227,12 +236,3 @@ def _compare(a, b, metric: str) -> Comparison:
     return Comparison(metric, outcome, len(x), len(y), mean_a, mean_b, w["diff"], w["ci_low"], w["ci_high"], w["d"],
                       w["p"], p_tost, margin.text, margin.log_scale,
                       max(needed, MIN_SEEDS) if needed is not None else None)
-
-
-def welch_test(a, b) -> tuple[float, float]:
-    """(mean(a) - mean(b), two-sided Welch p) on the raw scale; p is NaN with < 2 values per side."""
-    a, b = finite(a), finite(b)
-    diff = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
-    if len(a) < 2 or len(b) < 2:
-        return diff, math.nan
-    return diff, welch(a, b)["p"]

@@ -80,6 +80,29 @@ def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
+def long_context_accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per task x sweep point x model of the long-context stage (mqar pairs, copy delay T): headline test metric
+    mean ± 95% CI over seeds, params, solved bar."""
+    lc = frame[(frame["kind"] == "long_context") & (frame["status"] == "ok")] if "kind" in frame else frame
+    if lc.empty or "sweep_size" not in lc:
+        return pd.DataFrame()
+    rows = []
+    for (task, size, model), g in lc.groupby(["task", "sweep_size", "model"], sort=True):
+        base = g[g["metric"].astype(str).str.startswith("baseline_")]
+        if base.empty:
+            continue
+        metric = base["metric"].iloc[0].removeprefix("baseline_")
+        vals = g[g["metric"] == metric]["value"].astype(float)
+        mean, half, n = mean_ci(vals)
+        solved = g[g["metric"] == "solved_" + metric]["value"]
+        rows.append({"task": task, "sweep": "pairs" if task == "mqar" else "delay T", "size": int(size),
+                     "model": model, "arch": g["arch"].iloc[0], "params": int(g["params"].dropna().iloc[0]),
+                     "metric": metric, "mean": mean, "ci95": half, "n_seeds": n,
+                     "baseline": float(base["value"].iloc[0]),
+                     "solved": float(solved.iloc[0]) if len(solved) else None})
+    return pd.DataFrame(rows)
+
+
 def _beats(mean: float, baseline: float, metric: str):
     if math.isnan(mean):
         return None

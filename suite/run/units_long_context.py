@@ -79,7 +79,8 @@ def long_speed_rows(cfg: Config) -> list[dict]:
     from suite.bench.speed import measure_speed
     jobs, skipped = _fitting_jobs(cfg)
     rows = measure_speed([(s, b, t) for s, b, t in jobs], threads=cfg.threads, repeats=1,
-                         max_time_s=cfg.long_context.speed_max_time_s, isolate="framework", progress=False)
+                         max_time_s=cfg.long_context.speed_max_time_s, min_samples=cfg.speed.min_samples,
+                         isolate="framework", progress=False)   # a ratio needs bench.ratios.MIN_SAMPLES a row
     return [{**r, "kind": "speed", "sweep": "long_context"} for r in rows] + \
         [{**r, "kind": "speed", "sweep": "long_context", "metric": "train_step_ms"} for r in skipped]
 

@@ -4,7 +4,10 @@ Rows. Every metric present in both runs, one row per key:
     speed, speed_threads   key = kind|model|metric|B|T|H|L|context|threads (``suite.results.samples``);
                            a = A's value, b = B's value (medians of round medians)
     accuracy, paper        key = kind|task|model|metric|split; a, b = means over seeds
-    params, equivalence    key = kind|model|metric|H|L|T|B (deterministic: a change is 'changed')
+    params                 key = kind|model|metric|H|L|T|B (deterministic: a change is 'changed')
+    equivalence            key = kind|model|metric|H|L|T|B: a residual (max |difference| between frameworks)
+                           judged against its tolerance (the row's ``tolerance``, written from
+                           ``suite.models.equivalence.TOLERANCES``): pass when value <= tolerance
 ratio = b / a.
 
 Significance.
@@ -50,17 +53,23 @@ Significance.
         within the floor of their common factor s_f = exp(median ln r_j). The row keeps its ratio, is marked
         'not significant', and the worker move is listed. A change of one model stands out from the models it
         was timed with; a change of a whole framework's code reads as a worker move, like a machine shift.
-    accuracy, paper: Welch's t-test on the per-seed values (``scipy.stats.ttest_ind(equal_var=False)``)
-        at p < 0.05; for a time among them (train_seconds, cpu_seconds: how long training took, not what it
-        reached) also a ratio beyond 1 ± max(10%, the speed rows' machine floor), as for speed rows.
-    deterministic kinds: significant when the values differ.
-Marks. 'new failure' (ok in A, failed in B), 'fixed' (failed in A, ok in B), 'better' / 'worse'
-(significant; lower is better for times, losses and errors, higher for throughputs and accuracies),
-'changed' (a deterministic value differs), 'not significant' (the rest, unstable rows included).
+    accuracy, paper: Welch's t-test on the per-seed values (``suite.report.statistics.welch``, which states
+        its rule when both runs' values are constant) at p < 0.05; for a time among them (train_seconds,
+        cpu_seconds: how long training took, not what it reached) also a ratio beyond 1 ± max(10%, the speed
+        rows' machine floor), as for speed rows.
+    params: significant when the values differ.
+    equivalence: a pass in one run and a fail in the other; residuals that differ but pass in both are unchanged.
+Changes (column 'change'). 'new failure' (ok in A, failed in B; for equivalence: passes in A, fails in B), 'fixed'
+(the reverse), 'better' / 'worse' (significant; lower is better for times, losses and errors, higher for
+throughputs and accuracies), 'changed' (a parameter count differs), 'not significant' (the rest, unstable rows
+included).
 
-Verdict changes come first: the claims' verdicts of A and B side by side where they differ (from each
-run's tables/claims.csv when the report was written, else computed from its results, samples and
-config with ``suite.report.claims.claims_table``).
+Verdict changes come first: the claims of A and B matched by id (``suite.report.claims_engine``), listed where
+a verdict's word or a cell's word differs; a verdict whose evidence numbers alone moved ("needs ~14 seeds" vs
+"~97 seeds") is no change. Verdicts come from each run's tables/claims.csv when its report wrote one with ids
+and words, else they are computed from its results, samples and config (``suite.report.claims.claims_table``);
+a claims.csv without ids and a config that no longer validates: its titles and phrases (ids from the
+declarations, words from the phrases' first words).
 
 Exit status (``--fail-on``): 1 when a named condition holds ('verdict': any verdict changed;
 'regression': any row 'worse' or 'new failure'), else 0; a directory that is not a finished run is a
@@ -68,12 +77,18 @@ one-line error (exit 2).
 """
 from __future__ import annotations
 
+import ast
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from suite.errors import UserError
+from suite.models.equivalence import TOLERANCES
+from suite.report.claims import CLAIMS, claims_table
+from suite.report.claims_engine import word_of
+from suite.report.statistics import LOWER_IS_BETTER, welch
 from suite.results.samples import load_samples, pooled, sample_key
 from suite.spec import framework_of
 
@@ -85,35 +100,27 @@ FACTOR = 1.10
 SPEED_KINDS = ("speed", "speed_threads")
 SEED_KINDS = ("accuracy", "paper")
 EXACT_KINDS = ("params", "equivalence")
+TOLERANCE_COLUMN = {"max_out_diff": 0, "max_grad_diff": 1}    # index into equivalence.TOLERANCES' pairs
 HIGHER_IS_BETTER = {"train_throughput", "infer_throughput", "accuracy", "r2", "f1", "auc"}
-MARK_ORDER = ("new failure", "worse", "better", "fixed", "changed", "not significant")
+CHANGE_ORDER = ("new failure", "worse", "better", "fixed", "changed", "not significant")
 FAIL_ON = ("verdict", "regression")
 
 
 # --- loading ----------------------------------------------------------------------------------------
 def load_run(path) -> dict:
-    """{'dir', 'frame', 'samples', 'cfg'} of a finished run directory; UserError when it is not one."""
-    run = Path(path)
-    if not run.is_dir():
-        raise UserError(f"compare: {run}: not a directory (expected a run directory with results.csv)")
-    if not (run / "results.csv").is_file():
-        raise UserError(f"compare: {run}: no results.csv (expected a finished run: python -m suite run/batch)")
-    try:
-        frame = pd.read_csv(run / "results.csv")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise UserError(f"compare: {run / 'results.csv'}: not a results table ({str(e).splitlines()[0]})") from None
-    missing = {"kind", "metric", "value", "status"} - set(frame.columns)
-    if missing:
-        raise UserError(f"compare: {run / 'results.csv'}: missing columns {', '.join(sorted(missing))}")
+    """{'dir', 'frame', 'samples', 'cfg'} of a finished run directory. A damaged or foreign directory is the
+    one-line UserError of ``suite.results.run_dir.open_run_folder``."""
+    from suite.config import validate_config
+    from suite.results.run_dir import open_run_folder
+    folder = open_run_folder(path, "compare")
     cfg = None
-    if (run / "config.yaml").is_file():
-        import yaml
-        from suite.config import validate_config
+    if folder.config is not None:
         try:
-            cfg = validate_config(yaml.safe_load((run / "config.yaml").read_text()), str(run / "config.yaml"))
+            cfg = validate_config(folder.config, str(folder.dir / "config.yaml"))
         except UserError:
             cfg = None           # an older schema: verdicts then come from tables/claims.csv only
-    return {"dir": run, "frame": frame, "samples": load_samples(run), "cfg": cfg}
+    return {"dir": folder.dir, "frame": pd.read_csv(folder.dir / "results.csv", low_memory=False),
+            "samples": load_samples(folder.dir), "cfg": cfg}
 
 
 # --- keys -------------------------------------------------------------------------------------------
@@ -174,7 +181,6 @@ def _is_time(metric: str) -> bool:
 
 
 def _lower_is_better(metric: str) -> bool:
-    from suite.report.tables import LOWER_IS_BETTER
     if metric in HIGHER_IS_BETTER:
         return False
     return metric in LOWER_IS_BETTER or metric.endswith(("_ms", "_us", "_mb", "_s", "_seconds")) or \
@@ -185,13 +191,15 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
                  machine_floor: dict | None = None, shift: float = 1.0) -> dict:
     kind, metric = ga["kind"].iloc[0], str(ga["metric"].iloc[0])
     out = {"kind": kind, "key": key, "metric": metric, "a": None, "b": None, "ratio": None, "p": None,
-           "relative": None, "significant": False, "mark": "not significant", "status_a": _state(ga),
+           "relative": None, "significant": False, "change": "not significant", "status_a": _state(ga),
            "status_b": _state(gb)}
+    if kind == "equivalence":
+        return _equivalence_change(out, ga, gb)
     ok_a, ok_b = out["status_a"] == "ok", out["status_b"] == "ok"
     if out["status_a"] == "failed" and ok_b:
-        out["mark"] = "fixed"
+        out["change"] = "fixed"
     elif ok_a and out["status_b"] == "failed":
-        out["mark"] = "new failure"
+        out["change"] = "new failure"
     if not (ok_a and ok_b):
         return out
     va = ga[ga["status"] == "ok"]["value"].astype(float)
@@ -211,14 +219,51 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
     else:
         p, sig = None, not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
         if sig:
-            out.update(significant=True, mark="changed")
+            out.update(significant=True, change="changed")
         return out
     out.update(p=p, significant=sig)
     if sig:
         change = out["relative"] if out["relative"] is not None else out["ratio"]     # beyond the machine's shift
         improved = (change < 1) if _lower_is_better(metric) else (change > 1)
-        out["mark"] = "better" if improved else "worse"
+        out["change"] = "better" if improved else "worse"
     return out
+
+
+def equivalence_tolerance(row) -> float:
+    """The tolerance an equivalence residual is judged against: the row's own (written by the equivalence stage
+    from ``suite.models.equivalence.TOLERANCES``), else that table's for its arch and metric."""
+    tol = row.get("tolerance")
+    if tol is not None and not (isinstance(tol, float) and math.isnan(tol)):
+        return float(tol)
+    pair = TOLERANCES["transformer" if row.get("arch") == "transformer" else "recurrent"]
+    return pair[TOLERANCE_COLUMN.get(str(row.get("metric")), 0)]
+
+
+def equivalence_passes(g: pd.DataFrame) -> bool | None:
+    """Every residual of the group within its tolerance (None: no value to judge, e.g. the check errored)."""
+    values = [(float(r["value"]), equivalence_tolerance(r)) for r in g.to_dict("records")
+              if r.get("value") is not None and not math.isnan(float(r["value"]))]
+    return all(v <= tol for v, tol in values) if values else None
+
+
+def _equivalence_change(out: dict, ga: pd.DataFrame, gb: pd.DataFrame) -> dict:
+    """A residual's change is its pass turning into a fail ('new failure') or back ('fixed'); values that differ
+    but pass in both runs (float32 residuals differ across machines) are unchanged."""
+    pass_a, pass_b = equivalence_passes(ga), equivalence_passes(gb)
+    va = ga["value"].astype(float)
+    vb = gb["value"].astype(float)
+    a, b = float(va.max()), float(vb.max())
+    out.update(a=a, b=b, ratio=b / a if a else (math.inf if b else 1.0), status_a=_verdict_of(pass_a),
+               status_b=_verdict_of(pass_b))
+    if pass_a is True and pass_b is False:
+        out.update(significant=True, change="new failure")
+    elif pass_a is False and pass_b is True:
+        out.update(significant=True, change="fixed")
+    return out
+
+
+def _verdict_of(passes: bool | None) -> str:
+    return {True: "ok", False: "failed", None: "other"}[passes]
 
 
 def _speed_test(key, ga, gb, run_a, run_b, ratio, machine: float, shift: float = 1.0) -> tuple[float | None, bool]:
@@ -348,33 +393,67 @@ def _spread(g: pd.DataFrame) -> float:
 
 
 def _seed_test(a, b) -> tuple[float | None, bool]:
-    from scipy.stats import ttest_ind
-    if len(a) < 2 or len(b) < 2 or (a.std() == 0 and b.std() == 0):
+    """(Welch's p, p < ALPHA_ACCURACY) of two runs' per-seed values; p None with fewer than 2 values a side."""
+    p = welch(a, b)["p"]
+    if math.isnan(p):
         return None, False
-    p = float(ttest_ind(a, b, equal_var=False).pvalue)
     return p, bool(p < ALPHA_ACCURACY)
 
 
 # --- verdicts -----------------------------------------------------------------------------------------
-def verdicts(run: dict) -> tuple[dict[str, str], str]:
-    """({claim: verdict}, where they came from) of a run."""
+def parse_cells(text) -> dict:
+    """A claims.csv ``cells`` entry back to {cell: word}: JSON, or the dict literal pandas writes for a dict."""
+    if isinstance(text, dict):
+        return text
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    try:
+        cells = json.loads(text)
+    except ValueError:
+        try:
+            cells = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return {}
+    return {str(k): str(v) for k, v in cells.items()} if isinstance(cells, dict) else {}
+
+
+def _by_id(table: pd.DataFrame) -> dict[str, dict]:
+    return {str(r["id"]): {"claim": r["claim"], "word": str(r["word"]), "cells": parse_cells(r.get("cells")),
+                           "verdict": r["verdict"]} for r in table.to_dict("records")}
+
+
+def verdicts(run: dict) -> tuple[dict[str, dict], str]:
+    """({claim id: {"claim", "word", "cells", "verdict"}}, where they came from) of a run (module docstring)."""
     path = run["dir"] / "tables" / "claims.csv"
-    if path.is_file():
-        t = pd.read_csv(path)
-        return dict(zip(t["claim"], t["verdict"])), "tables/claims.csv"
-    if run["cfg"] is None:
-        return {}, "none (no claims.csv and no readable config.yaml)"
-    from suite.report.claims import claims_table
-    s = run["cfg"].speed
-    t = claims_table(run["frame"], s.base_seq_len, s.base_hidden, run["samples"])
-    return dict(zip(t["claim"], t["verdict"])), "computed from results.csv and samples.json.gz"
+    table = pd.read_csv(path) if path.is_file() else None
+    if table is not None and {"id", "word"} <= set(table.columns):
+        return _by_id(table), "tables/claims.csv"
+    if run["cfg"] is not None:
+        s = run["cfg"].speed
+        return (_by_id(claims_table(run["frame"], s.base_seq_len, s.base_hidden, run["samples"])),
+                "computed from results.csv and samples.json.gz")
+    if table is not None:               # an older report and a config this version cannot read
+        ids = {c.title: c.id for c in CLAIMS}
+        return ({ids.get(r["claim"], r["claim"]): {"claim": r["claim"], "word": word_of(r["verdict"]), "cells": {},
+                                                  "verdict": r["verdict"]} for r in table.to_dict("records")},
+                "tables/claims.csv (no ids: matched by title, words read from the verdicts)")
+    return {}, "none (no claims.csv and no readable config.yaml)"
 
 
 def verdict_changes(run_a: dict, run_b: dict) -> tuple[list[dict], dict]:
+    """The claims whose word or a cell's word differs between A and B: {"id", "claim", "a", "b" (the verdicts),
+    "word_a", "word_b", "cells" ({cell: [word in A, word in B]} of the cells that differ)}."""
     va, source_a = verdicts(run_a)
     vb, source_b = verdicts(run_b)
-    changes = [{"claim": c, "a": va.get(c), "b": vb.get(c)} for c in list(va) + [c for c in vb if c not in va]
-               if va.get(c) != vb.get(c)]
+    changes = []
+    for cid in list(va) + [c for c in vb if c not in va]:
+        a, b = va.get(cid, {}), vb.get(cid, {})
+        cells_a, cells_b = a.get("cells", {}), b.get("cells", {})
+        cells = {c: [cells_a.get(c), cells_b.get(c)] for c in list(cells_a) + [c for c in cells_b if c not in cells_a]
+                 if cells_a.get(c) != cells_b.get(c)}
+        if a.get("word") != b.get("word") or cells:
+            changes.append({"id": cid, "claim": a.get("claim") or b.get("claim"), "a": a.get("verdict"),
+                            "b": b.get("verdict"), "word_a": a.get("word"), "word_b": b.get("word"), "cells": cells})
     return changes, {"a": source_a, "b": source_b}
 
 
@@ -396,12 +475,12 @@ def compare_runs(path_a, path_b) -> dict:
     moves = worker_moves(ga, gb, both, shifts, floors)
     excused: dict[str, dict] = {}
     for r in rows:
-        if r["kind"] in SPEED_KINDS and r["significant"] and r["mark"] in ("better", "worse"):
+        if r["kind"] in SPEED_KINDS and r["significant"] and r["change"] in ("better", "worse"):
             move = moves.get(worker_group(r["key"], r["kind"]))
             if move and move["together"]:
-                r.update(significant=False, mark="not significant", worker_move=move["shift"])
+                r.update(significant=False, change="not significant", worker_move=move["shift"])
                 excused[worker_group(r["key"], r["kind"])] = move
-    rows.sort(key=lambda r: (MARK_ORDER.index(r["mark"]), r["key"]))
+    rows.sort(key=lambda r: (CHANGE_ORDER.index(r["change"]), r["key"]))
     changes, sources = verdict_changes(run_a, run_b)
     commits = {"a": _commits(run_a), "b": _commits(run_b)}
     return {"verdict_changes": changes, "rows": rows, "only_a": sorted(set(ga) - set(gb)),
@@ -415,7 +494,7 @@ def failing(result: dict, fail_on: list[str]) -> list[str]:
     held = []
     if "verdict" in fail_on and result["verdict_changes"]:
         held.append(f"{len(result['verdict_changes'])} verdict change(s)")
-    bad = [r for r in result["rows"] if r["mark"] in ("worse", "new failure")]
+    bad = [r for r in result["rows"] if r["change"] in ("worse", "new failure")]
     if "regression" in fail_on and bad:
         held.append(f"{len(bad)} regression(s)")
     return held
@@ -427,7 +506,10 @@ def format_table(result: dict) -> str:
     if result["verdict_changes"]:
         lines.append(f"Verdict changes ({len(result['verdict_changes'])}):")
         for c in result["verdict_changes"]:
-            lines.append(f"  {c['claim']}:\n    A: {c['a']}\n    B: {c['b']}")
+            words = f"{c['word_a']} -> {c['word_b']}" if c["word_a"] != c["word_b"] else c["word_a"]
+            cells = "; ".join(f"{cell} {a} -> {b}" for cell, (a, b) in c["cells"].items())
+            lines.append(f"  {c['claim']} [{c['id']}]: {words}" + (f" ({cells})" if cells else "") +
+                         f"\n    A: {c['a']}\n    B: {c['b']}")
     else:
         lines.append(f"Verdict changes: none (A: {result['sources']['a']}; B: {result['sources']['b']})")
     lines.append("")
@@ -457,13 +539,13 @@ def format_table(result: dict) -> str:
                      + "; ".join(f"{g.replace('|', ' ')}: x{m['shift']:.2f} ({m['models']} models)"
                                  for g, m in sorted(moves.items())))
     lines.append("")
-    lines.append(f"{'mark':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'rel':>7} {'p':>9}  key")
+    lines.append(f"{'change':<16} {'a':>11} {'b':>11} {'ratio b/a':>10} {'rel':>7} {'p':>9}  key")
     for r in result["rows"]:
         fmt = (lambda v, f=".4g": "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, f))
         status = "" if r["status_a"] == r["status_b"] == "ok" else f"  [{r['status_a']} -> {r['status_b']}]"
-        lines.append(f"{r['mark']:<16} {fmt(r['a']):>11} {fmt(r['b']):>11} {fmt(r['ratio'], '.3f'):>10} "
+        lines.append(f"{r['change']:<16} {fmt(r['a']):>11} {fmt(r['b']):>11} {fmt(r['ratio'], '.3f'):>10} "
                      f"{fmt(r.get('relative'), '.3f'):>7} {fmt(r['p'], '.2g'):>9}  {r['key']}{status}")
-    counts = {m: sum(r["mark"] == m for r in result["rows"]) for m in MARK_ORDER}
+    counts = {m: sum(r["change"] == m for r in result["rows"]) for m in CHANGE_ORDER}
     lines.append("")
     lines.append(f"{len(result['rows'])} rows in both runs: " + ", ".join(f"{n} {m}" for m, n in counts.items() if n)
                  + f"; {len(result['only_a'])} only in A, {len(result['only_b'])} only in B; "
@@ -472,8 +554,8 @@ def format_table(result: dict) -> str:
 
 
 def as_json(result: dict) -> dict:
-    """The JSON form: verdict_changes and rows (kind, key, metric, a, b, ratio, significant, mark, ...)."""
-    keep = ("kind", "key", "metric", "a", "b", "ratio", "relative", "significant", "mark", "p", "status_a",
+    """The JSON form: verdict_changes and rows (kind, key, metric, a, b, ratio, significant, change, ...)."""
+    keep = ("kind", "key", "metric", "a", "b", "ratio", "relative", "significant", "change", "p", "status_a",
             "status_b", "worker_move")
     return {"verdict_changes": result["verdict_changes"],
             "rows": [{k: r.get(k) for k in keep} for r in result["rows"]],
