@@ -111,8 +111,6 @@ def named_config_keys(text: str, sections: set[str]) -> set[str]:
             if m.group(1).split(".")[0] in sections and not m.group(1).endswith(FILE_SUFFIXES)}
 
 
-@pytest.mark.xfail(strict=True, reason="the typed-config change renames the speed keys and model -> sizing; the "
-                                       "pages use the new names")
 def test_the_hand_written_pages_name_only_keys_of_the_schema():
     from pydantic import BaseModel
 

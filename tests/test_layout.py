@@ -47,7 +47,6 @@ def test_the_arrow_check_sees_an_import_inside_a_function(tmp_path):
     assert imports_against("tasks", ("suite.models",), tmp_path) == ["tasks/lazy.py imports suite.models.base"]
 
 
-@pytest.mark.xfail(strict=True, reason="compare moves to report/ in the claims change")
 def test_results_never_import_report():
     assert not imports_against("results", ("suite.report",))
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from suite.cli import main
-from suite.config import defaults
+from suite.config import config_yaml, defaults
 from suite.errors import UserError
 from suite.results.run_dir import PURPOSES, open_run_folder
 from suite.results.samples import SAMPLES_FILE
@@ -21,7 +21,7 @@ def write_run(path):
     with raw timing samples), results.csv, curves.csv, samples.json.gz and a report.md."""
     cfg = defaults()
     store = RunStore(path)
-    store.create(cfg, yaml.safe_dump(cfg, sort_keys=False), threads=1)
+    store.create(cfg, config_yaml(cfg), threads=1)
     (path / "run.json").write_text(json.dumps({"stages": ["params", "speed"], "command": ["run"]}))
     store.write_unit("params", [{"kind": "params", "model": "gru-torch", "metric": "params_counted",
                                  "value": 6369.0, "status": "ok"}], stage="params")

@@ -291,10 +291,10 @@ def test_a_framework_with_too_few_samples_is_named_beside_the_others():
 def test_the_default_job_takes_enough_samples_and_the_smoke_job_does_not():
     """configs/default.yaml's verdicts must not read 'too few samples' (the committed reference's verdicts stay):
     every measurement takes at least speed.min_samples, the long-context T sweep included."""
-    import yaml
     from pathlib import Path
     from suite.bench.ratios import MIN_SAMPLES
+    from suite.config import load_config
     root = Path(__file__).resolve().parent.parent
-    assert yaml.safe_load((root / "configs" / "default.yaml").read_text())["speed"]["min_samples"] >= MIN_SAMPLES
-    assert yaml.safe_load((root / "configs" / "smoke.yaml").read_text())["speed"]["min_samples"] < MIN_SAMPLES
-    assert 'min_samples=cfg["speed"]["min_samples"]' in (root / "suite" / "run" / "units_long_context.py").read_text()
+    assert load_config(root / "configs" / "default.yaml").speed.min_samples >= MIN_SAMPLES
+    assert load_config(root / "configs" / "smoke.yaml").speed.min_samples < MIN_SAMPLES
+    assert "min_samples=cfg.speed.min_samples" in (root / "suite" / "run" / "units_long_context.py").read_text()
