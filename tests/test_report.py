@@ -204,25 +204,18 @@ def test_write_report_saves_the_verdict_table_picture(written):
         im.verify()
 
 
-def test_write_report_with_the_engine_columns(tmp_path, default_cfg, monkeypatch):
-    """After the claims engine: the anchor from the id, the headline in the verdict column, cells as JSON."""
-    real = writer.claims_table
-
-    def with_engine_columns(*args, **kwargs):
-        t = real(*args, **kwargs)
-        return t.assign(id=[f"claim{i}" for i in range(len(t))], word=[v.split(":")[0] for v in t["verdict"]],
-                        cells=[{"numpy": v} for v in t["verdict"]],
-                        headline=[f"deciding number {i}" for i in range(len(t))])
-
-    monkeypatch.setattr(writer, "claims_table", with_engine_columns)
+def test_write_report_with_the_engine_columns(tmp_path, default_cfg):
+    """The claims engine's columns reach the report: the anchor from the id, the verdict with its headline in the
+    summary, the cells as JSON in claims.csv."""
     run = reference_run(tmp_path)
     writer.write_report(run, default_cfg)
     md = (run / "report.md").read_text()
     claims = pd.read_csv(run / "tables" / "claims.csv")
     first = claims.iloc[0]
-    assert f"| [{first['claim']}](#claim-claim0) | {first['word']} — deciding number 0 |" in md
-    assert '<a id="claim-claim0"></a>' in md
-    assert json.loads(first["cells"]) == {"numpy": first["verdict"]}
+    assert first["id"] == "gru-fewer-params" and isinstance(first["headline"], str) and first["headline"]
+    assert f"| [{first['claim']}](#claim-{first['id']}) | {first['verdict']} — {first['headline']} |" in md
+    assert f'<a id="claim-{first["id"]}"></a>' in md
+    assert json.loads(first["cells"]) and all(isinstance(w, str) for w in json.loads(first["cells"]).values())
     assert png_size(run / "figures" / "verdicts.png")[0] == 1100
 
 

@@ -50,11 +50,11 @@ def claim_anchor(claim: pd.Series) -> str:
 
 
 def summary_verdict(claim: pd.Series) -> Verdict:
-    """The verdict as the summary shows it: '<word> — <headline>' (the overall word and the deciding number)
+    """The verdict as the summary shows it: '<verdict> — <headline>' (the verdict and the number that decides it)
     when the claim has a headline, else its verdict text; coloured by the word (the verdict text without one)."""
     verdict = _text(claim["verdict"])
     word, headline = _text(claim.get("word")) or verdict, _text(claim.get("headline"))
-    return Verdict(f"{word} — {headline}" if headline else verdict, word)
+    return Verdict(f"{verdict} — {headline}" if headline else verdict, word)
 
 
 def verdict_summary(claims: pd.DataFrame, drawn: set[str]) -> Section:
