@@ -94,9 +94,7 @@ def _link_cases():
     cases = []
     for page, target in relative_links():
         case_id = f"{page.relative_to(ROOT)}->{target}"
-        marks = [pytest.mark.xfail(strict=True, reason="figures/verdicts.png comes with the report-sections "
-                                                      "change")] if target == VERDICTS_PNG else []
-        cases.append(pytest.param(page, target, id=case_id, marks=marks))
+        cases.append(pytest.param(page, target, id=case_id))
     return cases
 
 
