@@ -151,9 +151,18 @@ class TrainingSection(ConfigSection):
                                                                   "run: a run past it stops and is recorded "
                                                                   "'truncated' (left out of the statistics); never "
                                                                   "a budget (null = none)")
-    patience: OptionalPositiveInt = Field(None, description="early stopping after this many epochs without a lower "
-                                                            "validation loss, a deterministic function of the seed "
-                                                            "(null = off: every run gets the whole budget)")
+    patience: OptionalPositiveInt = Field(None, description="early stopping after this many evaluations in a row "
+                                                            "without a lower validation loss (one per epoch when "
+                                                            "eval_every is null), a deterministic function of the "
+                                                            "seed (null = off: every run gets the whole budget, the "
+                                                            "main job's protocol)")
+    patience_floor_updates: OptionalPositiveInt = Field(
+        None, description="early stopping never fires before this many updates (null: half the run's budget), so a "
+                          "model stalled at the baseline before it learns is not stopped there")
+    eval_every: OptionalPositiveInt = Field(
+        16, description="updates between two scorings of the validation split (the curve, the best-validation "
+                        "checkpoint, the training state and updates to target read them; the last update is always "
+                        "scored; null: once per epoch)")
     init: choice("framework", "shared") = Field(
         "framework", description="framework: each framework's default init; shared: same initial weights copied "
                                  "into every implementation of an arch")
@@ -209,6 +218,11 @@ class SpeedSection(ConfigSection):
                                               description="rounds of the T/H sweep and the thread study (<= rounds; "
                                                           "null: rounds; formerly `sweep_repeats`)")
     max_time_s: PositiveFloat = Field(0.3, description="time budget per single measurement (s)")
+    training_shapes: Bool = Field(True, description="also time the train step of each model of the headline "
+                                                    "accuracy view at its training shape on each task (B = "
+                                                    "training.batch_size, the task's T, X, O and the model's width "
+                                                    "there; sweep_rounds rounds): the per-update cost of seconds "
+                                                    "to target")
 
 
 class ParamsSection(ConfigSection):

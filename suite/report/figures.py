@@ -90,6 +90,33 @@ def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
     return fig
 
 
+def curves_vs_updates(curves: pd.DataFrame, task: str, target: float | None = None, metric: str = ""):
+    """Validation headline metric vs optimizer updates on ``task``: per model the mean over seeds at each
+    evaluation (thick) and each seed (thin), the task's target as a horizontal line (time to quality)."""
+    data = curves[curves["task"] == task] if not curves.empty and "updates" in curves else pd.DataFrame()
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for model, g in data.groupby("model", sort=True):
+        arch = model.split("-")[0]
+        for _, gs in g.groupby("seed"):
+            ax.plot(gs["updates"], gs["val_metric"], STYLE.get(arch, "-"), color=_color(model), lw=0.6, alpha=0.45)
+        mean = g.groupby("updates")["val_metric"].mean()
+        ax.plot(mean.index, mean.values, STYLE.get(arch, "-"), color=_color(model), lw=2,
+                label=f"{model} (mean of {g['seed'].nunique()} seeds)")
+    if target is not None and pd.notna(target):
+        ax.axhline(target, color="g", ls=":", lw=1.2, label=f"target ({target:g})")
+    if metric in ("mse", "nll_per_step", "bits_per_char", "loss") and (data["val_metric"] > 0).all():
+        ax.set_yscale("log")
+    ax.set_xlabel("optimizer updates")
+    ax.set_ylabel(f"validation {metric}" if metric else "validation metric")
+    ax.set_title(f"{task}: validation {metric or 'metric'} vs updates (thin: each seed)", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 _COLORS: dict[str, str] = {}
 
 

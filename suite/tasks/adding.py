@@ -62,7 +62,7 @@ class AddingTask(Task):
         data = TaskData(
             name=self.name, train=train, val=val, test=test, input_size=2, output_size=1,
             output="last", head="regression", metric="mse", higher_is_better=False,
-            baseline=0.0, baseline_name="predict 1", solved=SOLVED_MSE,
+            baseline=0.0, baseline_name="predict 1", solved=SOLVED_MSE, target=SOLVED_MSE,
             info={"source": "synthetic (Hochreiter & Schmidhuber 1997; Le et al. 2015 variant)",
                   "T": c.T, "baseline_expected": BASELINE_MSE,
                   "solved_note": "MSE 0.01 = 6% of the predict-1 baseline (RMS error 0.1)"})

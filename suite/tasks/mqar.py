@@ -123,6 +123,7 @@ class MQARTask(Task):
             name=self.name, train=train, val=val, test=test, input_size=c.vocab, output_size=c.vocab,
             output="sequence", head="classes", metric="accuracy", higher_is_better=True,
             baseline=1.0 / self.n_values, baseline_name="chance (over the values)", solved=SOLVED_ACCURACY,
+            target=SOLVED_ACCURACY,
             info={"source": "synthetic (Arora et al. 2023, Zoology MQAR)", "vocab": c.vocab,
                   "seq_len": c.seq_len, "num_pairs": c.num_pairs, "power_a": c.power_a,
                   "noise": c.noise, "ignore_index": IGNORE_INDEX,

@@ -85,7 +85,7 @@ class SelectiveCopyTask(Task):
             name=self.name, train=train, val=val, test=test, input_size=c.alphabet + 2,
             output_size=c.alphabet + 2, output="sequence", head="classes", metric="accuracy",
             higher_is_better=True, baseline=1.0 / c.alphabet, baseline_name="chance (memoryless)",
-            solved=SOLVED_ACCURACY,
+            solved=SOLVED_ACCURACY, target=SOLVED_ACCURACY,
             info={"source": "synthetic (Gu & Dao 2023, Mamba selective copying)", "T": c.T, "K": c.K,
                   "alphabet": c.alphabet, "ignore_index": IGNORE_INDEX, "baseline_loss": self.chance_loss(),
                   "baseline_loss_name": "chance cross-entropy log(A) over the K recall positions"})
