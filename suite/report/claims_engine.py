@@ -754,7 +754,7 @@ class TimeToTarget:
             word, p = compare_times(ga["time"] * sa, ga["reached"], gb["time"] * sb, gb["reached"])
             cells.append(Cell(f"{task}/{fw}", word, p))
             tasks.append(task)
-            kms = [(m, km_median(gr["time"], gr["reached"]), int(gr["time"].max()), c)
+            kms = [(m, km_median(gr["time"], gr["reached"]), int(gr["updates"].max()), c)
                    for m, gr, c in ((na, ga, ca), (nb, gb, cb))]
             parts = [f"{m} {km['k']} of {km['n']} reached, {summary_text(km, budget, c)}" for m, km, budget, c in kms]
             unit = "seconds" if in_seconds else "updates (per-update cost not measured at the training shape)"

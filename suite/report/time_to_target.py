@@ -13,7 +13,9 @@ u_j), the survival function -- the probability that a run has not yet reached th
 confidence band is the log-log one (``sf.confidence_interval(method='log-log')``: Greenwood's variance on the
 scale log(-log S), which keeps the band inside [0, 1]). The median updates to target is the first u with
 S(u) <= 0.5; its 95% CI is where the band crosses 0.5: the lower limit is the first u with S_low(u) <= 0.5,
-the upper limit the first u with S_high(u) <= 0.5 (Brookmeyer and Crowley's inversion of the band). When S
+the upper limit the first u with S_high(u) <= 0.5 (Brookmeyer and Crowley's inversion of the band; where the
+log-log band is undefined, at S = 1 before the first run reaches the target and at S = 0 once every run still
+at risk has, it is taken as S itself: no uncertainty is left about a survival of 1 or 0 there). When S
 never falls to 0.5 the median is "not reached by half the seeds" (NaN); an upper limit that the band never
 reaches is open ("> the budget", NaN). k of n counts the runs that reached the target.
 
@@ -35,6 +37,7 @@ its runs recorded (rows val_norm_best with a text column ``state``).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -58,16 +61,20 @@ def km_median(times, reached) -> dict:
     if n == 0 or k == 0:
         return out
     sf = stats.ecdf(stats.CensoredData(uncensored=t[hit], right=t[~hit])).sf
-    band = sf.confidence_interval(CONFIDENCE, method="log-log")
-    out["median"] = _first_at_most_half(sf.quantiles, sf.probabilities)
-    out["lo"] = _first_at_most_half(band.low.quantiles, band.low.probabilities)
-    out["hi"] = _first_at_most_half(band.high.quantiles, band.high.probabilities)
+    with warnings.catch_warnings():          # undefined where S is 0 or 1: taken as S there (module docstring)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(CONFIDENCE, method="log-log")
+    estimate = np.asarray(sf.probabilities, dtype=float)
+    out["median"] = _first_at_most_half(sf.quantiles, estimate)
+    for key, side in (("lo", band.low), ("hi", band.high)):
+        p = np.asarray(side.probabilities, dtype=float)
+        out[key] = _first_at_most_half(side.quantiles, np.where(np.isnan(p), estimate, p))
     return out
 
 
 def _first_at_most_half(quantiles, probabilities) -> float:
     """The first time at which a step function of survival is <= 0.5 (NaN where it never is)."""
-    below = np.flatnonzero(np.nan_to_num(np.asarray(probabilities, dtype=float), nan=1.0) <= 0.5)
+    below = np.flatnonzero(np.asarray(probabilities, dtype=float) <= 0.5)
     return float(np.asarray(quantiles)[below[0]]) if len(below) else math.nan
 
 
@@ -95,13 +102,15 @@ def _runs(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     if "kind" not in frame or frame.empty:
         return pd.DataFrame()
     acc = frame[(frame["kind"] == kind) & (frame["status"] == "ok")]
+    if acc.empty:
+        return pd.DataFrame()
     if "view" in acc:
         acc = acc.assign(view=acc["view"].fillna("width"))
     else:
         acc = acc.assign(view="width")
     keys = ["view", "task", "model", "seed"]
     wide = acc[acc["metric"].isin(["updates_to_target", "reached", "updates"])].pivot_table(
-        index=keys, columns="metric", values="value", aggfunc="first")
+        index=keys, columns="metric", values="value", aggfunc="first", dropna=False)
     if wide.empty or not {"updates_to_target", "reached", "updates"} <= set(wide.columns):
         return pd.DataFrame()
     targets = acc[acc["metric"].astype(str).str.startswith("target_")].drop_duplicates(["view", "task", "model"])
@@ -144,7 +153,7 @@ def time_to_target_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.Data
     for (view, task, model), g in runs.groupby(["view", "task", "model"], sort=False):
         km = km_median(g["time"], g["reached"])
         ms = cost.get((task, model), math.nan)
-        budget = int(g["time"].max()) if len(g) else None
+        budget = int(g["updates"].max()) if len(g) else None
         rows.append({"view": view, "task": task, "model": model, "metric": g["metric"].iloc[0],
                      "target": g["target"].iloc[0], "reached": f"{km['k']} of {km['n']}", "k": km["k"],
                      "n": km["n"], "budget": budget, "median_updates": km["median"], "updates_ci_lo": km["lo"],
@@ -174,7 +183,7 @@ def run_states(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     if "kind" not in frame or "state" not in frame or frame.empty:
         return pd.DataFrame()
     acc = frame[(frame["kind"] == kind) & (frame["status"] == "ok")]
-    best = acc[acc["metric"] == "val_norm_best"]
+    best = acc[acc["metric"] == "val_norm_best"] if not acc.empty else acc
     gain = acc[acc["metric"] == "val_norm_gain_last_half"]
     if best.empty:
         return pd.DataFrame()
