@@ -247,3 +247,48 @@ def test_the_accuracy_unit_writes_states_and_updates_to_target_that_travel_throu
     frame, curves = load_results(tmp_path), load_curves(tmp_path)
     state = frame[frame["metric"] == "val_norm_best"]["state"].iloc[0]
     assert state == by["val_norm_best"]["state"] and "val_norm" in curves and len(curves) == 4
+
+
+# --- seconds to target: the speed stage's training shapes ----------------------------------------------
+def test_the_speed_stage_times_each_accuracy_model_at_its_training_shape():
+    from suite.config import defaults, validate_config
+    from suite.run.units_speed import job_key, training_shape_jobs, training_shape_rows
+    cfg = validate_config({**defaults().model_dump(mode="python"),
+                           "sizing": {"accuracy_models": ["gru-torch", "lstm-torch", "transformer-torch"]}})
+    jobs, tasks_of, skipped = training_shape_jobs(cfg)
+    assert not skipped and len(jobs) == 9                     # 3 models x digits, adding, copy at the matched budget
+    assert {j.batch for j in jobs} == {64} and {j.seq_len for j in jobs} == {8, 30, 20}    # copy: T + 2K = 20
+    assert all(not j.infer and not j.contexts for j in jobs)
+    adding = [j for j in jobs if tasks_of[job_key(j)] == ["adding"]]
+    assert {j.spec.input_size for j in adding} == {2} and {j.spec.output_size for j in adding} == {1}
+    row = {"model": adding[0].spec.name, "hidden": adding[0].spec.hidden, "layers": 1, "input_size": 2,
+           "output_size": 1, "B": 64, "T": 30, "metric": "train_step_ms", "value": 3.0, "samples": {"rounds": []}}
+    (out,) = training_shape_rows(row, ["adding"], "budget")
+    assert out["kind"] == "speed_training" and out["task"] == "adding" and "samples" not in out
+    assert training_shape_rows({**row, "metric": "peak_rss_mb"}, ["adding"], "budget") == []
+
+
+def test_the_report_shows_states_time_to_target_and_curves_against_updates():
+    import matplotlib.pyplot as plt
+    from suite.config import defaults
+    from suite.report import details, figures
+    from suite.report.settings import ReportSettings
+    rows = run_rows("adding", "mse", "gru-torch", [1e-4] * 5, [PLATEAUED] * 5, [160, 176, 176, 192, 160], 320, 0.01)
+    rows += run_rows("adding", "mse", "lstm-torch", [0.1] * 5, [NOT_STARTED] * 5, [None] * 5, 320, 0.01)
+    frame = pd.DataFrame(rows)
+    s = ReportSettings.from_config(defaults())
+    states = details.training_states(frame, s)
+    assert "every 16 updates" in states.body[0] and states.body[1].frame["plateaued"].tolist() == [True, False]
+    times = details.time_to_target(frame, s)
+    assert "Kaplan–Meier" in times.body[0] and times.body[1].csv == "time_to_target"
+    assert details.task_targets(frame) == {"adding": (0.01, "mse")}
+    rng = np.random.default_rng(0)
+    curves = pd.DataFrame([{"task": "adding", "model": m, "seed": seed, "updates": u,
+                            "val_metric": float(0.17 * np.exp(-u / 100) + rng.random() * 1e-3)}
+                           for m in ("gru-torch", "lstm-torch") for seed in range(2) for u in range(16, 321, 16)])
+    fig = figures.curves_vs_updates(curves, "adding", 0.01, "mse")
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log" and any(line.get_label() == "target (0.01)" for line in ax.get_lines())
+    assert len(ax.get_lines()) == 2 * 2 + 2 + 1              # a thin line per seed, the mean per model, the target
+    plt.close(fig)
+    assert figures.curves_vs_updates(curves, "copy") is None
