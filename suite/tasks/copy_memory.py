@@ -10,7 +10,7 @@ output 'sequence', head 'classes' (O = A+1), loss = cross-entropy per step.
 Memoryless baseline (Arjovsky et al.): predict blank with certainty until the delimiter, then a
 uniform guess over the A symbols: cross-entropy K log(A) / (T + 2K) (= 10 log 8 / (T + 20) at the
 defaults), recall accuracy 1/A (chance). Headline: 'accuracy' on the K recalled symbols.
-Solved: recall accuracy >= 0.99 (our choice).
+Solved: recall accuracy >= 0.99 (our choice); it is also the task's time-to-quality target (``TaskData.target``).
 """
 from __future__ import annotations
 
