@@ -42,9 +42,14 @@ def test_a_run_that_took_off_in_the_last_half_is_still_improving_and_one_that_se
     lstm_late = [0.02 if u < 700 else 0.95 for u in updates]        # the LSTM on adding at lr 3e-3: ~700 updates
     state = run_state(updates, lstm_late)
     assert state.state == IMPROVING and state.gain_last_half == pytest.approx(0.93)
-    gru_early = [0.02 if u < 160 else 0.995 + 0.001 * (u > 700) * 0.5 for u in updates]
+    gru_early = [0.02 if u < 160 else 0.95 + 0.001 * (u > 700) * 5 for u in updates]
     state = run_state(updates, gru_early)
-    assert state.state == PLATEAUED and 0 <= state.gain_last_half < 0.01
+    assert state.state == PLATEAUED and state.gain_last_half == pytest.approx(0.005)
+    rising = [0.02 if u < 160 else 0.95 + 0.02 * (u > 700) for u in updates]     # two points more in the last half
+    assert run_state(updates, rising).state == IMPROVING
+    copy_transformer = [min(u / 208, 1.0) * 0.9 + 0.1 * (u >= 208) for u in range(16, 401, 16)]  # 1.0 from 208 of 400
+    state = run_state(list(range(16, 401, 16)), copy_transformer)
+    assert state.gain_last_half > 0.1 and state.state == PLATEAUED          # a perfect score has nothing to gain
     overfit = [min(u / 300, 0.9) - (0.05 if u > 480 else 0) for u in updates]   # best in the first half: gain < 0
     assert run_state(updates, overfit).state == PLATEAUED and run_state(updates, overfit).gain_last_half < 0
 
@@ -68,7 +73,7 @@ def test_updates_to_target_is_the_first_evaluation_at_the_target_else_censored()
 def test_a_model_is_plateaued_only_when_every_seed_is():
     assert group_state([PLATEAUED] * 5) == (True, "plateaued in 5 of 5 seeds")
     plateaued, text = group_state([IMPROVING, IMPROVING, IMPROVING, PLATEAUED, NOT_STARTED])
-    assert not plateaued and text == "not started in 1 of 5 seeds; still improving in 3 of 5"
+    assert not plateaued and text == "not started in 1 of 5 seeds, still improving in 3 of 5"
     assert group_state([])[0] is False
 
 
@@ -212,7 +217,7 @@ def test_states_table_counts_the_seeds_per_state():
                                                                 PLATEAUED], [None] * 5, 320, 0.01)
     t = states_table(pd.DataFrame(rows)).iloc[0]
     assert (t["not started"], t["still improving"], t["plateaued_seeds"], t["n"]) == (1, 2, 2, 5)
-    assert not t["plateaued"] and t["state"] == "not started in 1 of 5 seeds; still improving in 2 of 5"
+    assert not t["plateaued"] and t["state"] == "not started in 1 of 5 seeds, still improving in 2 of 5"
 
 
 def test_the_new_word_has_a_colour_and_compare_reads_it_as_a_word():

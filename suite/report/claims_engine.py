@@ -493,11 +493,11 @@ class ThreadScaling:
 
 def not_plateaued(states: dict, where: tuple, models, task: str) -> str | None:
     """'lstm-torch on copy still improving in 5 of 5 seeds' for each of ``models`` that is not plateaued at
-    ``where`` + (model,) of ``states`` (``time_to_target.group_states``), joined by ', '; None when each is
+    ``where`` + (model,) of ``states`` (``time_to_target.group_states``), joined by ' and '; None when each is
     plateaued or recorded no states (runs from before the states were recorded)."""
     found = [(m, states[(*where, m)]) for m in models if (*where, m) in states]
     bad = [f"{m} on {task} {text}" for m, (plateaued, text) in found if not plateaued]
-    return ", ".join(bad) or None
+    return " and ".join(bad) or None
 
 
 PER_TASK_AND_FRAMEWORK = "per task x framework"       # GRU vs LSTM (suite.report.tables.gru_vs_lstm)

@@ -316,8 +316,8 @@ STATES_TEXT = ("Training states, from each run's validation curve (scored every 
                "predictor on the validation split; for an MSE against the mean predictor s is the explained-variance "
                "fraction, for NLL and bits the fraction of the naive predictor's nats or bits removed). A run is **not started** "
                "when its best s < {not_started:g} (still at the baseline), **plateaued** when the best s of the last "
-               "half of its budget exceeds the best s before it by less than {gain:g} (one normalised point), else "
-               "**still improving**; a model is plateaued on a task when every seed is, and a claim cell resting on "
+               "half of its budget exceeds the best s before it by less than {gain:g} (one normalised point) or its "
+               "best s exceeds {ceiling:g} (no room left for a point), else **still improving**; a model is plateaued on a task when every seed is, and a claim cell resting on "
                "a model that is not reads **under-trained** instead of a verdict. Rule and thresholds: "
                "`suite/run/convergence.py`.")
 TIME_TEXT = ("Time to quality (MLPerf Training's measure): a run's updates to target are the updates of the first "
@@ -342,7 +342,8 @@ def training_states(frame: pd.DataFrame, s: ReportSettings) -> Section | None:
         return None
     every = f"{s.eval_every} updates" if s.eval_every else "epoch"
     return section("Training states: plateaued, still improving or not started",
-                   STATES_TEXT.format(every=every, not_started=NOT_STARTED_BELOW, gain=PLATEAU_GAIN),
+                   STATES_TEXT.format(every=every, not_started=NOT_STARTED_BELOW, gain=PLATEAU_GAIN,
+                                      ceiling=1 - PLATEAU_GAIN),
                    Table(table, "training_states"))
 
 

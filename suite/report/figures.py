@@ -67,7 +67,8 @@ def streaming_latency(frame: pd.DataFrame):
 
 
 def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
-    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model."""
+    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model (per epoch: each seed's
+    last evaluation in that epoch, since a curve may be scored several times an epoch)."""
     data = curves[curves["task"] == task] if not curves.empty else curves
     if data.empty:
         return None
@@ -75,6 +76,8 @@ def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
     for model, g in data.groupby("model", sort=True):
         arch, framework = model.split("-")[:2]
         if x == "epoch":
+            if "updates" in g:
+                g = g.sort_values("updates").groupby(["seed", "epoch"], as_index=False).last()
             g = g.groupby("epoch")["val_metric"].mean()
             ax.plot(g.index, g.values, STYLE.get(arch, "-"), marker=MARK.get(framework, "o"), label=model)
         else:

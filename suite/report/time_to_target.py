@@ -109,8 +109,9 @@ def _runs(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     else:
         acc = acc.assign(view="width")
     keys = ["view", "task", "model", "seed"]
-    wide = acc[acc["metric"].isin(["updates_to_target", "reached", "updates"])].pivot_table(
-        index=keys, columns="metric", values="value", aggfunc="first", dropna=False)
+    picked = acc[acc["metric"].isin(["updates_to_target", "reached", "updates"])]
+    wide = picked.assign(value=picked["value"].astype(float)).groupby(keys + ["metric"])["value"].first() \
+        .unstack("metric") if not picked.empty else pd.DataFrame()
     if wide.empty or not {"updates_to_target", "reached", "updates"} <= set(wide.columns):
         return pd.DataFrame()
     targets = acc[acc["metric"].astype(str).str.startswith("target_")].drop_duplicates(["view", "task", "model"])
