@@ -153,6 +153,11 @@ def test_a_cell_on_a_model_that_is_not_plateaued_is_under_trained_not_decided():
     assert out["verdict"] == ("inconclusive: holds on digits/torch; under-trained: lstm-torch on adding not started "
                               "in 3 of 5 seeds")
     assert "under-trained" in out["rule"]
+    rows = run_rows("copy", "accuracy", "gru-torch", SAME, [IMPROVING] * 5, [None] * 5, 400, 0.99)
+    rows += run_rows("copy", "accuracy", "lstm-torch", SAME_TOO, [NOT_STARTED] * 5, [None] * 5, 400, 0.99)
+    assert judge("gru-comparable-accuracy", pd.DataFrame(rows))["verdict"] == (
+        "under-trained: gru-torch on copy still improving in 5 of 5 seeds and lstm-torch on copy not started in 5 of "
+        "5 seeds")
 
 
 def test_runs_without_states_are_not_guarded():

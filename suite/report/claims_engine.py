@@ -766,6 +766,8 @@ class TimeToTarget:
                 f"{km['median']:.0f}" if not math.isnan(km["median"]) else "n.r." for _, km, _, _ in kms))
         if not cells:
             raise NotMeasured()
+        judged = [t for t, c in zip(tasks, cells) if c.word in (SOONER, LATER)]
+        deciding = (judged or tasks)[0]                  # the figure: the first task whose cell went one way
         per_update = None
         if self.per_update is not None:
             try:
@@ -775,7 +777,7 @@ class TimeToTarget:
         return Finding(cells, f"{VIEW_TITLES.get(view, view)} (headline): " + "; ".join(evidence),
                        f"median updates to target {na} vs {nb}: " + ", ".join(heads) + " (n.r.: not reached by "
                        "half the seeds)",
-                       {"per_update": per_update, "a": na, "b": nb}, figure=f"curves_{tasks[0]}_updates")
+                       {"per_update": per_update, "a": na, "b": nb}, figure=f"curves_{deciding}_updates")
 
 
 # --- combine rules ------------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def curves_vs_updates(curves: pd.DataFrame, task: str, target: float | None = No
         ax.plot(mean.index, mean.values, STYLE.get(arch, "-"), color=_color(model), lw=2,
                 label=f"{model} (mean of {g['seed'].nunique()} seeds)")
     if target is not None and pd.notna(target):
-        ax.axhline(target, color="g", ls=":", lw=1.2, label=f"target ({target:g})")
+        ax.axhline(target, color="k", ls="--", lw=1, label=f"target ({target:g})")
     if metric in ("mse", "nll_per_step", "bits_per_char", "loss") and (data["val_metric"] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel("optimizer updates")
