@@ -39,9 +39,9 @@ Combine rules:
     AgainstEach     holds if good against each other arch in every framework; ties and unjudged frameworks named
     AtLongest       the mark at the longest T decides: holds / does not hold / not shown
     FastestGrowth   holds if the named arch grows fastest and super-linearly
-    ReachesSooner   holds if sooner in every task x framework, does not hold if later in every one, not shown if
-                    within noise in every one, else depends on the task; cells where neither model reached the
-                    target are under-trained
+    ReachesSooner   holds if sooner in every task x framework, not shown if within noise in every one, depends
+                    on the task if sooner in some, else does not hold; a cell where neither model reached the
+                    target decides nothing (every cell so: under-trained)
 Under-trained guard (``SeedComparison``): a cell whose either model is not plateaued on its task
 (``suite.run.convergence``: the state of each seed's validation curve; plateaued when every seed is) is not
 decided: its word is 'under-trained' and the verdict names the model and its states ("under-trained:
@@ -52,8 +52,8 @@ than ``suite.bench.ratios.MIN_SAMPLES`` (that module says why 10) is "too few sa
 "error", under its own id and title.
 
 A verdict (``Verdict``, one row of ``verdict_frame``) is data: id, claim (the title), word (holds / does not hold
-/ depends / not shown / inconclusive / not measured / too few samples / under-trained / error), cells ({cell: word}), verdict
-(the phrase the report prints), headline, evidence, rule, figure, table. A verdict changes between two runs
+/ depends / not shown / inconclusive / not measured / too few samples / under-trained / error), cells
+({cell: word}), verdict (the phrase the report prints), headline, evidence, rule, figure, table. A verdict changes between two runs
 when its word or a cell's word does, never when only a number of its evidence does.
 
 Adding a claim is one declaration in ``suite.report.claims.CLAIMS`` and its figure in ``suite.report.figures``;
@@ -77,11 +77,11 @@ from suite.bench.ratios import MIN_SAMPLES, TOLERANCE, TOO_FEW, tolerance_text
 from suite.report.speed_evidence import (crossover_T, crossover_table, mean_ratio, ok_kind, pair_ratio,
                                          reference_convention, speedup_ratio, thread_scaling_table)
 from suite.report.statistics import ACCURACY_POINT, ALPHA, LOWER_IS_BETTER, MIN_SEEDS, RELATIVE, compare
-from suite.report.time_to_target import (INCONCLUSIVE, LATER, NEITHER, SOONER, WITHIN_NOISE, _runs, compare_times,
-                                         group_states, km_median, per_update_ms, summary_text)
-from suite.run.convergence import state_rule
 from suite.report.tables import (VIEW_TITLES, edge_table, gru_vs_lstm, headline_view, long_context_accuracy_table,
                                  transformer_vs_recurrent)
+from suite.report.time_to_target import (INCONCLUSIVE, LATER, NEITHER, SOONER, WITHIN_NOISE, compare_times,
+                                         group_states, km_median, per_update_ms, runs_to_target, summary_text)
+from suite.run.convergence import state_rule
 
 UNDER_TRAINED = "under-trained"
 WORDS = ("holds", "does not hold", "depends", "not shown", "inconclusive", "not measured", TOO_FEW, UNDER_TRAINED,
@@ -736,7 +736,7 @@ class TimeToTarget:
 
     def evaluate(self, ctx: Context) -> Finding:
         frame = ctx.frame
-        runs = _runs(frame, "accuracy")
+        runs = runs_to_target(frame, "accuracy")
         if runs.empty:
             raise NotMeasured("this run recorded no updates to target")
         view = headline_view(frame)

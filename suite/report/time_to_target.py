@@ -96,9 +96,10 @@ def compare_times(a_times, a_reached, b_times, b_reached) -> tuple[str, float]:
     return (SOONER if res.statistic > 0 else LATER), p
 
 
-def _runs(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+def runs_to_target(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     """One row per ok run of ``kind`` that recorded updates to target: view, task, model, arch, framework, seed,
-    time (updates to target, or the updates it ran when censored), reached, target, metric."""
+    time (updates to target, or the updates it ran when censored), updates, reached, target, metric (a kind with
+    several runs per model, task and seed, e.g. a sweep, keeps the first)."""
     if "kind" not in frame or frame.empty:
         return pd.DataFrame()
     acc = frame[(frame["kind"] == kind) & (frame["status"] == "ok")]
@@ -116,7 +117,7 @@ def _runs(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
         return pd.DataFrame()
     targets = acc[acc["metric"].astype(str).str.startswith("target_")].drop_duplicates(["view", "task", "model"])
     info = acc.drop_duplicates(["view", "task", "model"]).set_index(["view", "task", "model"])[["arch", "framework"]]
-    wide = wide.reset_index()
+    wide = wide.reset_index().dropna(subset=["reached", "updates"])
     wide["reached"] = wide["reached"].astype(float) > 0.5
     wide["time"] = np.where(wide["reached"], wide["updates_to_target"].astype(float), wide["updates"].astype(float))
     target = {(r["view"], r["task"], r["model"]): (float(r["value"]), str(r["metric"]).removeprefix("target_"))
@@ -146,7 +147,7 @@ def time_to_target_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.Data
     target with its 95% CI, the per-update cost at the training shape and the seconds to target (median and CI
     x cost); ``summary`` says it in words ('median 192 [160, > 320] updates, 0.81 s' or 'not reached by half
     the seeds')."""
-    runs = _runs(frame, kind)
+    runs = runs_to_target(frame, kind)
     if runs.empty:
         return pd.DataFrame(columns=TIME_COLUMNS)
     cost = per_update_ms(frame)
@@ -174,8 +175,8 @@ def summary_text(km: dict, budget: int | None, ms: float) -> str:
     return f"median {km['median']:.0f} [{lo}, {hi}] updates{seconds}"
 
 
-STATE_COLUMNS = ["view", "task", "model", "state", "plateaued", "n", "not started", "still improving", "plateaued_seeds",
-                 "median_best", "median_gain_last_half"]
+STATE_COLUMNS = ["view", "task", "model", "state", "plateaued", "n", "not started", "still improving",
+                 "plateaued_seeds", "median_best", "median_gain_last_half"]
 
 
 def run_states(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
