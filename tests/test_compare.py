@@ -61,7 +61,7 @@ def test_a_run_keeps_its_raw_samples_in_one_compressed_file(tiny_run):
     frame = pd.read_csv(tiny_run / "results.csv")
     assert "samples" not in frame.columns
     samples = load_samples(tiny_run)
-    train = frame[(frame["metric"] == "train_step_ms") & (frame["status"] == "ok")]
+    train = frame[(frame["kind"] == "speed") & (frame["metric"] == "train_step_ms") & (frame["status"] == "ok")]
     assert len(train) == 4                                          # 2 models x T in {6, 12}
     for _, row in train.iterrows():
         record = samples[sample_key(row)]

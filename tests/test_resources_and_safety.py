@@ -41,7 +41,7 @@ def test_oversized_cells_are_skipped_not_run(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     frame = pd.read_csv(out / "results.csv")
     skipped = frame[frame["status"] == "skipped"]
-    assert set(skipped["kind"]) == {"accuracy", "speed"}
+    assert set(skipped["kind"]) == {"accuracy", "speed", "speed_training"}    # speed_training: its training shape
     assert set(skipped["model"]) == {"transformer-torch"}
     assert skipped["error"].str.contains("estimated memory [0-9.]+ GiB exceeds the limit 4.0 GiB").all()
     gru = frame[(frame["model"] == "gru-numpy") & (frame["kind"] == "speed") & (frame["metric"] == "train_step_ms")]

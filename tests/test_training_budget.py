@@ -49,8 +49,26 @@ def test_every_run_gets_the_whole_budget_in_updates():
 
 def test_early_stopping_is_off_unless_asked_for():
     model = CountingModel()
-    result = train(model, DATA_TASK, DATA, TrainingConfig(batch_size=32, epochs=7, patience=2))
+    result = train(model, DATA_TASK, DATA, TrainingConfig(batch_size=32, epochs=7, patience=2, patience_floor_updates=1))
     assert result.stopped == "early_stopping" and result.epochs == 3 and model.steps == 18
+
+
+def test_early_stopping_never_fires_before_its_floor():
+    """Stale from the second evaluation on, but the floor (default: half the budget of 42) holds it to 24 updates."""
+    model = CountingModel()
+    result = train(model, DATA_TASK, DATA, TrainingConfig(batch_size=32, epochs=7, patience=2))
+    assert result.stopped == "early_stopping" and model.steps == 24 and result.updates >= 42 // 2
+    model = CountingModel()
+    result = train(model, DATA_TASK, DATA, TrainingConfig(batch_size=32, epochs=7, patience=2, patience_floor_updates=36))
+    assert result.stopped == "early_stopping" and model.steps == 36
+
+
+def test_validation_is_scored_every_n_updates_and_after_the_last():
+    model = CountingModel()
+    result = train(model, DATA_TASK, DATA, TrainingConfig(batch_size=32, epochs=7, eval_every=4, max_seconds=None))
+    assert [c["updates"] for c in result.curve] == [4 * k for k in range(1, 11)] + [42]
+    assert [c["epoch"] for c in result.curve][:3] == [1, 2, 2]        # update 4 in epoch 1, 8 and 12 in epoch 2
+    assert result.best_updates == 4 and model.steps == 42           # the loss never improves after the first point
 
 
 def test_the_time_cap_marks_the_run_truncated():

@@ -25,6 +25,10 @@ Statistic kinds:
     SeedComparison  per-seed headline metrics of two models, Welch + TOST (``suite.report.statistics``): each
                     cell comparable / <model> better / inconclusive, and yes / no / open for the claim
     GrowthExponent  b of memory ~ T^b per arch over the T sweep: super-linear above a bound
+    TimeToTarget    per task x framework, two models' times to the task's target over the seeds (Kaplan-Meier
+                    medians, log-rank test, ``suite.report.time_to_target``), in seconds at the per-update cost
+                    measured at the training shape: sooner / later / within noise / neither reached; the
+                    per-update reading (``SpeedRatio`` over T) quoted beside it
 Combine rules:
     Everywhere      holds if every cell has the good word, else does not hold
     MarksAcross     holds (good in every framework) / not shown (within noise in every one) / does not hold
@@ -35,13 +39,21 @@ Combine rules:
     AgainstEach     holds if good against each other arch in every framework; ties and unjudged frameworks named
     AtLongest       the mark at the longest T decides: holds / does not hold / not shown
     FastestGrowth   holds if the named arch grows fastest and super-linearly
+    ReachesSooner   holds if sooner in every task x framework, not shown if within noise in every one, depends
+                    on the task if sooner in some, else does not hold; a cell where neither model reached the
+                    target decides nothing (every cell so: under-trained)
+Under-trained guard (``SeedComparison``): a cell whose either model is not plateaued on its task
+(``suite.run.convergence``: the state of each seed's validation curve; plateaued when every seed is) is not
+decided: its word is 'under-trained' and the verdict names the model and its states ("under-trained:
+lstm-torch on copy still improving in 5 of 5 seeds"); a claim whose every cell is under-trained reads
+'under-trained'. Runs that recorded no states (older runs) are not guarded.
 For every claim: one without rows is "not measured"; one all of whose cells rest on rows with fewer raw samples
 than ``suite.bench.ratios.MIN_SAMPLES`` (that module says why 10) is "too few samples"; one that raises is
 "error", under its own id and title.
 
 A verdict (``Verdict``, one row of ``verdict_frame``) is data: id, claim (the title), word (holds / does not hold
-/ depends / not shown / inconclusive / not measured / too few samples / error), cells ({cell: word}), verdict
-(the phrase the report prints), headline, evidence, rule, figure, table. A verdict changes between two runs
+/ depends / not shown / inconclusive / not measured / too few samples / under-trained / error), cells
+({cell: word}), verdict (the phrase the report prints), headline, evidence, rule, figure, table. A verdict changes between two runs
 when its word or a cell's word does, never when only a number of its evidence does.
 
 Adding a claim is one declaration in ``suite.report.claims.CLAIMS`` and its figure in ``suite.report.figures``;
@@ -64,11 +76,16 @@ import pandas as pd
 from suite.bench.ratios import MIN_SAMPLES, TOLERANCE, TOO_FEW, tolerance_text
 from suite.report.speed_evidence import (crossover_T, crossover_table, mean_ratio, ok_kind, pair_ratio,
                                          reference_convention, speedup_ratio, thread_scaling_table)
-from suite.report.statistics import ACCURACY_POINT, ALPHA, MIN_SEEDS, RELATIVE, compare
+from suite.report.statistics import ACCURACY_POINT, ALPHA, LOWER_IS_BETTER, MIN_SEEDS, RELATIVE, compare
 from suite.report.tables import (VIEW_TITLES, edge_table, gru_vs_lstm, headline_view, long_context_accuracy_table,
                                  transformer_vs_recurrent)
+from suite.report.time_to_target import (INCONCLUSIVE, LATER, NEITHER, SOONER, WITHIN_NOISE, compare_times,
+                                         group_states, km_median, per_update_ms, runs_to_target, summary_text)
+from suite.run.convergence import state_rule
 
-WORDS = ("holds", "does not hold", "depends", "not shown", "inconclusive", "not measured", TOO_FEW, "error")
+UNDER_TRAINED = "under-trained"
+WORDS = ("holds", "does not hold", "depends", "not shown", "inconclusive", "not measured", TOO_FEW, UNDER_TRAINED,
+         "error")
 NOT_MEASURED = "not measured"
 COLUMNS = ["id", "claim", "word", "cells", "verdict", "headline", "evidence", "rule", "figure", "table"]
 ARCH_NAMES = {"gru": "GRU", "lstm": "LSTM", "transformer": "Transformer", "mingru": "minGRU", "minlstm": "minLSTM"}
@@ -110,10 +127,11 @@ class SeedCell:
     ('yes'), contradicts it ('no') or cannot tell ('open'), at how many seeds."""
     task: str | None
     framework: str | None
-    result: str                     # 'yes' | 'no' | 'open'
+    result: str                     # 'yes' | 'no' | 'open' | 'under-trained'
     n_seeds: int
     seeds_needed: int | None = None
     direction: str | None = None    # which way a 'no' went, e.g. 'GRU better'; the verdict groups by it
+    why: str | None = None          # result 'under-trained': which model is not plateaued and how
 
     @property
     def label(self) -> str:
@@ -473,6 +491,15 @@ class ThreadScaling:
                        unmeasured="other processes held the cores during the thread study" if held else None)
 
 
+def not_plateaued(states: dict, where: tuple, models, task: str) -> str | None:
+    """'lstm-torch on copy still improving in 5 of 5 seeds' for each of ``models`` that is not plateaued at
+    ``where`` + (model,) of ``states`` (``time_to_target.group_states``), joined by ' and '; None when each is
+    plateaued or recorded no states (runs from before the states were recorded)."""
+    found = [(m, states[(*where, m)]) for m in models if (*where, m) in states]
+    bad = [f"{m} on {task} {text}" for m, (plateaued, text) in found if not plateaued]
+    return " and ".join(bad) or None
+
+
 PER_TASK_AND_FRAMEWORK = "per task x framework"       # GRU vs LSTM (suite.report.tables.gru_vs_lstm)
 BEST_RECURRENT = "per framework, vs the best recurrent model"   # on the first of ``tasks`` the run trained
 PER_SWEEP_POINT = "per point of the long-context sweep, vs the best recurrent model"
@@ -502,12 +529,14 @@ class SeedComparison:
                  PER_SWEEP_POINT: f"per point of the mqar sweep (and long copy), {name(self.a)} vs the best recurrent "
                                   "model (by mean)"}[self.pairing]
         head = f"{where} over >= {MIN_SEEDS} seeds at the matched parameter budget"
+        guard = (f"; a cell whose either model is not plateaued on its task is under-trained, not decided "
+                 f"({state_rule()})")
         if self.supports == COMPARABLE:
             return (f"{head}: comparable only if equivalence is shown (TOST, α = {ALPHA}, margin "
                     f"{ACCURACY_POINT.text} or {RELATIVE.text} for losses), different if Welch's p < {ALPHA}, else "
-                    "inconclusive")
+                    f"inconclusive{guard}")
         return (f"{head}: better if Welch's p < {ALPHA} in its favour, not better if the recurrent model wins or "
-                "equivalence is shown (TOST), else inconclusive")
+                f"equivalence is shown (TOST), else inconclusive{guard}")
 
     def _result(self, outcome: str, a_better: bool) -> str:
         if self.supports == COMPARABLE:
@@ -538,7 +567,14 @@ class SeedComparison:
         head = tests[tests["view"] == view]
         cells, seed_cells, evidence = [], [], []
         na, nb = name(self.a), name(self.b)
+        states = group_states(frame, "accuracy")
         for _, r in head.iterrows():
+            why = not_plateaued(states, (view, r["task"]), (r["a"], r["b"]), r["task"])
+            if why:
+                seed_cells.append(SeedCell(r["task"], r["framework"], UNDER_TRAINED, min(r["n_a"], r["n_b"]), why=why))
+                cells.append(Cell(f"{r['task']}/{r['framework']}", UNDER_TRAINED))
+                evidence.append(self._text(r, na, nb) + f" (under-trained: {why})")
+                continue
             way = f"{na if r['a_better'] else nb} better" if r["outcome"] == "different" else None
             seed_cells.append(SeedCell(r["task"], r["framework"], self._result(r["outcome"], r["a_better"]),
                                             min(r["n_a"], r["n_b"]), r["seeds_needed"], way))
@@ -568,7 +604,14 @@ class SeedComparison:
         if tests.empty:
             raise NotMeasured()
         cells, seed_cells, evidence = [], [], []
+        states = group_states(frame, "accuracy")
         for _, r in tests.iterrows():
+            why = not_plateaued(states, (view, task), (r["a"], r["b"]), task)
+            if why:
+                seed_cells.append(SeedCell(None, r["framework"], UNDER_TRAINED, min(r["n_a"], r["n_b"]), why=why))
+                cells.append(Cell(r["framework"], UNDER_TRAINED))
+                evidence.append(self._text(r, name(self.a), r["b"]) + f" (under-trained: {why})")
+                continue
             seed_cells.append(SeedCell(None, r["framework"], self._result(r["outcome"], r["a_better"]),
                                             min(r["n_a"], r["n_b"]), r["seeds_needed"]))
             cells.append(Cell(r["framework"], self._word(r["outcome"], r["a_better"], name(self.a), r["b"])))
@@ -588,6 +631,7 @@ class SeedComparison:
             raise NotMeasured()
         lc = frame[(frame["kind"] == "long_context") & (frame["status"] == "ok")]
         cells, seed_cells, evidence, heads = [], [], [], []
+        states = group_states(frame, "long_context", by=("view", "task", "sweep_size", "model"))
         for (task, size), g in t.groupby(["task", "size"], sort=True):
             mine, rec = g[g["arch"] == self.a], g[g["arch"] != self.a]
             if mine.empty or rec.empty:
@@ -602,6 +646,14 @@ class SeedComparison:
 
             c = compare(seeds(mine["model"].iloc[0]), seeds(best["model"]), metric)
             label = f"{task} {'N' if task == 'mqar' else 'T'}={size}"
+            why = not_plateaued(states, ("budget", task, size), (mine["model"].iloc[0], best["model"]), label)
+            if why:
+                seed_cells.append(SeedCell(label, None, UNDER_TRAINED, min(c.n_a, c.n_b), why=why))
+                cells.append(Cell(label, UNDER_TRAINED))
+                evidence.append(f"{label}: {name(self.a)} {c.mean_a:.3f} vs {best['model']} {c.mean_b:.3f} "
+                                f"(under-trained: {why})")
+                heads.append(f"{label} {c.mean_a:.2f} vs {c.mean_b:.2f}")
+                continue
             seed_cells.append(SeedCell(label, None, self._result(c.outcome, c.a_better), min(c.n_a, c.n_b),
                                             c.seeds_needed))
             cells.append(Cell(label, self._word(c.outcome, c.a_better, name(self.a), best["model"])))
@@ -660,6 +712,72 @@ class GrowthExponent:
                        f"train-step peak memory from T={T0} to T={T1} (memory ~ T^b): {ev}{fastest}",
                        f"{name(self.arch)} memory ~ T^{b[self.arch]:.2f}" + (f", {others}" if others else ""),
                        {"largest": name(largest), "arch": name(self.arch)})
+
+
+@dataclass(frozen=True)
+class TimeToTarget:
+    """Per task x framework of the headline view: model a (``a``-framework) vs model b's times to the task's
+    target over the seeds (``suite.report.time_to_target``: k of n reached, Kaplan-Meier median with its 95% CI,
+    log-rank test), in seconds = updates x the per-update cost measured at the training shape (kind
+    'speed_training'), or in updates where that cost was not measured. A cell's word: sooner / later / within
+    noise / inconclusive (fewer than MIN_SEEDS seeds) / neither reached. The cost-per-update reading (``per_update``,
+    a ``SpeedRatio`` over T) is read beside it and quoted in the verdict, so the verdict says which reading holds."""
+    a: str = "gru"
+    b: str = "lstm"
+    per_update: SpeedRatio | None = None
+
+    def rule(self) -> str:
+        return (f"per task x framework, {name(self.a)} vs {name(self.b)} updates to the task's target over >= "
+                f"{MIN_SEEDS} seeds at the matched parameter budget (first validation evaluation at the target; a "
+                "seed that never gets there is censored at its budget), times the per-update cost measured alone "
+                f"at the training shape: sooner / later when the log-rank test gives p < {ALPHA} (Kaplan-Meier "
+                "medians with 95% CIs as evidence), else within noise; neither reached when no seed of either "
+                "model reached the target")
+
+    def evaluate(self, ctx: Context) -> Finding:
+        frame = ctx.frame
+        runs = runs_to_target(frame, "accuracy")
+        if runs.empty:
+            raise NotMeasured("this run recorded no updates to target")
+        view = headline_view(frame)
+        runs = runs[runs["view"] == view]
+        cost = per_update_ms(frame)
+        na, nb = name(self.a), name(self.b)
+        cells, evidence, heads, tasks = [], [], [], []
+        for (task, fw), g in runs.groupby(["task", "framework"], sort=False):
+            ga, gb = g[g["model"] == f"{self.a}-{fw}"], g[g["model"] == f"{self.b}-{fw}"]
+            if ga.empty or gb.empty:
+                continue
+            ca, cb = cost.get((task, f"{self.a}-{fw}"), math.nan), cost.get((task, f"{self.b}-{fw}"), math.nan)
+            in_seconds = not (math.isnan(ca) or math.isnan(cb))
+            sa, sb = (ca / 1e3, cb / 1e3) if in_seconds else (1.0, 1.0)
+            word, p = compare_times(ga["time"] * sa, ga["reached"], gb["time"] * sb, gb["reached"])
+            cells.append(Cell(f"{task}/{fw}", word, p))
+            tasks.append(task)
+            kms = [(m, km_median(gr["time"], gr["reached"]), int(gr["updates"].max()), c)
+                   for m, gr, c in ((na, ga, ca), (nb, gb, cb))]
+            parts = [f"{m} {km['k']} of {km['n']} reached, {summary_text(km, budget, c)}" for m, km, budget, c in kms]
+            unit = "seconds" if in_seconds else "updates (per-update cost not measured at the training shape)"
+            target = f"{ga['metric'].iloc[0]} {'<=' if ga['metric'].iloc[0] in LOWER_IS_BETTER else '>='} " \
+                     f"{ga['target'].iloc[0]:g}"
+            evidence.append(f"{task}/{fw} (target {target}): " + "; ".join(parts) +
+                            f"; log-rank in {unit} p={_fmt(p, 2)}: {word}")
+            heads.append(f"{task}/{fw} " + " vs ".join(
+                f"{km['median']:.0f}" if not math.isnan(km["median"]) else "n.r." for _, km, _, _ in kms))
+        if not cells:
+            raise NotMeasured()
+        judged = [t for t, c in zip(tasks, cells) if c.word in (SOONER, LATER)]
+        deciding = (judged or tasks)[0]                  # the figure: the first task whose cell went one way
+        per_update = None
+        if self.per_update is not None:
+            try:
+                per_update = {c.label: c.word for c in self.per_update.evaluate(ctx).cells}
+            except NotMeasured:
+                per_update = None
+        return Finding(cells, f"{VIEW_TITLES.get(view, view)} (headline): " + "; ".join(evidence),
+                       f"median updates to target {na} vs {nb}: " + ", ".join(heads) + " (n.r.: not reached by "
+                       "half the seeds)",
+                       {"per_update": per_update, "a": na, "b": nb}, figure=f"curves_{deciding}_updates")
 
 
 # --- combine rules ------------------------------------------------------------------------------------
@@ -756,11 +874,15 @@ class SeedCells:
     decided cell agrees (likewise for the framework). Open cells come with the seeds per model that a
     difference of the observed size would need for 80% power (``suite.report.statistics.seeds_needed``).
     Cells that carry a ``direction`` (which way a 'no' went) are named by it: "does not hold: GRU better on
-    adding/torch, copy/torch; inconclusive on ..."."""
+    adding/torch, copy/torch; inconclusive on ...". Under-trained cells (the guard of ``SeedComparison``) decide
+    nothing: every cell under-trained -> "under-trained: <model> on <task> <states>"; otherwise the other cells
+    decide as above, a "holds" becomes "inconclusive: holds on ...", and the under-trained cells are named after
+    the verdict."""
 
     def rule(self) -> str:
         return ("holds if yes in every cell, does not hold if no in every cell, depends on the task (or framework) "
-                "when the decided cells split by it, else inconclusive at the cells' seeds")
+                "when the decided cells split by it, else inconclusive at the cells' seeds; under-trained cells "
+                "decide nothing (all under-trained: under-trained)")
 
     def decide(self, finding: Finding) -> tuple[str, str]:
         return seed_verdict(finding.detail["seed_cells"])
@@ -801,6 +923,16 @@ def seed_verdict(cells: list[SeedCell]) -> tuple[str, str]:
     """(word, verdict) of a claim from its seed cells (``SeedCells``)."""
     if not cells:
         return "not measured", "not measured"
+    under = [c for c in cells if c.result == UNDER_TRAINED]
+    if under:
+        note = f"{UNDER_TRAINED}: " + "; ".join(c.why or c.label for c in under)
+        rest = [c for c in cells if c.result != UNDER_TRAINED]
+        if not rest:
+            return UNDER_TRAINED, note
+        word, verdict = seed_verdict(rest)
+        if word == "holds":
+            return "inconclusive", f"inconclusive: holds on {_names(rest)}; {note}"
+        return word, f"{verdict}; {note}"
     yes = [c for c in cells if c.result == "yes"]
     no = [c for c in cells if c.result == "no"]
     open_ = [c for c in cells if c.result == "open"]
@@ -913,6 +1045,56 @@ class FastestGrowth:
         mine = next(c for c in finding.cells if c.label == d["arch"])
         holds = d["largest"] == d["arch"] and mine.word == "super-linear"
         return ("holds", "holds") if holds else ("does not hold", "does not hold")
+
+
+@dataclass(frozen=True)
+class ReachesSooner:
+    """The cells of ``TimeToTarget``, read like ``MarksAcross`` over the tasks: holds if sooner in every cell, not
+    shown if within noise in every one, depends on the task when some cells are sooner and others not, else does
+    not hold; cells that decide nothing (neither reached; inconclusive at too few seeds) turn a "holds" into
+    "inconclusive" and are named. The verdict opens with the time-to-target reading and closes with the
+    per-update one ("holds (to target: sooner on adding/torch); per update: slower in torch"); every cell
+    neither reached -> "under-trained"."""
+
+    def rule(self) -> str:
+        return ("to target: holds if sooner in every task x framework, not shown if within noise in every one, "
+                "depends on the task if sooner in some, else does not hold; a cell where neither model reached the "
+                "target decides nothing (every cell so: under-trained); the per-update reading (train step over "
+                "T) is quoted beside it")
+
+    def decide(self, finding: Finding) -> tuple[str, str]:
+        marks = {c.label: c.word for c in finding.cells}
+
+        def where(word):
+            return ", ".join(label for label, m in marks.items() if m == word)
+
+        judged = {m for m in marks.values() if m in (SOONER, LATER, WITHIN_NOISE)}
+        unjudged = [f"neither model reached the target on {where(NEITHER)}" if NEITHER in marks.values() else "",
+                    f"inconclusive on {where(INCONCLUSIVE)} (fewer than {MIN_SEEDS} seeds)"
+                    if INCONCLUSIVE in marks.values() else ""]
+        tail = "".join(f"; {u}" for u in unjudged if u)
+        if not judged:
+            word = UNDER_TRAINED if set(marks.values()) == {NEITHER} else "inconclusive"
+            phrase = (f"{UNDER_TRAINED}: neither model reached the target on {where(NEITHER)}" if word == UNDER_TRAINED
+                      else f"inconclusive{tail}")
+        elif judged == {SOONER}:
+            word = "holds" if not tail else "inconclusive"
+            phrase = f"{word} (to target: sooner on {where(SOONER)}){tail}"
+        elif SOONER in judged:
+            others = "; ".join(f"{m} on {where(m)}" for m in (LATER, WITHIN_NOISE) if m in judged)
+            word, phrase = "depends", f"depends on the task: to target sooner on {where(SOONER)}; {others}{tail}"
+        elif judged == {WITHIN_NOISE}:
+            word, phrase = "not shown", f"not shown (to target: within noise on {where(WITHIN_NOISE)}){tail}"
+        else:
+            others = "; ".join(f"{m} on {where(m)}" for m in (LATER, WITHIN_NOISE) if m in judged)
+            word, phrase = "does not hold", f"does not hold (to target: {others}){tail}"
+        per_update = finding.detail.get("per_update")
+        if per_update:
+            by_mark: dict[str, list[str]] = {}
+            for fw, m in per_update.items():
+                by_mark.setdefault(m, []).append(fw)
+            phrase += "; per update: " + "; ".join(f"{m} in {', '.join(fws)}" for m, fws in sorted(by_mark.items()))
+        return word, phrase
 
 
 # --- declarations and verdicts -------------------------------------------------------------------------

@@ -210,7 +210,8 @@ def _ledger(frame: pd.DataFrame) -> Section:
 
 PROTOCOL_TEXT = ("Protocol: Adam (lr {s.lr:g}, global-norm clip {s.clip_norm}), batch {s.batch_size}, a budget "
                  "counted in optimizer updates (epochs x floor(n_train / batch)), the same for every model on a task "
-                 "({per_task}); {stop}; the weights of the lowest validation loss are scored on the test split. "
+                 "({per_task}); {stop}; the weights of the lowest validation loss over those evaluations are scored on "
+                 "the test split. "
                  "Seeds: {seeds} (a seed fixes the split and the initial weights), so a rerun gives the same numbers "
                  "whatever else the machine is doing. Wall-clock seconds are recorded (curves per second) but "
                  "decide nothing; the safety cap ({cap} per run) marks a run `truncated`, and truncated runs stay "
@@ -225,8 +226,11 @@ def _protocol(s: ReportSettings, table: pd.DataFrame) -> list[str]:
     """The training protocol in words, every number from the config and the results."""
     updates = table.drop_duplicates("task")[["task", "updates"]]
     per_task = ", ".join(f"{r.task} {int(r.updates):,}" for r in updates.itertuples() if r.updates is not None)
-    stop = (f"early stopping after {s.patience} epochs without a lower validation loss (a function of the seed)"
-            if s.patience else "no early stopping: every run gets the whole budget")
+    floor = (f"{s.patience_floor_updates:,} updates" if s.patience_floor_updates else "half the budget")
+    stop = (f"early stopping after {s.patience} evaluations without a lower validation loss, never before {floor} "
+            "(a function of the seed)" if s.patience else "no early stopping: every run gets the whole budget")
+    every = f"every {s.eval_every} updates and after the last" if s.eval_every else "after each epoch"
+    stop += f"; the validation split is scored {every}"
     cap = f"{s.max_seconds:g} s" if s.max_seconds else "none"
     protocol = PROTOCOL_TEXT.format(s=s, per_task=per_task, stop=stop, seeds=", ".join(map(str, s.seeds)), cap=cap)
     views = [VIEW_TEXT[v].format(budget=s.budget, hidden=s.width_hidden) if v != "budget" or s.budget else ""
@@ -274,23 +278,83 @@ def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Se
                              Table(solved_table(frame), "solved")),
                      section("GRU vs LSTM", GRU_VS_LSTM_TEXT.format(min_seeds=MIN_SEEDS, alpha=ALPHA, margins=margins),
                              Table(gru_vs_lstm(frame), "gru_vs_lstm")),
+                     training_states(frame, s), time_to_target(frame, s),
                      section("Execution", EXECUTION_TEXT, Table(ex, "execution")) if not ex.empty else None))
 
 
+def task_targets(frame: pd.DataFrame, kind: str = "accuracy") -> dict[str, tuple[float, str]]:
+    """{task: (target, metric)} from the runs' target_<metric> rows (the task's time-to-quality target)."""
+    rows = frame[(frame["kind"] == kind) & frame["metric"].astype(str).str.startswith("target_")]
+    return {r["task"]: (float(r["value"]), str(r["metric"]).removeprefix("target_"))
+            for _, r in rows.drop_duplicates("task").iterrows()}
+
+
 def _accuracy_figures(frame: pd.DataFrame, table: pd.DataFrame, curves: pd.DataFrame) -> list[Figure]:
-    """Per task of the headline view: accuracy bars, learning curves per epoch and per second."""
+    """Per task of the headline view: accuracy bars, learning curves per epoch, per second and per update (with
+    the task's target)."""
     view = headline_view(frame)
     head = table[table["view"] == view]
     if not curves.empty and "view" in curves:
         curves = curves[curves["view"].fillna("width") == view]
+    targets = task_targets(frame)
     out = []
     for task in head["task"].unique():
+        target, metric = targets.get(task, (None, str(head[head["task"] == task]["metric"].iloc[0])))
         out += [Figure(f"accuracy_{task}", f"{task} accuracy", lambda task=task: figures.accuracy_bars(head, task)),
+                Figure(f"curves_{task}_updates", f"{task} curves/update",
+                       lambda task=task, target=target, metric=metric: figures.curves_vs_updates(curves, task, target,
+                                                                                                 metric)),
                 Figure(f"curves_{task}_epochs", f"{task} curves/epoch",
                        lambda task=task: figures.learning_curves(curves, task, "epoch")),
                 Figure(f"curves_{task}_seconds", f"{task} curves/s",
                        lambda task=task: figures.learning_curves(curves, task, "seconds"))]
     return out
+
+
+STATES_TEXT = ("Training states, from each run's validation curve (scored every {every}) in normalised units: s = "
+               "(m − m₀) / (1 − m₀) for accuracy, s = 1 − m / m₀ for MSE, NLL and bits (m₀: the task's naive "
+               "predictor on the validation split; for an MSE against the mean predictor s is the explained-variance "
+               "fraction, for NLL and bits the fraction of the naive predictor's nats or bits removed). A run is **not started** "
+               "when its best s < {not_started:g} (still at the baseline), **plateaued** when the best s of the last "
+               "half of its budget exceeds the best s before it by less than {gain:g} (one normalised point) or its "
+               "best s exceeds {ceiling:g} (no room left for a point), else **still improving**; a model is plateaued on a task when every seed is, and a claim cell resting on "
+               "a model that is not reads **under-trained** instead of a verdict. Rule and thresholds: "
+               "`suite/run/convergence.py`.")
+TIME_TEXT = ("Time to quality (MLPerf Training's measure): a run's updates to target are the updates of the first "
+             "validation evaluation at which its headline metric meets the task's target (the 'solved' threshold "
+             "where the task has one); a run that never gets there is censored at its budget. Per model and task "
+             "over the seeds: k of n reached, and the Kaplan–Meier median updates to target with its {confidence:.0%} "
+             "CI (log-log band, inverted at S = 0.5; 'not reached by half the seeds' when the estimate never falls "
+             "to 0.5; an open upper limit '> budget'), so a seed that never reached the target counts as one that "
+             "needed more than its budget instead of being dropped. Seconds to target = updates × the per-update "
+             "cost: the median train step at the model's training shape (batch {batch}, the task's T, X, O and the "
+             "model's width), measured alone in the speed stage at {threads} thread(s), not the wall time of the "
+             "training workers that share the cores; evaluation time is not counted. Formulas: "
+             "`suite/report/time_to_target.py`.")
+
+
+def training_states(frame: pd.DataFrame, s: ReportSettings) -> Section | None:
+    """The states table (model x task: the state over the seeds, seeds per state) with the rule."""
+    from suite.report.time_to_target import states_table
+    from suite.run.convergence import NOT_STARTED_BELOW, PLATEAU_GAIN
+    table = states_table(frame)
+    if table.empty:
+        return None
+    every = f"{s.eval_every} updates" if s.eval_every else "epoch"
+    return section("Training states: plateaued, still improving or not started",
+                   STATES_TEXT.format(every=every, not_started=NOT_STARTED_BELOW, gain=PLATEAU_GAIN,
+                                      ceiling=1 - PLATEAU_GAIN),
+                   Table(table, "training_states"))
+
+
+def time_to_target(frame: pd.DataFrame, s: ReportSettings) -> Section | None:
+    """The time-to-target table (k of n, Kaplan-Meier median updates [CI], seconds to target) with the rules."""
+    from suite.report.time_to_target import CONFIDENCE, time_to_target_table
+    table = time_to_target_table(frame)
+    if table.empty:
+        return None
+    return section("Time to target", TIME_TEXT.format(confidence=CONFIDENCE, batch=s.batch_size, threads=s.threads),
+                   Table(table, "time_to_target"))
 
 
 PAPER_TEXT = ("Our data is JSB-*style*: music21's bundled Bach chorales (not the 2012 Boulanger-Lewandowski pickle), "

@@ -67,7 +67,8 @@ def streaming_latency(frame: pd.DataFrame):
 
 
 def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
-    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model."""
+    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model (per epoch: each seed's
+    last evaluation in that epoch, since a curve may be scored several times an epoch)."""
     data = curves[curves["task"] == task] if not curves.empty else curves
     if data.empty:
         return None
@@ -75,6 +76,8 @@ def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
     for model, g in data.groupby("model", sort=True):
         arch, framework = model.split("-")[:2]
         if x == "epoch":
+            if "updates" in g:
+                g = g.sort_values("updates").groupby(["seed", "epoch"], as_index=False).last()
             g = g.groupby("epoch")["val_metric"].mean()
             ax.plot(g.index, g.values, STYLE.get(arch, "-"), marker=MARK.get(framework, "o"), label=model)
         else:
@@ -84,6 +87,33 @@ def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
     ax.set_xlabel("epoch" if x == "epoch" else "wall-clock seconds")
     ax.set_ylabel("validation metric")
     ax.set_title(f"{task}: learning curves vs {'epochs' if x == 'epoch' else 'seconds'}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def curves_vs_updates(curves: pd.DataFrame, task: str, target: float | None = None, metric: str = ""):
+    """Validation headline metric vs optimizer updates on ``task``: per model the mean over seeds at each
+    evaluation (thick) and each seed (thin), the task's target as a horizontal line (time to quality)."""
+    data = curves[curves["task"] == task] if not curves.empty and "updates" in curves else pd.DataFrame()
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for model, g in data.groupby("model", sort=True):
+        arch = model.split("-")[0]
+        for _, gs in g.groupby("seed"):
+            ax.plot(gs["updates"], gs["val_metric"], STYLE.get(arch, "-"), color=_color(model), lw=0.6, alpha=0.45)
+        mean = g.groupby("updates")["val_metric"].mean()
+        ax.plot(mean.index, mean.values, STYLE.get(arch, "-"), color=_color(model), lw=2,
+                label=f"{model} (mean of {g['seed'].nunique()} seeds)")
+    if target is not None and pd.notna(target):
+        ax.axhline(target, color="k", ls="--", lw=1, label=f"target ({target:g})")
+    if metric in ("mse", "nll_per_step", "bits_per_char", "loss") and (data["val_metric"] > 0).all():
+        ax.set_yscale("log")
+    ax.set_xlabel("optimizer updates")
+    ax.set_ylabel(f"validation {metric}" if metric else "validation metric")
+    ax.set_title(f"{task}: validation {metric or 'metric'} vs updates (thin: each seed)", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -19,8 +19,8 @@ import pandas as pd
 from suite.report.document import NO_DATA, Bullets, Figure, Link, Section, Table, Thumbnail, Verdict
 
 VERDICT_CLASSES = (("does not hold", "no"), ("holds", "yes"), ("depends", "mixed"), ("inconclusive", "open"),
-                   ("not shown", "open"), ("not measured", "open"), ("error", "no"))
-VERDICT_COLOURS = {"yes": "#dff3df", "no": "#f8dcdc", "mixed": "#fdf1d0", "open": "#ececec"}
+                   ("not shown", "open"), ("not measured", "open"), ("under-trained", "under"), ("error", "no"))
+VERDICT_COLOURS = {"yes": "#dff3df", "no": "#f8dcdc", "mixed": "#fdf1d0", "open": "#ececec", "under": "#e6dcc3"}
 
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4;"
          "overflow-wrap:break-word}"
@@ -32,7 +32,8 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto
 
 
 def verdict_class(verdict: str) -> str:
-    """CSS class of a verdict: yes (holds), no (does not hold, error), mixed (depends on ...), open (the rest)."""
+    """CSS class of a verdict: yes (holds), no (does not hold, error), mixed (depends on ...), under (under-trained:
+    a model had not plateaued, greyish amber), open (the rest)."""
     for prefix, css in VERDICT_CLASSES:
         if str(verdict).startswith(prefix):
             return css

@@ -23,6 +23,8 @@ class ReportSettings:
     seeds: tuple[int, ...]
     budget: int | None         # matched parameter budget (None: equal width only)
     width_hidden: int          # H of the equal-width view
+    eval_every: int | None = None   # updates between validation evaluations (None: once per epoch)
+    patience_floor_updates: int | None = None   # early stopping never before this (None: half the budget)
 
     @classmethod
     def from_config(cls, cfg) -> ReportSettings:
@@ -32,4 +34,5 @@ class ReportSettings:
                    speed_hidden=speed.base_hidden, speed_repeats=speed.rounds, speed_min_samples=speed.min_samples,
                    denormals=speed.denormals, threads=cfg.threads, lr=training.lr, clip_norm=training.clip_norm,
                    batch_size=training.batch_size, patience=training.patience, max_seconds=training.max_seconds,
-                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden)
+                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden,
+                   eval_every=training.eval_every, patience_floor_updates=training.patience_floor_updates)

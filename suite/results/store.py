@@ -7,7 +7,8 @@ Layout of ``results/<run-id>/``::
     units/<id>.json    one finished work unit (its rows + curves + status); resume skips these
     results.csv        every row of every unit (rebuilt from units/), load with ``load_results(run_dir)``
     samples.json.gz    the raw timing samples of the speed rows (``suite.results.samples``)
-    curves.csv         learning curves (per epoch, with wall-clock seconds)
+    curves.csv         learning curves: one point per validation evaluation (updates, epoch, wall-clock seconds,
+                       validation loss and metric, the metric in normalised units ``val_norm``)
 
 Every file is written atomically (temp file in the same directory + os.replace), so a kill leaves
 either the old file or the new one, never a truncated one.
@@ -25,8 +26,8 @@ from suite.results.samples import split_samples, write_samples
 COLUMNS = ["work_unit", "kind", "task", "model", "arch", "framework", "convention", "hidden", "layers", "seed",
            "params", "metric", "value", "unit", "n", "iqr", "noisy", "split", "B", "T", "context", "threads",
            "exec_path", "status", "error"]
-CURVE_COLUMNS = ["work_unit", "task", "model", "arch", "framework", "seed", "epoch", "wall_s", "train_loss",
-                 "val_loss", "val_metric"]
+CURVE_COLUMNS = ["work_unit", "task", "model", "arch", "framework", "seed", "epoch", "updates", "wall_s", "train_loss",
+                 "val_loss", "val_metric", "val_norm"]
 
 
 class RunStore:

@@ -7,7 +7,10 @@ A unit stopped by the wall-clock safety cap is recorded ``truncated``.
 
 Rows: the test metrics (status ok | truncated | failed), then train_seconds, cpu_seconds (this process's CPU
 time while training), updates (applied) and planned_updates (the budget), epochs, the task's baseline and,
-where the task has one, its 'solved' threshold. Every row carries the view and the budget.
+where the task has one, its 'solved' threshold; the run's training state and updates to target from its
+validation curve (``convergence_rows``: val_norm_best, val_norm_gain_last_half with a text column ``state``,
+val_norm_baseline, target_<metric>, updates_to_target, reached). Every row carries the view and the budget.
+Curves: one point per evaluation (``suite.run.training``) with its normalised score ``val_norm``.
 """
 from __future__ import annotations
 
@@ -52,7 +55,8 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
         model.set_weights(shared_initial_weights(cfg, entry, spec))
     tcfg = TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
                           epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
-                          patience=training.patience, seed=seed)
+                          patience=training.patience, seed=seed, eval_every=training.eval_every,
+                          patience_floor_updates=training.patience_floor_updates)
     cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
     cpu_seconds = time.process_time() - cpu_start
@@ -70,9 +74,34 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
                       split="test")]
     if data.solved is not None:
         rows.append(base_row(spec, **common, metric="solved_" + data.metric, value=data.solved, unit="threshold"))
-    curves = [{**c, "task": task_name, "model": spec.name, "arch": spec.arch, "framework": spec.framework,
-               "seed": seed, "view": view} for c in result.curve]
+    training_rows, scores = convergence_rows(task, data, result.curve)
+    rows += [base_row(spec, **common, **r, **status) for r in training_rows]
+    curves = [{**c, "val_norm": s, "task": task_name, "model": spec.name, "arch": spec.arch,
+               "framework": spec.framework, "seed": seed, "view": view} for c, s in zip(result.curve, scores)]
     return {"rows": rows, "curves": curves}
+
+
+def convergence_rows(task, data, curve: list[dict]) -> tuple[list[dict], list[float]]:
+    """The rows of a run's training state and updates to target (``suite.run.convergence``), read from its
+    validation curve, and the curve's normalised scores: val_norm_best and val_norm_gain_last_half (each with
+    the run's ``state`` as a text column), val_norm_baseline (the naive predictor on the validation split, the
+    normalisation's m_0), and where the task has a target: target_<metric>, updates_to_target (NaN when the run
+    never met it: censored at its last evaluation) and reached (1 or 0)."""
+    from suite.run.convergence import normalised, run_state, updates_to_target, validation_baseline
+    baseline = validation_baseline(task, data)
+    updates = [c["updates"] for c in curve]
+    scores = [normalised(c["val_metric"], baseline, data.higher_is_better) for c in curve]
+    state = run_state(updates, scores)
+    rows = [dict(metric="val_norm_best", value=state.best, unit="normalised", state=state.state),
+            dict(metric="val_norm_gain_last_half", value=state.gain_last_half, unit="normalised", state=state.state),
+            dict(metric="val_norm_baseline", value=baseline, unit=data.baseline_name, split="val")]
+    if data.target is not None:
+        to_target, reached = updates_to_target(updates, [c["val_metric"] for c in curve], data.target,
+                                               data.higher_is_better)
+        rows += [dict(metric="target_" + data.metric, value=data.target, unit="target"),
+                 dict(metric="updates_to_target", value=to_target, unit="updates", split="val"),
+                 dict(metric="reached", value=float(reached), unit="reached", split="val")]
+    return rows, scores
 
 
 def task_epochs(training: TrainingSection, task_name: str) -> int:

@@ -8,6 +8,11 @@ order and machine), says what the model must output, and scores outputs:
        multilabel (N, T, O) float32 in {0, 1}
     output: 'last' (read the last position) | 'sequence' (an output per step)
     head:   'regression' | 'classes' | 'multilabel'   -- the loss follows (see suite.losses)
+
+Time to quality: every task states a ``target`` of its headline metric (``TaskData.target``), the level whose
+first crossing on the validation curve gives a run's updates to target (``suite.run.convergence``): the task's
+'solved' threshold where it has one, else a level its module states and measured below every architecture's
+plateau.
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ class TaskData:
     baseline: float             # the naive baseline's headline metric on the test split
     baseline_name: str          # e.g. 'predict 1', 'chance', 'persistence'
     solved: float | None = None # threshold of the headline metric that counts as solved, where one exists
+    target: float | None = None # time-to-quality target of the headline metric: 'solved' where the task has it,
+                                # else a stated level below every architecture's plateau (each task says which)
     info: dict[str, Any] = field(default_factory=dict)  # e.g. seq_len, other baselines, source
 
     @property

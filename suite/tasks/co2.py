@@ -16,6 +16,12 @@ Baselines, both from the model's own inputs:
     seasonal-naive  y_hat = z_{t-P}, P = 52 ceil(h / 52)  (same week one year earlier; needs W >= P - h + 1)
 The headline baseline is the better (lower test MSE) of the two; both are in ``info``.
 Metrics: 'mse' (headline) and 'mae' on the scaled series; multiply MSE by info['scale']^2 for ppm^2.
+
+Target (time to quality, ``TaskData.target``; co2 has no 'solved' threshold): validation MSE 0.05 (scaled), below
+every architecture's plateau at horizons 1 and 4. Measured with PyTorch models at the matched budget of 10,000
+parameters, lr 3e-3, batch 64, 960 updates, seed 100: best validation MSE GRU 0.003 / 0.009 (h = 1 / 4), LSTM
+0.003 / 0.014, Transformer 0.037 / 0.031; persistence scores 0.003 / 0.014 there, so no model beat the naive
+predictor (its training state reads 'not started').
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from suite.tasks import scoring
 from suite.tasks.base import Split, Task, TaskData, TaskOptions
 
 SEASON = 52   # weeks per year (the seasonal-naive lag)
+TARGET_MSE = 0.05   # time-to-quality target (docstring)
 
 
 def load_series() -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +108,7 @@ class CO2Task(Task):
         return TaskData(
             name=self.name, train=splits["train"], val=splits["val"], test=test, input_size=1,
             output_size=1, output="last", head="regression", metric="mse", higher_is_better=False,
-            baseline=baselines[best], baseline_name=best, solved=None,
+            baseline=baselines[best], baseline_name=best, solved=None, target=TARGET_MSE,
             info={"source": "statsmodels.datasets.co2 (Mauna Loa weekly CO2, 59 gaps interpolated)",
                   "baselines_mse": baselines, "mean": float(mu), "scale": float(sd),
                   "date_ranges": ranges, "horizon": self.options.horizon})

@@ -10,7 +10,7 @@ output 'sequence', head 'classes' (O = A+1), loss = cross-entropy per step.
 Memoryless baseline (Arjovsky et al.): predict blank with certainty until the delimiter, then a
 uniform guess over the A symbols: cross-entropy K log(A) / (T + 2K) (= 10 log 8 / (T + 20) at the
 defaults), recall accuracy 1/A (chance). Headline: 'accuracy' on the K recalled symbols.
-Solved: recall accuracy >= 0.99 (our choice).
+Solved: recall accuracy >= 0.99 (our choice); it is also the task's time-to-quality target (``TaskData.target``).
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class CopyTask(Task):
             name=self.name, train=train, val=val, test=test, input_size=c.alphabet + 2,
             output_size=c.alphabet + 1, output="sequence", head="classes", metric="accuracy",
             higher_is_better=True, baseline=1.0 / c.alphabet, baseline_name="chance (memoryless)",
-            solved=SOLVED_ACCURACY,
+            solved=SOLVED_ACCURACY, target=SOLVED_ACCURACY,
             info={"source": "synthetic (Arjovsky et al. 2016)", "T": c.T, "K": c.K,
                   "baseline_loss": self.memoryless_loss(),
                   "baseline_loss_name": "memoryless cross-entropy K log(A) / (T + 2K)"})

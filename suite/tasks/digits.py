@@ -9,6 +9,12 @@ y (N,) int64 digit 0..9; output 'last', head 'classes' (O = 10), loss cross-entr
 Split: stratified by class and shuffled by the seed: in each class, a seed-fixed permutation gives
 the first ``test_fraction`` to test, the next ``val_fraction`` to val, the rest to train
 (60/20/20 by default: 1,079 / 359 / 359 images). Baseline: predict the training majority class.
+
+Target (time to quality, ``TaskData.target``; digits has no 'solved' threshold): validation accuracy 0.90 on
+'rows', 0.75 on 'pixels' -- below every architecture's plateau. Measured with PyTorch models at the matched
+budget of 10,000 parameters, batch 64, 768 updates, tuning seeds 100/101: on 'rows' GRU and LSTM plateau at
+~0.98 (lr 1e-2 to 3e-2) and the Transformer at 0.93-0.95 (lr 1e-3); on 'pixels' (lr 3e-3, seed 100) GRU 0.85,
+LSTM 0.81, Transformer 0.92, all still improving.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from suite.tasks.base import Split, Task, TaskData, TaskOptions
 from suite.tasks.splits import rng_for
 
 VARIANTS = ("pixels", "rows")
+TARGET_ACCURACY = {"rows": 0.90, "pixels": 0.75}   # time-to-quality target per variant (docstring)
 
 
 class DigitsOptions(TaskOptions):
@@ -67,7 +74,7 @@ class DigitsTask(Task):
         data = TaskData(
             name=self.name, train=train, val=val, test=test, input_size=x_all.shape[2], output_size=10,
             output="last", head="classes", metric="accuracy", higher_is_better=True,
-            baseline=0.0, baseline_name="majority class",
+            baseline=0.0, baseline_name="majority class", target=TARGET_ACCURACY[self.options.variant],
             info={"source": "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits)",
                   "variant": self.options.variant, "chance_uniform": 0.1})
         data.baseline = self.metrics(self.naive_outputs(data, test), test.y)["accuracy"]

@@ -20,6 +20,11 @@ Headline 'bits_per_char' = cross-entropy / ln 2. Baseline: unigram model (add-on
 character frequencies of the training windows' targets). ``info`` also holds a bigram model's bits
 per char (add-one, counted on the whole train stream). Reading all files takes ~0.1 s and a whole
 load ~0.7 s on 2 cores, so nothing is cached.
+
+Target (time to quality, ``TaskData.target``; no 'solved' threshold): validation 3.5 bits per character, a third
+below the unigram's ~5.3 and below the bigram's ~3.9. Measured with PyTorch models at the matched budget of
+10,000 parameters, lr 3e-3, batch 64, seq_len 64, 930 updates, seed 100: GRU 3.05, LSTM 3.43, Transformer
+2.97, every one still improving.
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ from suite.tasks.splits import rng_for, split_of
 
 VOCAB = "\n" + "".join(chr(c) for c in range(32, 127))     # then the unknown symbol
 UNKNOWN = len(VOCAB)                                       # 96
+TARGET_BITS = 3.5     # time-to-quality target, bits per character (docstring)
 V = len(VOCAB) + 1                                         # 97
 TUNE_START = re.compile(r"^(?=X:)", re.MULTILINE)
 
@@ -141,7 +147,7 @@ class FolkLMTask(Task):
         data = TaskData(
             name=self.name, train=train, val=val, test=test, input_size=V, output_size=V,
             output="sequence", head="classes", metric="bits_per_char", higher_is_better=False,
-            baseline=0.0, baseline_name="unigram", solved=None,
+            baseline=0.0, baseline_name="unigram", solved=None, target=TARGET_BITS,
             info={"source": f"music21 ABC corpus ({self.options.source or 'bundled'})", "vocab_size": V,
                   "tunes": {s: len(i) for s, i in tune_ids.items()},
                   "chars": {s: int(len(c)) for s, c in streams.items()},

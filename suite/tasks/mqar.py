@@ -23,7 +23,8 @@ Headline: 'accuracy' over the query positions. Baseline 'chance': a guess unifor
 values, accuracy 1 / (V - V/2) (= 1/32 at the defaults), cross-entropy log(V - V/2). A second reference,
 'bag of values' (knows which P values the sequence holds, not which key each belongs to): accuracy 1/P,
 in info['baselines_accuracy']. Extra metric 'sequence_accuracy': sequences with every query right.
-Solved: accuracy >= 0.99, the bar Zoology's experiments use for a model that solves MQAR.
+Solved: accuracy >= 0.99, the bar Zoology's experiments use for a model that solves MQAR; also the task's
+time-to-quality target (``TaskData.target``).
 """
 from __future__ import annotations
 
@@ -123,6 +124,7 @@ class MQARTask(Task):
             name=self.name, train=train, val=val, test=test, input_size=c.vocab, output_size=c.vocab,
             output="sequence", head="classes", metric="accuracy", higher_is_better=True,
             baseline=1.0 / self.n_values, baseline_name="chance (over the values)", solved=SOLVED_ACCURACY,
+            target=SOLVED_ACCURACY,
             info={"source": "synthetic (Arora et al. 2023, Zoology MQAR)", "vocab": c.vocab,
                   "seq_len": c.seq_len, "num_pairs": c.num_pairs, "power_a": c.power_a,
                   "noise": c.noise, "ignore_index": IGNORE_INDEX,
