@@ -23,6 +23,7 @@ class ReportSettings:
     seeds: tuple[int, ...]
     budget: int | None         # matched parameter budget (None: equal width only)
     width_hidden: int          # H of the equal-width view
+    lstm_forget_bias: tuple[float, ...] | None = (1.0, 0.0)   # the LSTM's forget-bias arms, the headline first
 
     @classmethod
     def from_config(cls, cfg) -> ReportSettings:
@@ -32,4 +33,5 @@ class ReportSettings:
                    speed_hidden=speed.base_hidden, speed_repeats=speed.rounds, speed_min_samples=speed.min_samples,
                    denormals=speed.denormals, threads=cfg.threads, lr=training.lr, clip_norm=training.clip_norm,
                    batch_size=training.batch_size, patience=training.patience, max_seconds=training.max_seconds,
-                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden)
+                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden,
+                   lstm_forget_bias=tuple(training.lstm_forget_bias) if training.lstm_forget_bias else None)
