@@ -69,4 +69,4 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
     a, b = _frame(full), _frame(killed)
     assert a[KEY].equals(b[KEY])
     assert (a["value"].values == b["value"].values).all(), pd.concat([a[KEY + ["value"]], b["value"]], axis=1)
-    print(f"uninterrupted {uninterrupted_s:.1f} s; killed after {done_before}/12 units; resume {resume_s:.1f} s")
+    print(f"uninterrupted {uninterrupted_s:.1f} s; killed after {done_before}/16 units; resume {resume_s:.1f} s")

@@ -126,8 +126,9 @@ def test_shared_initial_weights_are_identical_across_the_three_grus_and_the_null
 
 
 def test_side_by_side_and_arm_rows_carry_their_marks():
+    from suite.bench.fp_mode import current_mode
     from suite.config import side_by_side_plan
-    from suite.run.units_accuracy import SIDE_BY_SIDE, accuracy_rows
+    from suite.run.units_accuracy import SIDE_BY_SIDE, SIDE_BY_SIDE_DENORMALS, accuracy_rows
     cfg = validate_config({"models": ["gru-numpy", "gru-torch", "lstm-torch"], "seeds": [0],
                            "tasks": {"adding": {"T": 5, "n_train": 64, "n_val": 16, "n_test": 16}},
                            "training": {"epochs": 1, "batch_size": 32},
@@ -136,8 +137,14 @@ def test_side_by_side_and_arm_rows_carry_their_marks():
     sizing, entries, tasks = side_by_side_plan(cfg)
     assert [e["name"] for e in entries] == ["gru-numpy", "gru-torch", "gru-torch-ulp1"] and tasks == ["adding"]
     training = cfg.training.model_copy(update={"init": "shared"})
-    out = {e["name"]: accuracy_rows(cfg, "adding", e, 0, sizing, training, kind=SIDE_BY_SIDE, view="budget")
-           for e in entries}
+    before = current_mode()
+    out = {e["name"]: accuracy_rows(cfg, "adding", e, 0, sizing, training, kind=SIDE_BY_SIDE, view="budget",
+                                    denormals=SIDE_BY_SIDE_DENORMALS) for e in entries}
+    assert current_mode() == before                      # the thread's FTZ/DAZ bits restored after each run
+    # the mode observed: ftz+daz, or 'mixed' where a BLAS pool started before the policy (pytest's numpy) keeps
+    # its bits; the training workers limit BLAS to their one thread and read ftz+daz
+    assert {r["fp_policy"] for e in out.values() for r in e["rows"]} == {"flush"}
+    assert all(r["fp_mode"] in ("ftz+daz",) or r["fp_mode"].startswith("mixed") for e in out.values() for r in e["rows"])
     null = out["gru-torch-ulp1"]
     assert {r["model"] for r in null["rows"]} == {"gru-torch-ulp1"} and {r["kind"] for r in null["rows"]} == {SIDE_BY_SIDE}
     assert all(r["null_of"] == "gru-torch" and r["init"] == "shared" for r in null["rows"])

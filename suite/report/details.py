@@ -282,8 +282,6 @@ def _accuracy_figures(frame: pd.DataFrame, table: pd.DataFrame, curves: pd.DataF
     """Per task of the headline view: accuracy bars, learning curves per epoch and per second."""
     view = headline_view(frame)
     head = table[table["view"] == view]
-    if not curves.empty and "kind" in curves:            # the side-by-side runs' curves are drawn on their own
-        curves = curves[curves["kind"].fillna("accuracy") == "accuracy"]
     if not curves.empty and "view" in curves:
         curves = curves[curves["view"].fillna("width") == view]
     out = []
@@ -304,7 +302,8 @@ FORGET_BIAS_TEXT = ("Every LSTM trains once per forget-gate bias arm (training.l
                     "is torch's). The headline arm — the one every other claim and comparison table reads — is "
                     "**b_f = {headline}**. Per task and framework: c0 = GRU vs LSTM(b_f = 0), c1 = GRU vs LSTM(b_f = "
                     "1), c10 = LSTM(1) vs LSTM(0), each compared as GRU vs LSTM (outcome, effect with its 95% CI); "
-                    "the claim 'LSTM forget-gate bias 1 closes the gap to the GRU' reads this table.")
+                    "the claim 'LSTM forget-gate bias 1 closes the gap to the GRU' reads this table (every column: "
+                    "[forget_bias_arms_long.csv](tables/forget_bias_arms_long.csv)).")
 
 
 def forget_bias_arms(frame: pd.DataFrame, table: pd.DataFrame, s: ReportSettings) -> Section | None:
@@ -316,8 +315,14 @@ def forget_bias_arms(frame: pd.DataFrame, table: pd.DataFrame, s: ReportSettings
     head = table[table["view"] == headline_view(frame)]
     arms = ", ".join(f"{v:g}" for v in s.lstm_forget_bias) if s.lstm_forget_bias else "framework init"
     headline = f"{s.lstm_forget_bias[0]:g}" if s.lstm_forget_bias else "the framework's own"
+    shown = pd.DataFrame({
+        "view": tests["view"], "task": tests["task"], "framework": tests["framework"], "metric": tests["metric"],
+        "GRU": tests["c0_mean_a"], "LSTM b_f=0": tests["c0_mean_b"], "LSTM b_f=1": tests["c1_mean_b"],
+        **{f"{label} ({what})": [f"{o}: {e}" for o, e in zip(tests[f"{label}_outcome"], tests[f"{label}_effect"])]
+           for label, what in (("c0", "GRU vs b_f=0"), ("c1", "GRU vs b_f=1"), ("c10", "b_f=1 vs b_f=0"))},
+        "n": [f"{a}/{b}/{c}" for a, b, c in zip(tests["c0_n_a"], tests["c0_n_b"], tests["c1_n_b"])]})
     return section("LSTM forget-gate bias arms", FORGET_BIAS_TEXT.format(arms=arms, headline=headline),
-                   Table(tests, "forget_bias_arms"),
+                   Table(shown, "forget_bias_arms"), Table(tests, "forget_bias_arms_long", shown=False),
                    Figure("forget_bias_arms", "GRU vs LSTM forget-bias arms", lambda: figures.forget_bias_bars(head)))
 
 

@@ -67,7 +67,10 @@ def streaming_latency(frame: pd.DataFrame):
 
 
 def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
-    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model."""
+    """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model (the side-by-side
+    runs left out: ``side_by_side_curves`` draws them)."""
+    if not curves.empty and "kind" in curves:
+        curves = curves[curves["kind"] != "side_by_side"]
     data = curves[curves["task"] == task] if not curves.empty else curves
     if data.empty:
         return None
@@ -386,7 +389,7 @@ def forget_bias_bars(table: pd.DataFrame):
     if t.empty or not (t["arch"] == "lstm").any():
         return None
     tasks = list(t["task"].unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.4 * len(tasks), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(max(3.4 * len(tasks), 5.6), 3.4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         g = t[t["task"] == task]
         ax.bar(range(len(g)), g["mean"], yerr=g["ci95"].fillna(0), capsize=3,
@@ -396,7 +399,6 @@ def forget_bias_bars(table: pd.DataFrame):
         if g["metric"].iloc[0] in LOWER_IS_BETTER:
             ax.set_yscale("log")
         ax.set_title(f"{task}: {g['metric'].iloc[0]}", fontsize=9)
-    fig.suptitle("GRU vs LSTM at forget-gate bias arms (mean ± 95% CI over seeds; dashed: naive baseline)",
-                 fontsize=9)
+    fig.suptitle("GRU vs LSTM forget-bias arms\n(mean ± 95% CI over seeds; dashed: naive baseline)", fontsize=9)
     fig.tight_layout()
     return fig

@@ -44,6 +44,7 @@ import pandas as pd
 
 from suite.report.statistics import ALPHA, LOWER_IS_BETTER, compare, finite
 from suite.report.tables import headline_metric
+from suite.spec import FRAMEWORKS
 
 SIDE_BY_SIDE = "side_by_side"        # the row kind (suite.run.units_accuracy.SIDE_BY_SIDE)
 NULL = "null"                        # the pair label of the null
@@ -71,10 +72,12 @@ def null_pairs(rows: pd.DataFrame) -> dict[str, str]:
 
 
 def pairs(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """[(label, model a, model b)]: every pair of the side-by-side models in their order of appearance, labelled
-    by their frameworks ('numpy-torch'), then the null ('null': the null model vs the model it perturbs)."""
+    """[(label, model a, model b)]: every pair of the side-by-side models, in the order numpy, torch, keras,
+    labelled by their frameworks ('numpy-torch'), then the null ('null': the model it perturbs vs the null)."""
     nulls = null_pairs(rows)
-    models = [m for m in dict.fromkeys(rows["model"]) if m not in nulls]
+    framework = dict(zip(rows["model"], rows["framework"]))
+    models = sorted((m for m in dict.fromkeys(rows["model"]) if m not in nulls),
+                    key=lambda m: FRAMEWORKS.index(framework[m]) if framework[m] in FRAMEWORKS else len(FRAMEWORKS))
     out = []
     for a, b in itertools.combinations(models, 2):
         fa, fb = (rows[rows["model"] == m]["framework"].iloc[0] for m in (a, b))

@@ -12,15 +12,17 @@ where the task has one, its 'solved' threshold. Every row carries the view, the 
 init; ``headline_arm``: whether it is the arm the claims read, ``suite.config.forget_bias_arms``).
 
 Side by side (``side_by_side_units``, rows of kind 'side_by_side'): the models of sizing.side_by_side_models
-trained from the same initial weights (init shared) on the same data and batches, and the divergence null: one
-of them again from those weights moved ``init_ulps`` float32 steps toward +inf (np.nextafter; model
-'<name>-ulp1', rows with ``null_of`` = the model it perturbs). A kind of its own, so no claim reads these rows
-as another model's seeds.
+trained from the same initial weights (init shared) on the same data and batches, under one floating-point policy
+(subnormals flushed, as TensorFlow always does; rows carry ``fp_policy`` and the observed ``fp_mode``), and the
+divergence null: one of them again from those weights moved ``init_ulps`` float32 steps toward +inf
+(np.nextafter; model '<name>-ulp1', rows with ``null_of`` = the model it perturbs). A kind of its own, so no
+claim reads these rows as another model's seeds.
 """
 from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from functools import partial
 
 import numpy as np
@@ -45,7 +47,35 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
 
 
 def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
-                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width") -> dict:
+                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width",
+                  denormals: str | None = None) -> dict:
+    """The rows and curves of one training run (module docstring). ``denormals``: a floating-point policy
+    (flush | keep, ``suite.bench.fp_mode``) for this run only, restored afterwards, with the policy and the mode
+    its kernels showed in the rows (``fp_policy``, ``fp_mode``); None leaves the process as it is."""
+    with floating_point(denormals, entry["framework"]) as fp:
+        return _accuracy_rows(cfg, task_name, entry, seed, sizing, training, kind, progress, view, fp)
+
+
+@contextmanager
+def floating_point(policy: str | None, framework: str):
+    """Apply ``policy`` in the calling thread for ``framework`` and yield {'fp_policy', 'fp_mode'} (the mode
+    observed by ``suite.bench.fp_mode.probe``); restore the thread's FTZ/DAZ bits afterwards, so the next unit a
+    worker thread runs starts as before. None: nothing applied, {} yielded."""
+    if policy is None:
+        yield {}
+        return
+    from suite.bench.fp_mode import MODE_FLUSH, MODE_KEEP, apply_policy, current_mode, probe, write_mxcsr_bits
+    before = current_mode()
+    try:
+        apply_policy(policy, framework)
+        yield {"fp_policy": policy, "fp_mode": probe(framework)}
+    finally:
+        if before in (MODE_FLUSH, MODE_KEEP):
+            write_mxcsr_bits(before == MODE_FLUSH)
+
+
+def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
+                   training: TrainingSection, kind: str, progress, view: str, fp: dict) -> dict:
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
@@ -55,7 +85,7 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
     spec = model_spec_for_task(entry, data, sizing, seed)
     ulps = entry.get("init_ulps", 0)
     common = dict(kind=kind, task=task_name, seed=seed, B=training.batch_size, T=data.seq_len,
-                  threads=cfg.threads, view=view, budget=sizing.budget, init=training.init, **_marks(entry, spec))
+                  threads=cfg.threads, view=view, budget=sizing.budget, init=training.init, **_marks(entry, spec), **fp)
     try:
         check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
@@ -116,18 +146,24 @@ def moved_ulps(weights: dict, ulps: int) -> dict:
 def side_by_side_units(cfg: Config, work_unit) -> list:
     """The side-by-side training units (module docstring), in the accuracy stage:
     side-{task}-{model}-s{seed} for each model of ``suite.config.side_by_side_plan`` (the null last) and seed;
-    ``init: shared`` whatever training.init says, everything else as the accuracy units."""
+    ``init: shared`` whatever training.init says, and one floating-point policy for every framework,
+    SIDE_BY_SIDE_DENORMALS (TensorFlow always flushes subnormals in its kernels; NumPy and torch keep them unless
+    told: under one policy the runs differ by their implementations, not by their floating-point modes; on the
+    main job's adding it costs nothing: gru-numpy 4.3 ms per update and the same test MSE either way, 1 thread,
+    Xeon); everything else as the accuracy units."""
     from suite.config import side_by_side_plan
     sizing, entries, tasks = side_by_side_plan(cfg)
     training = cfg.training.model_copy(update={"init": "shared"})
     view = "budget" if sizing.budget else "width"
     return [work_unit(f"side-{task}-{e['name']}-s{seed}", "accuracy",
-                      partial(accuracy_rows, cfg, task, e, seed, sizing, training, kind=SIDE_BY_SIDE, view=view),
+                      partial(accuracy_rows, cfg, task, e, seed, sizing, training, kind=SIDE_BY_SIDE, view=view,
+                              denormals=SIDE_BY_SIDE_DENORMALS),
                       f"{e['name']} {task} s{seed} side by side", parallel=True)
             for task in tasks for e in entries for seed in cfg.seeds]
 
 
 SIDE_BY_SIDE = "side_by_side"
+SIDE_BY_SIDE_DENORMALS = "flush"
 
 
 def task_epochs(training: TrainingSection, task_name: str) -> int:
