@@ -208,11 +208,9 @@ class TrainingSection(ConfigSection):
         "framework", description="framework: each framework's default init; shared: same initial weights copied "
                                  "into every implementation of an arch")
     lstm_forget_bias: ForgetBiasArms = Field(
-        [1.0, 0.0], description="forget-gate bias arms: the accuracy stage trains every LSTM at each initial b_f "
-                                "(model '<name>-fb<value>'); the first is the headline arm, the only one the "
-                                "claims and comparison tables read but forget-bias-closes-gap (1: Keras's "
-                                "unit_forget_bias, Jozefowicz et al. 2015; 0: torch's ~0); null: each framework's "
-                                "own init, one run")
+        [1.0, 0.0], description="forget-gate bias arms: every LSTM of the accuracy stage trains at each initial b_f "
+                                "(model '<name>-fb<value>'); the first is the headline arm, the one the other "
+                                "claims read (1: Keras's default; 0: torch's ~0); null: each framework's own init")
 
 
 ThreadCount = Annotated[int | str, expects("a positive integer or 'all' (every core)",
