@@ -47,7 +47,8 @@ RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def _model_name_pattern() -> re.Pattern:
     variants = "|".join(GRU_CONVENTIONS + SCANS)
     return re.compile(rf"^({'|'.join(sorted(ARCHS, key=len, reverse=True))})-({'|'.join(FRAMEWORKS)})"
-                      rf"(?:-({variants}))?(?:-{FORGET_BIAS_PREFIX}(-?[0-9][0-9.e+-]*))?(?:-{NULL_PREFIX}([1-9][0-9]*))?$")
+                      rf"(?:-({variants}))?(?:-{FORGET_BIAS_PREFIX}(-?[0-9][0-9.e+-]*))?"
+                      rf"(?:-{NULL_PREFIX}([1-9][0-9]*))?$")
 
 
 def parse_model_name(name, where: str = "", key: str = "models") -> dict:
@@ -78,7 +79,8 @@ def parse_model_name(name, where: str = "", key: str = "models") -> dict:
             forget_bias = float(fb_text)
         except ValueError:
             forget_bias = None
-        if arch != "lstm" or forget_bias is None or forget_bias_variant(forget_bias) != f"{FORGET_BIAS_PREFIX}{fb_text}":
+        canonical = forget_bias is not None and forget_bias_variant(forget_bias) == f"{FORGET_BIAS_PREFIX}{fb_text}"
+        if arch != "lstm" or not canonical:
             raise UserError(f"{where}: key '{key}': expected a forget-bias arm -{FORGET_BIAS_PREFIX}<number> "
                             f"(as Python's :g writes it, e.g. -fb1, -fb0.5) only on LSTM models, got {name!r}")
     try:
@@ -355,7 +357,8 @@ class Config(ConfigSection):
     """The whole experiment. Every key is optional: its default is the main job's value (`make report`); a
     config file gives only what differs. Accuracy runs the PyTorch models (``sizing.accuracy_models`` in
     configs/default.yaml): the NumPy and Keras models compute the same functions (the equivalence stage shows it
-    to 1e-7) and are in every other stage."""
+    to 1e-7) and are in every other stage; the three GRUs also train side by side on adding
+    (``sizing.side_by_side_models``)."""
 
     name: Str = Field("run", description="run name; the run directory is results/<name>-<timestamp> unless --out "
                                          "is given")

@@ -7,9 +7,9 @@ import pandas as pd
 
 from suite.report.claims_engine import (AGAINST_EACH, AT_EACH_T, A_BETTER, BEST_RECURRENT, COMPARABLE, OVER_RUNTIMES,
                                         OVER_T, PER_SWEEP_POINT, PER_TASK_AND_FRAMEWORK, AgainstEach, AtLongest,
-                                        Claim, Context, Crossover, CrossoverIn, Everywhere, FastestGrowth, ForgetBiasArms,
-                                        GrowthExponent, MarksAcross, MarksVersus, ParameterCount, SeedCells,
-                                        SeedComparison, SpeedRatio, ThreadScaling, verdict_frame)
+                                        Claim, Context, Crossover, CrossoverIn, Everywhere, FastestGrowth,
+                                        ForgetBiasArms, GrowthExponent, MarksAcross, MarksVersus, ParameterCount,
+                                        SeedCells, SeedComparison, SpeedRatio, ThreadScaling, verdict_frame)
 
 CLAIMS = (
     Claim("gru-fewer-params", "GRU has fewer parameters than LSTM",
