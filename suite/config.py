@@ -26,6 +26,7 @@ with this schema.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +37,8 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from suite.errors import UserError
 from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, former_name,
                           help_lines, non_empty_list, renamed, section_of, validate)
-from suite.spec import ARCHS, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS, SCANS, ModelSpec
+from suite.spec import (ARCHS, FORGET_BIAS_PREFIX, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS,
+                        NULL_PREFIX, SCANS, ModelSpec, forget_bias_variant)
 
 NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "long_context", "edge", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -45,19 +47,25 @@ RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def _model_name_pattern() -> re.Pattern:
     variants = "|".join(GRU_CONVENTIONS + SCANS)
     return re.compile(rf"^({'|'.join(sorted(ARCHS, key=len, reverse=True))})-({'|'.join(FRAMEWORKS)})"
-                      rf"(?:-({variants}))?$")
+                      rf"(?:-({variants}))?(?:-{FORGET_BIAS_PREFIX}(-?[0-9][0-9.e+-]*))?"
+                      rf"(?:-{NULL_PREFIX}([1-9][0-9]*))?$")
 
 
 def parse_model_name(name, where: str = "", key: str = "models") -> dict:
     """'gru-keras-reset_before' -> {'arch': 'gru', 'framework': 'keras', 'convention': 'reset_before',
-    'scan': 'parallel'}; 'mingru-torch-sequential' -> scan 'sequential'."""
+    'scan': 'parallel', 'forget_bias': None, 'init_ulps': 0}; 'mingru-torch-sequential' -> scan 'sequential'.
+    Two variants the suite writes into the names of the rows it trains (``configurable_model`` keeps them out of
+    the config's model lists): 'lstm-torch-fb0', an LSTM at forget-gate bias arm 0 (``training.lstm_forget_bias``),
+    and 'gru-torch-ulp1', the divergence null of ``sizing.side_by_side_null`` (initial weights moved 1 ulp)."""
     m = _model_name_pattern().match(name) if isinstance(name, str) else None
     if not m:
         valid = sorted(f"{a}-{f}" for a, f in IMPLEMENTATIONS)
         raise UserError(f"{where or 'model'}: key '{key}': expected a model name among {', '.join(valid)} "
                         f"(GRU may add -{'|-'.join(GRU_CONVENTIONS)}; {'/'.join(MIN_RNN_ARCHS)} may add "
-                        f"-{'|-'.join(SCANS)}), got {name!r}")
-    arch, framework, variant = m.group(1), m.group(2), m.group(3)
+                        f"-{'|-'.join(SCANS)}; the names of trained rows may end in -{FORGET_BIAS_PREFIX}<bias> "
+                        f"(an LSTM's forget-bias arm, e.g. lstm-torch-fb0) or -{NULL_PREFIX}<n> (a divergence "
+                        f"null, e.g. gru-torch-ulp1)), got {name!r}")
+    arch, framework, variant, fb_text, ulps = m.groups()
     convention = variant if variant in GRU_CONVENTIONS else "reset_after"
     scan = variant if variant in SCANS else "parallel"
     if variant in GRU_CONVENTIONS and arch != "gru":
@@ -65,11 +73,34 @@ def parse_model_name(name, where: str = "", key: str = "models") -> dict:
     if variant in SCANS and arch not in MIN_RNN_ARCHS:
         raise UserError(f"{where}: key '{key}': expected a scan mode only on {'/'.join(MIN_RNN_ARCHS)} models, "
                         f"got {name!r}")
+    forget_bias = None
+    if fb_text is not None:
+        try:
+            forget_bias = float(fb_text)
+        except ValueError:
+            forget_bias = None
+        canonical = forget_bias is not None and forget_bias_variant(forget_bias) == f"{FORGET_BIAS_PREFIX}{fb_text}"
+        if arch != "lstm" or not canonical:
+            raise UserError(f"{where}: key '{key}': expected a forget-bias arm -{FORGET_BIAS_PREFIX}<number> "
+                            f"(as Python's :g writes it, e.g. -fb1, -fb0.5) only on LSTM models, got {name!r}")
     try:
-        ModelSpec(arch, framework, 1, 1, 1, convention=convention, scan=scan)
+        ModelSpec(arch, framework, 1, 1, 1, convention=convention, scan=scan, forget_bias=forget_bias)
     except UserError as e:
         raise UserError(f"{where}: key '{key}': {e}") from None
-    return {"arch": arch, "framework": framework, "convention": convention, "scan": scan}
+    return {"arch": arch, "framework": framework, "convention": convention, "scan": scan,
+            "forget_bias": forget_bias, "init_ulps": int(ulps) if ulps else 0}
+
+
+def configurable_model(name, where: str, key: str) -> dict:
+    """``parse_model_name`` for a model the config names: a forget-bias arm or a divergence null is not one (the
+    suite derives them from training.lstm_forget_bias and sizing.side_by_side_null)."""
+    parsed = parse_model_name(name, where, key)
+    if parsed["forget_bias"] is not None or parsed["init_ulps"]:
+        what = ("forget-bias arms come from training.lstm_forget_bias" if parsed["forget_bias"] is not None
+                else "the divergence null comes from sizing.side_by_side_null")
+        raise UserError(f"{where}: key '{key}': expected a model name without -{FORGET_BIAS_PREFIX}/-{NULL_PREFIX} "
+                        f"({what}), got {name!r}")
+    return parsed
 
 
 def _optional(phrase: str, ok):
@@ -92,6 +123,17 @@ TaskEpochs = Annotated[dict[str, int], BeforeValidator(lambda v: {} if v is None
                                                                     not isinstance(n, bool) and n >= 1
                                                                     for k, n in v.items()))]
 ModelNames = Annotated[list[str], expects("a non-empty list of model names", lambda v: isinstance(v, list) and v)]
+OptionalModelName = Annotated[str | None, _optional("a model name", lambda v: isinstance(v, str))]
+
+
+def _distinct_numbers(v) -> bool:
+    numbers = [x for x in v if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)] \
+        if isinstance(v, list) else []
+    return bool(v) and len(numbers) == len(v) and len({float(x) for x in numbers}) == len(v)
+
+
+ForgetBiasArms = Annotated[list[float] | None, _optional("a non-empty list of distinct finite numbers",
+                                                         _distinct_numbers)]
 OptionalModelNames = Annotated[list[str] | None, _optional("a non-empty list of model names",
                                                            lambda v: isinstance(v, list) and v)]
 NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
@@ -128,6 +170,16 @@ class SizingSection(ConfigSection):
     accuracy_models: OptionalModelNames = Field(None, description="models the accuracy stage trains, in both views "
                                                                   "(null: every model; the other stages still "
                                                                   "measure every model)")
+    side_by_side_models: OptionalModelNames = Field(
+        None, description="models of one arch trained side by side in the accuracy stage (row kind side_by_side): "
+                          "same data, batches and initial weights (training.init shared, whatever that key says), at "
+                          "the headline view on side_by_side_tasks, with the seeds; null: none")
+    side_by_side_tasks: list[str] | None = Field(None, description="tasks of the side-by-side models (null: every "
+                                                                   "task)")
+    side_by_side_null: OptionalModelName = Field(
+        None, description="the side-by-side model also trained from its initial weights moved 1 ulp toward +inf "
+                          "(model '<name>-ulp1'): the divergence of that run from its own is the null the "
+                          "frameworks' divergence is judged against (null: the first of side_by_side_models)")
 
 
 class TrainingSection(ConfigSection):
@@ -168,6 +220,10 @@ class TrainingSection(ConfigSection):
     init: choice("framework", "shared") = Field(
         "framework", description="framework: each framework's default init; shared: same initial weights copied "
                                  "into every implementation of an arch")
+    lstm_forget_bias: ForgetBiasArms = Field(
+        [1.0, 0.0], description="forget-gate bias arms: every LSTM of the accuracy stage trains at each initial b_f "
+                                "(model '<name>-fb<value>'); the first is the headline arm, the one the other "
+                                "claims read (1: Keras's default; 0: torch's ~0); null: each framework's own init")
 
 
 ThreadCount = Annotated[int | str, expects("a positive integer or 'all' (every core)",
@@ -317,7 +373,8 @@ class Config(ConfigSection):
     """The whole experiment. Every key is optional: its default is the main job's value (`make report`); a
     config file gives only what differs. Accuracy runs the PyTorch models (``sizing.accuracy_models`` in
     configs/default.yaml): the NumPy and Keras models compute the same functions (the equivalence stage shows it
-    to 1e-7) and are in every other stage."""
+    to 1e-7) and are in every other stage; the three GRUs also train side by side on adding
+    (``sizing.side_by_side_models``)."""
 
     name: Str = Field("run", description="run name; the run directory is results/<name>-<timestamp> unless --out "
                                          "is given")
@@ -353,7 +410,7 @@ class Config(ConfigSection):
 def _check_models(names: list, where: str) -> None:
     seen = []
     for i, name in enumerate(names):
-        parse_model_name(name, where, f"models[{i}]")
+        configurable_model(name, where, f"models[{i}]")
         if name in seen:
             raise UserError(f"{where}: key 'models[{i}]': expected each model once, got {name!r}")
         seen.append(name)
@@ -365,6 +422,29 @@ def _check_edge_models(names: list, where: str) -> None:
         if name not in EDGE_MODELS + OTHER_MODELS:
             raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(EDGE_MODELS + OTHER_MODELS)}"
                             f", got {name!r}")
+
+
+def _check_side_by_side(cfg: Config, where: str) -> None:
+    """sizing.side_by_side_*: models of the config, of one arch, at least two, once each; tasks of the config; the
+    null one of the models."""
+    s = cfg.sizing
+    names = s.side_by_side_models or []
+    for i, name in enumerate(names):
+        if name not in cfg.models or name in names[:i]:
+            raise UserError(f"{where}: key 'sizing.side_by_side_models[{i}]': expected one of the config's models "
+                            f"({', '.join(cfg.models)}), each once, got {name!r}")
+    if names:
+        archs = sorted({parse_model_name(n)["arch"] for n in names})
+        if len(names) < 2 or len(archs) > 1:
+            raise UserError(f"{where}: key 'sizing.side_by_side_models': expected at least two models of one arch "
+                            f"(they share their initial weights), got {names!r}")
+    for i, task in enumerate(s.side_by_side_tasks or []):
+        if task not in cfg.tasks:
+            raise UserError(f"{where}: key 'sizing.side_by_side_tasks[{i}]': expected a task of this config "
+                            f"({', '.join(cfg.tasks)}), got {task!r}")
+    if s.side_by_side_null is not None and s.side_by_side_null not in names:
+        raise UserError(f"{where}: key 'sizing.side_by_side_null': expected one of sizing.side_by_side_models "
+                        f"({', '.join(names) or 'none given'}), got {s.side_by_side_null!r}")
 
 
 def _check_tasks(tasks: dict, where: str) -> dict:
@@ -396,8 +476,9 @@ def _check_cross_fields(cfg: Config, where: str) -> None:
     _check_models(cfg.models, where)
     _check_edge_models(cfg.edge.models, where)
     for i, name in enumerate(cfg.long_context.models):
-        parse_model_name(name, where, f"long_context.models[{i}]")
+        configurable_model(name, where, f"long_context.models[{i}]")
     sizing = cfg.sizing
+    _check_side_by_side(cfg, where)
     for key in ("equal_width_models", "accuracy_models"):
         for i, name in enumerate(getattr(sizing, key) or []):
             if name not in cfg.models:
@@ -478,6 +559,44 @@ def accuracy_views(cfg: Config) -> list[tuple[str, SizingSection, list[dict], li
         views.append(("width", m.model_copy(update={"budget": None}), [e for e in entries if e["name"] in chosen],
                       width_tasks))
     return views
+
+
+def forget_bias_arms(cfg: Config, entries: list[dict], headline_only: bool = False) -> list[dict]:
+    """The accuracy stage's model entries with each LSTM once per forget-gate bias arm of
+    training.lstm_forget_bias, in that order (the others unchanged): name '<name>-fb<value>', 'forget_bias' the
+    value, 'headline_arm' True for the first value (``headline_only``: that arm alone). With lstm_forget_bias
+    null an LSTM stays as it is (its framework's init, the headline)."""
+    arms = cfg.training.lstm_forget_bias
+    arms = arms[:1] if arms and headline_only else arms
+    out = []
+    for e in entries:
+        if e["arch"] != "lstm" or not arms:
+            out.append({**e, "headline_arm": True} if e["arch"] == "lstm" else e)
+            continue
+        out += [{**e, "name": f"{e['name']}-{forget_bias_variant(v)}", "forget_bias": float(v),
+                 "headline_arm": i == 0} for i, v in enumerate(arms)]
+    return out
+
+
+def side_by_side_plan(cfg: Config) -> tuple[SizingSection, list[dict], list[str]]:
+    """(sizing, model entries, tasks) of the side-by-side training (sizing.side_by_side_models): the headline
+    view's sizing; the entries in the configured order, an LSTM at the headline forget-bias arm, then the null
+    (sizing.side_by_side_null, else the first model) as '<name>-ulp1' with 'init_ulps' 1. Empty without models."""
+    s = cfg.sizing
+    if not s.side_by_side_models:
+        return s, [], []
+    sizing = accuracy_views(cfg)[0][1]
+    by_name = {e["name"]: e for e in model_entries(cfg)}
+    entries = forget_bias_arms(cfg, [by_name[n] for n in s.side_by_side_models], headline_only=True)
+    null_of = s.side_by_side_null or s.side_by_side_models[0]
+    null = next(e for e, n in zip(entries, s.side_by_side_models) if n == null_of)
+    entries.append({**null, "name": f"{null['name']}-{NULL_PREFIX}{NULL_ULPS}", "init_ulps": NULL_ULPS,
+                    "null_of": null["name"]})
+    tasks = [t for t in cfg.tasks if t in (s.side_by_side_tasks or list(cfg.tasks))]
+    return sizing, entries, tasks
+
+
+NULL_ULPS = 1      # the divergence null moves every initial weight this many float32 steps toward +inf
 
 
 def _check_cuda(where: str) -> None:

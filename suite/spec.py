@@ -5,6 +5,7 @@ Shape legend used throughout the suite: ``B`` batch, ``T`` time, ``X`` input fea
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from suite.errors import UserError
@@ -29,6 +30,20 @@ GRU_CONVENTIONS = ("reset_after", "reset_before")
 OUTPUTS = ("last", "sequence")          # head reads the last step, or every step
 HEADS = ("regression", "classes", "multilabel")
 DTYPES = ("float32", "float64")
+# The initial forget-gate bias b_f each framework's LSTM starts from when ModelSpec.forget_bias is None:
+# torch.nn.LSTM draws b_ih and b_hh each from U(-1/sqrt(H), 1/sqrt(H)), so b_f = their sum is near 0 (mean
+# 0); Keras's LSTM has one bias, unit_forget_bias=True sets its f slice to 1; the NumPy LSTM draws b_i and
+# b_h as torch does. Jozefowicz et al. 2015 found b_f = 1 "closes the gap between the LSTM and the GRU".
+LSTM_FORGET_BIAS_DEFAULTS = {"torch": "~0 (b_ih, b_hh ~ U(-1/sqrt(H), 1/sqrt(H)) each)",
+                             "keras": "1 (unit_forget_bias=True)",
+                             "numpy": "~0 (b_i, b_h ~ U(-1/sqrt(H), 1/sqrt(H)) each, as torch)"}
+FORGET_BIAS_PREFIX = "fb"     # model-name variant of a forget-bias arm: 'lstm-torch-fb0'
+NULL_PREFIX = "ulp"           # model-name suffix of a divergence null: 'gru-torch-ulp1'
+
+
+def forget_bias_variant(value: float) -> str:
+    """The model-name variant of a forget-bias arm: 1.0 -> 'fb1', 0.0 -> 'fb0', 0.5 -> 'fb0.5'."""
+    return f"{FORGET_BIAS_PREFIX}{float(value) + 0.0:g}"      # + 0.0: -0.0 reads 'fb0'
 
 
 def framework_of(model: str) -> str:
@@ -59,6 +74,10 @@ class ModelSpec:
     dtype: float32 | float64;  seed: initialisation seed
     scan: mingru/minlstm only, 'parallel' (log-space scan over T, the default) | 'sequential' (a loop
           over t); both compute the same function, other archs keep the default
+    forget_bias: LSTM only, the initial forget-gate bias b_f (the sum b_i + b_h of its slice, gate order
+          i|f|g|o; ``LSTM_FORGET_BIAS_DEFAULTS`` says what each framework starts from), set at build time by
+          every LSTM implementation; None = the framework's own init. Only training reads it (an arm of the
+          accuracy stage, ``training.lstm_forget_bias``), so the name carries it: 'lstm-torch-fb1'
     """
 
     arch: str
@@ -75,6 +94,7 @@ class ModelSpec:
     dtype: str = "float32"
     seed: int = 0
     scan: str = "parallel"
+    forget_bias: float | None = None
 
     def __post_init__(self):
         check_choice(self.arch, ARCHS, "arch")
@@ -91,6 +111,12 @@ class ModelSpec:
                             f"not {self.arch}")
         if self.arch in MIN_RNN_ARCHS and self.convention != "reset_after":
             raise UserError(f"model spec: convention={self.convention!r} applies to gru only, not {self.arch}")
+        if self.forget_bias is not None:
+            if self.arch != "lstm":
+                raise UserError(f"model spec: forget_bias applies to lstm only, not {self.arch}")
+            fb = self.forget_bias
+            if isinstance(fb, bool) or not isinstance(fb, (int, float)) or not math.isfinite(fb):
+                raise UserError(f"model spec: forget_bias must be a finite number or None, got {fb!r}")
         check_choice(self.output, OUTPUTS, "output")
         check_choice(self.head, HEADS, "head")
         check_choice(self.dtype, DTYPES, "dtype")
@@ -119,6 +145,8 @@ class ModelSpec:
             base += f"-{self.convention}"
         if self.arch in MIN_RNN_ARCHS and self.scan != "parallel":
             base += f"-{self.scan}"
+        if self.forget_bias is not None:
+            base += f"-{forget_bias_variant(self.forget_bias)}"
         return base
 
     def with_(self, **changes) -> "ModelSpec":

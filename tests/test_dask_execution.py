@@ -156,7 +156,8 @@ def test_a_worker_killed_mid_run_is_recorded_lost_and_resume_completes_it(tmp_pa
         assert failed["work_unit"].nunique() == 1 and "worker lost" in failed["error"].iloc[0]
         lost = failed["work_unit"].iloc[0]
         n_units = frame[frame["kind"] == "accuracy"]["work_unit"].nunique()
-        assert n_units == 2 * 4 * 3                        # every unit has a file: the others ran on w1
+        assert n_units == 2 * 5 * 3                        # every unit has a file: the others ran on w1 (2 views x
+        #                                                    5 models, the LSTM at forget bias 1 and 0, x 3 seeds)
 
         r = _run("run", "--resume", str(out), cwd=tmp_path)
         assert r.returncode == 0, r.stderr[-3000:]

@@ -21,6 +21,7 @@ SMALL = {"models": ["gru-numpy", "gru-torch", "lstm-torch", "transformer-torch"]
          "speed_max_time_s": 0.5,
          "tasks": {"digits": {"variant": "rows"}}, "seeds": [0, 1, 2], "sizing_hidden": 32, "sizing_equal_width": False,
          "sizing_equal_width_models": None, "sizing_equal_width_tasks": None, "sizing_accuracy_models": None,
+         "sizing_side_by_side_models": None, "sizing_side_by_side_tasks": None, "sizing_side_by_side_null": None,
          "training_lr": 0.005, "training_batch_size": 32, "training_epochs": 5, "training_task_epochs": {},
          "training_max_seconds": 120.0}
 

@@ -95,9 +95,15 @@ def test_every_model_has_results_and_nothing_failed(smoke_run):
     assert set(skipped["kind"]) <= {"edge"} and (skipped["edge_status"] == "unsupported").all()
     import yaml
     models = yaml.safe_load((ROOT / "configs/smoke.yaml").read_text())["models"]
+    from suite.config import forget_bias_arms, load_config, model_entries
+    cfg = load_config(ROOT / "configs/smoke.yaml")
+    trained = {e["name"] for e in forget_bias_arms(cfg, model_entries(cfg))}    # each LSTM at each forget-bias arm
+    assert trained > set(models) - {m for m in models if m.startswith("lstm-")}
     acc = frame[frame["kind"] == "accuracy"]
     for task in ("digits", "adding"):
-        assert set(acc[acc["task"] == task]["model"]) == set(models)
+        assert set(acc[acc["task"] == task]["model"]) == trained
+    side = frame[frame["kind"] == "side_by_side"]                               # the three GRUs and the null
+    assert set(side["model"]) == {"gru-numpy", "gru-torch", "gru-keras", "gru-torch-ulp1"}
     speed = frame[(frame["kind"] == "speed") & (frame["metric"] == "train_step_ms")]
     if "sweep" in speed:
         speed = speed[speed["sweep"] != "long_context"]          # the long-context T sweep has its own models

@@ -102,7 +102,8 @@ def test_task_epochs_override_and_views():
     assert [(v, [e["name"] for e in entries]) for v, _, entries, _ in accuracy_views(cfg)] == \
         [("budget", ["gru-torch", "lstm-torch"]), ("width", ["gru-torch"])]
     ids = [u.id for u in plan(cfg, ["accuracy"])]
-    assert ids[0] == "acc-budget-digits-gru-torch-s0" and "acc-width-adding-gru-torch-s0" in ids and len(ids) == 6
+    assert ids[0] == "acc-budget-digits-gru-torch-s0" and "acc-width-adding-gru-torch-s0" in ids
+    assert len(ids) == 2 * 3 + 2          # budget: 2 tasks x (GRU, LSTM at forget bias 1 and 0); width: the GRU
     narrowed = validate_config({"models": ["gru-torch", "lstm-torch", "gru-keras"], "seeds": [0],
                                 "model": {"budget": 3000, "accuracy_models": ["gru-torch", "lstm-torch"]}})
     assert [(v, [e["name"] for e in entries]) for v, _, entries, _ in accuracy_views(narrowed)] == \
@@ -117,5 +118,6 @@ def test_equal_width_view_on_chosen_tasks_only():
                            "model": {"budget": 3000, "equal_width_tasks": ["adding"]}})
     ids = [u.id for u in plan(cfg, ["accuracy"])]
     width = [i for i in ids if i.startswith("acc-width-")]
-    assert width == ["acc-width-adding-gru-torch-s0", "acc-width-adding-lstm-torch-s0"]
-    assert len(ids) - len(width) == 2 * len(cfg.tasks)
+    assert width == ["acc-width-adding-gru-torch-s0", "acc-width-adding-lstm-torch-fb1-s0",
+                     "acc-width-adding-lstm-torch-fb0-s0"]         # the LSTM at each forget-bias arm
+    assert len(ids) - len(width) == 3 * len(cfg.tasks)

@@ -8,9 +8,9 @@ import pandas as pd
 from suite.report.claims_engine import (AGAINST_EACH, AT_EACH_T, A_BETTER, BEST_RECURRENT, COMPARABLE, OVER_RUNTIMES,
                                         OVER_T, PER_SWEEP_POINT, PER_TASK_AND_FRAMEWORK, AgainstEach, AtLongest,
                                         Claim, Context, Crossover, CrossoverIn, Everywhere, FastestGrowth,
-                                        GrowthExponent, MarksAcross, MarksVersus, ParameterCount, ReachesSooner,
-                                        SeedCells, SeedComparison, SpeedRatio, ThreadScaling, TimeToTarget,
-                                        verdict_frame)
+                                        ForgetBiasArms, GrowthExponent, MarksAcross, MarksVersus, ParameterCount,
+                                        ReachesSooner, SeedCells, SeedComparison, SpeedRatio, ThreadScaling,
+                                        TimeToTarget, verdict_frame)
 
 CLAIMS = (
     Claim("gru-fewer-params", "GRU has fewer parameters than LSTM",
@@ -28,6 +28,8 @@ CLAIMS = (
     Claim("gru-comparable-accuracy", "GRU reaches accuracy comparable to LSTM",
           SeedComparison(PER_TASK_AND_FRAMEWORK, supports=COMPARABLE, a="gru", b="lstm"),
           SeedCells(), figure="gru_vs_lstm", table="gru_vs_lstm"),
+    Claim("forget-bias-closes-gap", "LSTM forget-gate bias 1 closes the gap to the GRU (Jozefowicz et al. 2015)",
+          ForgetBiasArms(), SeedCells(), figure="forget_bias_arms", table="forget_bias_arms"),
     Claim("transformer-long-sequences", "Transformer trains faster on long sequences",
           Crossover(note="CPU, one process per framework; the parallel advantage is a GPU argument"),
           CrossoverIn(), figure="transformer_crossover", table="transformer_crossover"),

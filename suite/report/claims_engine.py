@@ -29,6 +29,8 @@ Statistic kinds:
                     medians, log-rank test, ``suite.report.time_to_target``), in seconds at the per-update cost
                     measured at the training shape: sooner / later / within noise / neither reached; the
                     per-update reading (``SpeedRatio`` over T) quoted beside it
+    ForgetBiasArms  per task x framework, GRU vs the LSTM at forget-gate bias 0 and at 1, and bias 1 vs bias 0
+                    (Welch + TOST): does bias 1 close (or narrow) the gap that bias 0 leaves?
 Combine rules:
     Everywhere      holds if every cell has the good word, else does not hold
     MarksAcross     holds (good in every framework) / not shown (within noise in every one) / does not hold
@@ -77,8 +79,8 @@ from suite.bench.ratios import MIN_SAMPLES, TOLERANCE, TOO_FEW, tolerance_text
 from suite.report.speed_evidence import (crossover_T, crossover_table, mean_ratio, ok_kind, pair_ratio,
                                          reference_convention, speedup_ratio, thread_scaling_table)
 from suite.report.statistics import ACCURACY_POINT, ALPHA, LOWER_IS_BETTER, MIN_SEEDS, RELATIVE, compare
-from suite.report.tables import (VIEW_TITLES, edge_table, gru_vs_lstm, headline_view, long_context_accuracy_table,
-                                 transformer_vs_recurrent)
+from suite.report.tables import (VIEW_TITLES, edge_table, forget_bias_table, gru_vs_lstm, headline_view,
+                                 long_context_accuracy_table, transformer_vs_recurrent)
 from suite.report.time_to_target import (INCONCLUSIVE, LATER, NEITHER, SOONER, WITHIN_NOISE, compare_times,
                                          group_states, km_median, per_update_ms, runs_to_target, summary_text)
 from suite.run.convergence import state_rule
@@ -665,6 +667,86 @@ class SeedComparison:
         params = ", ".join(f"{m} {p:,}" for m, p in t.drop_duplicates("model")[["model", "params"]].values)
         return Finding(cells, "; ".join(evidence) + f" (parameters: {params})",
                        f"{name(self.a)} vs best recurrent: " + ", ".join(heads), {"seed_cells": seed_cells})
+
+
+@dataclass(frozen=True)
+class ForgetBiasArms:
+    """Jozefowicz et al. 2015: an LSTM whose forget-gate bias starts at 1 closes the gap to the GRU. Per task x
+    framework in the headline view, over the per-seed headline test metrics (rows of kind accuracy; the LSTM's
+    arms are its rows with ``forget_bias`` = ``closed`` and ``open_arm``, from training.lstm_forget_bias), three
+    comparisons with ``suite.report.statistics.compare`` (Welch + TOST, the SeedComparison statistics):
+        c0  = GRU vs LSTM(b_f = 0)      is there a gap to close?
+        c1  = GRU vs LSTM(b_f = 1)      is it closed?
+        c10 = LSTM(b_f = 1) vs LSTM(b_f = 0)   is bias 1 closer, i.e. better than bias 0? On the comparison scale
+              (log for losses) the gaps D_k = mean(GRU) - mean(LSTM(k)) differ by exactly
+              D_0 - D_1 = mean(LSTM(1)) - mean(LSTM(0)), the difference c10 tests: with the GRU ahead of LSTM(0),
+              the gap shrinks exactly when c10 finds bias 1 better.
+    (``forget_bias_table`` computes the three; the rows come from training.lstm_forget_bias.)
+    A cell says
+        yes ('closes')  c0 different with the GRU better, and c1 comparable or c10 different with LSTM(1) better
+        no ('no closer') c0 different with the GRU better, and c10 comparable or different with LSTM(0) better
+        open            otherwise: no gap at bias 0 (c0 comparable, inconclusive or the LSTM ahead: nothing to
+                        close, the cell says which), or c10 inconclusive
+    combined over the cells by ``SeedCells``."""
+    a: str = "gru"
+    b: str = "lstm"
+    closed: float = 1.0
+    open_arm: float = 0.0
+
+    def rule(self) -> str:
+        return (f"per task x framework, headline test metric over >= {MIN_SEEDS} seeds at the matched parameter "
+                f"budget: c0 = {name(self.a)} vs {name(self.b)}(forget bias {self.open_arm:g}), c1 = {name(self.a)} "
+                f"vs {name(self.b)}(bias {self.closed:g}), c10 = bias {self.closed:g} vs bias {self.open_arm:g} "
+                f"(Welch + TOST at α = {ALPHA}, margins as for GRU vs LSTM); yes if c0 shows a gap in the "
+                f"{name(self.a)}'s favour and bias {self.closed:g} closes it (c1 comparable) or narrows it (c10 "
+                f"better), no if there is a gap and bias {self.closed:g} is no closer (c10 comparable or worse), "
+                "else open (no gap to close, or inconclusive)")
+
+    def evaluate(self, ctx: Context) -> Finding:
+        frame = ctx.frame
+        table = forget_bias_table(frame, self.open_arm, self.closed)
+        if table.empty:
+            raise NotMeasured(f"needs GRU and LSTM runs at forget-gate bias {self.open_arm:g} and {self.closed:g} "
+                              "on one task (training.lstm_forget_bias)")
+        view = headline_view(frame)
+        head = table[table["view"] == view]
+        if head.empty:
+            raise NotMeasured()
+        na, nb = name(self.a), name(self.b)
+        cells, seed_cells, evidence, heads = [], [], [], []
+        for _, r in head.iterrows():
+            result, word = self._cell(r)
+            label = f"{r['task']}/{r['framework']}"
+            needed = r["c10_seeds_needed"] if result == "open" and r["c0_outcome"] == "different" else None
+            seed_cells.append(SeedCell(r["task"], r["framework"], result,
+                                       int(min(r["c0_n_a"], r["c0_n_b"], r["c1_n_b"])),
+                                       None if needed is None or pd.isna(needed) else int(needed)))
+            cells.append(Cell(label, word))
+            evidence.append(f"{label}: {r['metric']} {na} {_fmt(r['c0_mean_a'])}, {nb}(b_f={self.open_arm:g}) "
+                            f"{_fmt(r['c0_mean_b'])}, {nb}(b_f={self.closed:g}) {_fmt(r['c1_mean_b'])}; c0 "
+                            f"{r['c0_outcome']} ({r['c0_effect']}), c1 {r['c1_outcome']} ({r['c1_effect']}), c10 "
+                            f"{r['c10_outcome']} ({r['c10_effect']}, Welch p={_fmt(r['c10_p_welch'], 2)}, "
+                            f"n={r['c0_n_a']}/{r['c0_n_b']}/{r['c1_n_b']}): {word}")
+            heads.append(f"{label} {_fmt(r['c0_mean_b'])} → {_fmt(r['c1_mean_b'])} ({na} {_fmt(r['c0_mean_a'])})")
+        return Finding(cells, f"{VIEW_TITLES.get(view, view)} (headline): " + "; ".join(evidence),
+                       f"{nb} b_f {self.open_arm:g} → {self.closed:g}: " + ", ".join(heads),
+                       {"seed_cells": seed_cells})
+
+    def _cell(self, r) -> tuple[str, str]:
+        """(yes | no | open, the cell's word) of one row of ``forget_bias_table`` by the rule of the class
+        docstring."""
+        if not (r["c0_outcome"] == "different" and bool(r["c0_a_better"])):
+            why = {"comparable": "no gap at bias 0 (comparable)",
+                   "inconclusive": "gap at bias 0 inconclusive"}.get(r["c0_outcome"],
+                                                                     f"{name(self.b)} ahead at bias 0")
+            return "open", why
+        if r["c1_outcome"] == "comparable":
+            return "yes", "closes (comparable at bias 1)"
+        if r["c10_outcome"] == "different" and bool(r["c10_a_better"]):
+            return "yes", "narrows (bias 1 better than bias 0)"
+        if r["c10_outcome"] in ("comparable", "different"):
+            return "no", "no closer"
+        return "open", "inconclusive"
 
 
 def growth_exponent(series: pd.Series) -> float:

@@ -3,7 +3,8 @@
 Rows. Every metric present in both runs, one row per key:
     speed, speed_threads   key = kind|model|metric|B|T|H|L|context|threads (``suite.results.samples``);
                            a = A's value, b = B's value (medians of round medians)
-    accuracy, paper        key = kind|task|model|metric|split; a, b = means over seeds
+    accuracy, paper,       key = kind|task|model|metric|split; a, b = means over seeds (an LSTM's forget-bias arms
+    side_by_side           and the divergence null have model names of their own: lstm-torch-fb0, gru-torch-ulp1)
     params                 key = kind|model|metric|H|L|T|B (deterministic: a change is 'changed')
     equivalence            key = kind|model|metric|H|L|T|B: a residual (max |difference| between frameworks)
                            judged against its tolerance (the row's ``tolerance``, written from
@@ -98,7 +99,7 @@ MIN_NULL_ROWS = 8             # rows of a kind needed to estimate the between-ru
 ALPHA_ACCURACY = 0.05
 FACTOR = 1.10
 SPEED_KINDS = ("speed", "speed_threads")
-SEED_KINDS = ("accuracy", "paper")
+SEED_KINDS = ("accuracy", "paper", "side_by_side")
 EXACT_KINDS = ("params", "equivalence")
 TOLERANCE_COLUMN = {"max_out_diff": 0, "max_grad_diff": 1}    # index into equivalence.TOLERANCES' pairs
 HIGHER_IS_BETTER = {"train_throughput", "infer_throughput", "accuracy", "r2", "f1", "auc"}

@@ -253,7 +253,7 @@ EXECUTION_TEXT = ("Training units ran on Dask workers, one unit at a time per wo
                   "the workers and this process over the stage's wall-clock seconds (near the number of workers when "
                   "every core is busy).")
 ACCURACY_COLUMNS = ["task", "model", "hidden", "params", "metric", "mean", "ci95", "n_seeds", "baseline",
-                    "baseline_name", "solved_at", "updates", "train_seconds", "truncated", "failed"]
+                    "baseline_name", "solved_at", "updates", "train_seconds", "truncated", "failed", "forget_bias"]
 
 
 def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Section:
@@ -279,6 +279,7 @@ def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Se
                      section("GRU vs LSTM", GRU_VS_LSTM_TEXT.format(min_seeds=MIN_SEEDS, alpha=ALPHA, margins=margins),
                              Table(gru_vs_lstm(frame), "gru_vs_lstm")),
                      training_states(frame, s), time_to_target(frame, s),
+                     forget_bias_arms(frame, table, s), side_by_side(frame, curves),
                      section("Execution", EXECUTION_TEXT, Table(ex, "execution")) if not ex.empty else None))
 
 
@@ -355,6 +356,84 @@ def time_to_target(frame: pd.DataFrame, s: ReportSettings) -> Section | None:
         return None
     return section("Time to target", TIME_TEXT.format(confidence=CONFIDENCE, batch=s.batch_size, threads=s.threads),
                    Table(table, "time_to_target"))
+
+
+FORGET_BIAS_TEXT = ("Every LSTM trains once per forget-gate bias arm (training.lstm_forget_bias: {arms}; model "
+                    "'<name>-fb<b_f>'): the initial b_f, the sum of the forget slice of both bias vectors (gate order "
+                    "i|f|g|o), set at build time in each framework — torch: bias_ih[H:2H] = b_f, bias_hh[H:2H] = 0 "
+                    "(its own init draws each from U(-1/√H, 1/√H), so b_f starts near 0); Keras: unit_forget_bias "
+                    "for 1 (its default), an initializer otherwise; NumPy: b_i[H:2H] = b_f, b_h[H:2H] = 0 (its init "
+                    "is torch's). The headline arm — the one every other claim and comparison table reads — is "
+                    "**b_f = {headline}**. Per task and framework: c0 = GRU vs LSTM(b_f = 0), c1 = GRU vs LSTM(b_f = "
+                    "1), c10 = LSTM(1) vs LSTM(0), each compared as GRU vs LSTM (outcome, effect with its 95% CI); "
+                    "the claim 'LSTM forget-gate bias 1 closes the gap to the GRU' reads this table (every column: "
+                    "[forget_bias_arms_long.csv](tables/forget_bias_arms_long.csv)).")
+
+
+def forget_bias_arms(frame: pd.DataFrame, table: pd.DataFrame, s: ReportSettings) -> Section | None:
+    """The LSTM's forget-bias arms: how each framework sets them, the headline arm, GRU vs each arm."""
+    from suite.report.tables import forget_bias_table
+    tests = forget_bias_table(frame)
+    if tests.empty:
+        return None
+    head = table[table["view"] == headline_view(frame)]
+    arms = ", ".join(f"{v:g}" for v in s.lstm_forget_bias) if s.lstm_forget_bias else "framework init"
+    headline = f"{s.lstm_forget_bias[0]:g}" if s.lstm_forget_bias else "the framework's own"
+    shown = pd.DataFrame({
+        "view": tests["view"], "task": tests["task"], "framework": tests["framework"], "metric": tests["metric"],
+        "GRU": tests["c0_mean_a"], "LSTM b_f=0": tests["c0_mean_b"], "LSTM b_f=1": tests["c1_mean_b"],
+        **{f"{label} ({what})": [f"{o}: {e}" for o, e in zip(tests[f"{label}_outcome"], tests[f"{label}_effect"])]
+           for label, what in (("c0", "GRU vs b_f=0"), ("c1", "GRU vs b_f=1"), ("c10", "b_f=1 vs b_f=0"))},
+        "n": [f"{a}/{b}/{c}" for a, b, c in zip(tests["c0_n_a"], tests["c0_n_b"], tests["c1_n_b"])]})
+    return section("LSTM forget-gate bias arms", FORGET_BIAS_TEXT.format(arms=arms, headline=headline),
+                   Table(shown, "forget_bias_arms"), Table(tests, "forget_bias_arms_long", shown=False),
+                   Figure("forget_bias_arms", "GRU vs LSTM forget-bias arms", lambda: figures.forget_bias_bars(head)))
+
+
+SIDE_BY_SIDE_TEXT = ("The reference implementations trained side by side on {tasks}: the same initial weights (init "
+                     "shared: the first configured model of the arch draws them, every other gets a copy, head "
+                     "included), the same data and the same "
+                     "batches (a seed fixes both), the accuracy stage's protocol otherwise. The null: {null} trained "
+                     "again from those weights with every weight moved 1 ulp toward +inf (np.nextafter), model "
+                     "{null_model} — how far one framework's run moves from itself under the smallest change float32 "
+                     "can make. Divergence per seed in normalised units n = 1 − MSE/baseline (losses) or (acc − "
+                     "baseline)/(1 − baseline): Δ_curve = max over the validation points of |n_A − n_B|, Δ_test = "
+                     "|n_A − n_B| of the test metric. A pair lies **beyond the null** when a one-sided Mann–Whitney U "
+                     "test (pair > null) gives p < {alpha}, else **within** it; with 5 seeds a side only a nearly "
+                     "complete separation (U ≥ 21 of 25) reaches p < 0.05, so 'within' means not told apart from the "
+                     "null, not shown equal. Formulas: `suite/report/side_by_side.py`.")
+
+
+def side_by_side(frame: pd.DataFrame, curves: pd.DataFrame) -> Section | None:
+    """The side-by-side models (rows of kind side_by_side): accuracy per model, divergence per pair and seed
+    against the null, whether each pair lies within it, the seed distributions' equivalence test, the curves."""
+    from suite.report import side_by_side as sbs
+    from suite.report.statistics import ALPHA
+    table = accuracy_table(frame, kind=sbs.SIDE_BY_SIDE)
+    if table.empty:
+        return None
+    rows = sbs.side_rows(frame)
+    nulls = sbs.null_pairs(rows)
+    div = sbs.divergences(frame, curves)
+    summary = sbs.divergence_summary(div)
+    metric_of = dict(zip(table["task"], table["metric"]))
+    figs = [Figure(f"side_by_side_{task}", f"{task}: side-by-side curves",
+                   lambda task=task: figures.side_by_side_curves(curves, task, metric_of[task]))
+            for task in table["task"].unique()]
+    null_model = ", ".join(nulls) or "(none)"
+    null = ", ".join(dict.fromkeys(nulls.values())) or "(none)"
+    models = [m for m in dict.fromkeys(rows["model"]) if m not in nulls]
+    count = {2: "Two", 3: "Three", 4: "Four"}.get(len(models), str(len(models)))
+    arch = {"gru": "GRU", "lstm": "LSTM"}.get(rows["arch"].iloc[0], rows["arch"].iloc[0])
+    return section(f"{count} reference {arch}s trained side by side",
+                   SIDE_BY_SIDE_TEXT.format(tasks=", ".join(table["task"].unique()), null=null, null_model=null_model,
+                                            alpha=ALPHA),
+                   Table(table[ACCURACY_COLUMNS[:-1]], "side_by_side_accuracy"),
+                   "Divergence per pair and measure (per-seed values, median, range, Mann–Whitney p against the null):",
+                   Table(summary, "side_by_side_divergence"), Table(div, "side_by_side_divergence_long", shown=False),
+                   Table(sbs.agreement(summary), "side_by_side_agreement"),
+                   "Seed distributions of the test metric, pairwise (TOST at the metric's margin, Welch):",
+                   Table(sbs.seed_equivalence(frame), "side_by_side_equivalence"), *figs)
 
 
 PAPER_TEXT = ("Our data is JSB-*style*: music21's bundled Bach chorales (not the 2012 Boulanger-Lewandowski pickle), "

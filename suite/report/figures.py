@@ -68,7 +68,10 @@ def streaming_latency(frame: pd.DataFrame):
 
 def learning_curves(curves: pd.DataFrame, task: str, x: str = "epoch"):
     """Validation headline metric vs epoch or wall-clock seconds, mean over seeds per model (per epoch: each seed's
-    last evaluation in that epoch, since a curve may be scored several times an epoch)."""
+    last evaluation in that epoch, since a curve may be scored several times an epoch; the side-by-side runs left
+    out: ``side_by_side_curves`` draws them)."""
+    if not curves.empty and "kind" in curves:
+        curves = curves[curves["kind"] != "side_by_side"]
     data = curves[curves["task"] == task] if not curves.empty else curves
     if data.empty:
         return None
@@ -175,9 +178,14 @@ def params_bars(frame: pd.DataFrame):
 
 
 def gru_vs_lstm_bars(table: pd.DataFrame):
-    """Per task: GRU and LSTM headline test metric (mean ± 95% CI) side by side, one pair per framework."""
-    t = table[table["arch"].isin(["gru", "lstm"]) & (table["model"] == table["arch"] + "-" + table["framework"])] \
-        if not table.empty else table
+    """Per task: GRU and LSTM headline test metric (mean ± 95% CI) side by side, one pair per framework (the
+    reference convention; an LSTM at its headline forget-bias arm)."""
+    if not table.empty:
+        plain = table["model"] == table["arch"] + "-" + table["framework"]
+        arm = (table["arch"] == "lstm") & table["headline_arm"].astype(str).isin(["True", "true", "1", "1.0"]) \
+            if "headline_arm" in table else False
+        table = table[table["arch"].isin(["gru", "lstm"]) & (plain | arm)]
+    t = table
     if t.empty:
         return None
     tasks = list(t["task"].unique())
@@ -360,4 +368,67 @@ def verdict_table(table: pd.DataFrame, width_in: float = 10.0, fontsize: float =
                     fontweight="bold" if i == 0 else "normal")
             x += w
         y += h
+    return fig
+
+
+def side_by_side_curves(curves: pd.DataFrame, task: str, metric: str):
+    """The side-by-side models' validation curves overlaid, one panel per seed (rows of kind side_by_side): the
+    three reference implementations from the same initial weights, and the null (the same framework from weights
+    moved 1 ulp, dashed black). Validation headline metric vs updates; log scale for a loss."""
+    from suite.report.statistics import LOWER_IS_BETTER
+    if curves.empty or "kind" not in curves:
+        return None
+    data = curves[(curves["kind"] == "side_by_side") & (curves["task"] == task)]
+    if data.empty:
+        return None
+    seeds = sorted(data["seed"].unique())
+    fig, axes = plt.subplots(1, len(seeds), figsize=(2.6 * len(seeds) + 0.6, 3.2), squeeze=False, sharey=True)
+    nulls = set(data.dropna(subset=["null_of"])["model"]) if "null_of" in data else \
+        {m for m in data["model"].unique() if "-ulp" in m}
+    for ax, seed in zip(axes[0], seeds):
+        for model, g in data[data["seed"] == seed].groupby("model", sort=False):
+            g = g.sort_values("updates")
+            if model in nulls:
+                ax.plot(g["updates"], g["val_metric"], "k--", lw=1, label=model)
+            else:
+                ax.plot(g["updates"], g["val_metric"], "-", marker=MARK.get(model.split("-")[1], "o"), markersize=3,
+                        lw=1, alpha=0.8, label=model)
+        ax.set_title(f"seed {seed}", fontsize=9)
+        ax.set_xlabel("updates", fontsize=8)
+        ax.grid(True, alpha=0.3)
+    values = data["val_metric"].astype(float)
+    if metric in LOWER_IS_BETTER and (values > 0).all():
+        axes[0][0].set_yscale("log")
+    axes[0][0].set_ylabel(f"validation {metric}", fontsize=8)
+    axes[0][-1].legend(fontsize=6)
+    fig.suptitle(f"{task}: reference implementations side by side (same initial weights, data, batches); dashed: "
+                 "the null (1 ulp)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def forget_bias_bars(table: pd.DataFrame):
+    """Per task: the GRU and the LSTM at each forget-gate bias arm, headline test metric (mean ± 95% CI over seeds),
+    with the naive baseline dashed (the accuracy table of the headline view)."""
+    from suite.report.statistics import LOWER_IS_BETTER
+    if table.empty or "forget_bias" not in table:
+        return None
+    t = table[(table["arch"] == "gru") & (table["model"] == table["arch"] + "-" + table["framework"])
+              | ((table["arch"] == "lstm") & table["forget_bias"].notna())]
+    t = t[t["task"].isin(t[t["arch"] == "lstm"]["task"])]
+    if t.empty or not (t["arch"] == "lstm").any():
+        return None
+    tasks = list(t["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(max(3.4 * len(tasks), 5.6), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        g = t[t["task"] == task]
+        ax.bar(range(len(g)), g["mean"], yerr=g["ci95"].fillna(0), capsize=3,
+               color=["C0" if a == "gru" else "C1" for a in g["arch"]])
+        ax.set_xticks(range(len(g)), g["model"], rotation=30, fontsize=7)
+        ax.axhline(g["baseline"].iloc[0], color="k", ls="--", lw=1)
+        if g["metric"].iloc[0] in LOWER_IS_BETTER:
+            ax.set_yscale("log")
+        ax.set_title(f"{task}: {g['metric'].iloc[0]}", fontsize=9)
+    fig.suptitle("GRU vs LSTM forget-bias arms\n(mean ± 95% CI over seeds; dashed: naive baseline)", fontsize=9)
+    fig.tight_layout()
     return fig

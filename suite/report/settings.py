@@ -25,6 +25,7 @@ class ReportSettings:
     width_hidden: int          # H of the equal-width view
     eval_every: int | None = None   # updates between validation evaluations (None: once per epoch)
     patience_floor_updates: int | None = None   # early stopping never before this (None: half the budget)
+    lstm_forget_bias: tuple[float, ...] | None = (1.0, 0.0)   # the LSTM's forget-bias arms, the headline first
 
     @classmethod
     def from_config(cls, cfg) -> ReportSettings:
@@ -35,4 +36,5 @@ class ReportSettings:
                    denormals=speed.denormals, threads=cfg.threads, lr=training.lr, clip_norm=training.clip_norm,
                    batch_size=training.batch_size, patience=training.patience, max_seconds=training.max_seconds,
                    seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden,
-                   eval_every=training.eval_every, patience_floor_updates=training.patience_floor_updates)
+                   eval_every=training.eval_every, patience_floor_updates=training.patience_floor_updates,
+                   lstm_forget_bias=tuple(training.lstm_forget_bias) if training.lstm_forget_bias else None)

@@ -4,6 +4,9 @@ Accuracy tables carry the view of each training run: 'budget' (every arch at the
 parameter budget on the task: the headline) or 'width' (every arch at the same width: the second view).
 Only runs with status 'ok' enter the statistics; 'truncated' (stopped by the time cap), 'failed' and
 'skipped' runs are counted beside them. Comparisons use ``suite.report.statistics.compare``.
+An LSTM trains once per forget-gate bias arm (models 'lstm-torch-fb1', 'lstm-torch-fb0'; rows with
+``forget_bias`` and ``headline_arm``): the comparison tables here (GRU vs LSTM, Transformer vs the best recurrent
+model, which tasks discriminate) read the headline arm only (``headline_arm``); the accuracy table lists every arm.
 """
 from __future__ import annotations
 
@@ -28,6 +31,14 @@ def with_view(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(view=frame["view"].fillna("width"))
 
 
+def headline_arm(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows without the LSTM's other forget-bias arms (rows whose ``headline_arm`` is false); a run stored
+    before the arms existed has no such column and keeps every row."""
+    if "headline_arm" not in frame:
+        return frame
+    return frame[~frame["headline_arm"].astype(str).isin(["False", "false", "0", "0.0"])]
+
+
 def headline_view(frame: pd.DataFrame, kind: str = "accuracy") -> str:
     """'budget' when the run trained a matched-budget view, else 'width'."""
     acc = with_view(frame[frame["kind"] == kind])
@@ -46,7 +57,7 @@ def _view_order(frame: pd.DataFrame) -> list[str]:
 
 ACCURACY_COLUMNS = ["view", "task", "model", "arch", "framework", "hidden", "params", "metric", "mean", "ci95", "n_seeds",
                     "baseline", "baseline_name", "beats_baseline", "solved_at", "updates", "train_seconds",
-                    "truncated", "failed"]
+                    "truncated", "failed", "forget_bias", "headline_arm"]
 
 
 def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
@@ -76,8 +87,18 @@ def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
                          "updates": int(planned.astype(float).max()) if len(planned) else None,
                          "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
                          "truncated": int((units["status"] == "truncated").sum()),
-                         "failed": int((units["status"] == "failed").sum())})
+                         "failed": int((units["status"] == "failed").sum()), **_arm(g)})
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
+
+
+def _arm(g: pd.DataFrame) -> dict:
+    """An LSTM's forget-bias arm: its initial b_f ('framework' for the framework's own init) and whether it is
+    the headline arm; empty for other archs."""
+    if g["arch"].iloc[0] != "lstm":
+        return {"forget_bias": None, "headline_arm": None}
+    fb = g["forget_bias"].dropna() if "forget_bias" in g else []
+    flag = len(headline_arm(g)) > 0
+    return {"forget_bias": float(fb.iloc[0]) if len(fb) else "framework", "headline_arm": flag}
 
 
 def long_context_accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -123,8 +144,9 @@ def _first(g: pd.DataFrame, col: str):
 
 def solved_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     """Per view x task: the best model (by mean over seeds), its mean, the task's solved threshold and
-    whether the best model reaches it (a task that nobody solves cannot tell the models apart)."""
-    table = accuracy_table(frame, kind)
+    whether the best model reaches it (a task that nobody solves cannot tell the models apart); an LSTM at its
+    headline forget-bias arm."""
+    table = accuracy_table(headline_arm(frame), kind)
     rows = []
     for (view, task), g in table.groupby(["view", "task"], sort=False):
         g = g.dropna(subset=["mean"])
@@ -175,8 +197,9 @@ def _comparison_row(view, task, framework, name_a, name_b, a, b, metric) -> dict
 def gru_vs_lstm(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     """Per view x task x framework: GRU (reset_after) vs LSTM on the headline metric over seeds: means,
     outcome (comparable | different | inconclusive), the difference with its 95% CI and Cohen's d, Welch's
-    p, the TOST p at the metric's margin, and the seeds a difference of the observed size would need."""
-    acc = with_view(frame[frame["kind"] == kind])
+    p, the TOST p at the metric's margin, and the seeds a difference of the observed size would need. The LSTM
+    at its headline forget-bias arm (``headline_arm``)."""
+    acc = with_view(headline_arm(frame[frame["kind"] == kind]))
     rows = []
     for view in _view_order(acc):
         for task, g in acc[acc["view"] == view].groupby("task", sort=False):
@@ -192,9 +215,44 @@ def gru_vs_lstm(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def forget_bias_table(frame: pd.DataFrame, open_arm: float = 0.0, closed: float = 1.0,
+                      kind: str = "accuracy") -> pd.DataFrame:
+    """Per view x task x framework with a GRU (reset_after) and the LSTM at both forget-gate bias arms (rows with
+    ``forget_bias`` = open_arm and = closed): c0 = GRU vs LSTM(open_arm), c1 = GRU vs LSTM(closed) and c10 =
+    LSTM(closed) vs LSTM(open_arm), each ``compare`` on the per-seed headline test metric (outcome, whether its
+    first model is better, the effect with its 95% CI, Welch's p, the seeds a difference of the observed size
+    needs). The claim forget-bias-closes-gap reads it (``suite.report.claims_engine.ForgetBiasArms``)."""
+    acc = with_view(frame[frame["kind"] == kind]) if "kind" in frame else frame.iloc[0:0]
+    if acc.empty or "forget_bias" not in acc:
+        return pd.DataFrame()
+    fb = pd.to_numeric(acc["forget_bias"], errors="coerce")
+    rows = []
+    for view in _view_order(acc):
+        for (task, fw), g in acc[acc["view"] == view].groupby(["task", "framework"], sort=False):
+            metric = headline_metric(g)
+            gru = g[(g["arch"] == "gru") & (g["convention"].fillna("reset_after") == "reset_after")]
+            arm0 = g[(g["arch"] == "lstm") & (fb.loc[g.index] == open_arm)]
+            arm1 = g[(g["arch"] == "lstm") & (fb.loc[g.index] == closed)]
+            if metric is None or gru.empty or arm0.empty or arm1.empty:
+                continue
+            x, y0, y1 = per_seed(gru, metric), per_seed(arm0, metric), per_seed(arm1, metric)
+            row = {"view": view, "task": task, "framework": fw, "metric": metric, "gru": gru["model"].iloc[0],
+                   "lstm_open": arm0["model"].iloc[0], "lstm_closed": arm1["model"].iloc[0]}
+            for label, c in (("c0", compare(x, y0, metric)), ("c1", compare(x, y1, metric)),
+                             ("c10", compare(y1, y0, metric))):
+                row.update({f"{label}_mean_a": c.mean_a, f"{label}_mean_b": c.mean_b, f"{label}_n_a": c.n_a,
+                            f"{label}_n_b": c.n_b, f"{label}_outcome": c.outcome, f"{label}_a_better": c.a_better,
+                            f"{label}_effect": c.as_row()["effect_95ci"], f"{label}_p_welch": c.p_welch,
+                            f"{label}_seeds_needed": c.seeds_needed})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def transformer_vs_recurrent(frame: pd.DataFrame, task: str, view: str, kind: str = "accuracy") -> pd.DataFrame:
     """Per framework on ``task`` in ``view``: the Transformer vs the best recurrent model of that framework
-    (best by mean over seeds), compared as in ``gru_vs_lstm`` (a = Transformer)."""
+    (best by mean over seeds; an LSTM at its headline forget-bias arm), compared as in ``gru_vs_lstm``
+    (a = Transformer)."""
+    frame = headline_arm(frame)
     table = accuracy_table(frame, kind)
     table = table[(table["task"] == task) & (table["view"] == view)].dropna(subset=["mean"])
     acc = with_view(frame[frame["kind"] == kind])

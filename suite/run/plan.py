@@ -7,7 +7,10 @@ A work unit is one piece of work whose rows are stored together (``<run>/units/<
                                         shape; train step over the sweeps of T and H; train step and inference
                                         at the base shape at 1 thread and every core (suite.run.units_speed)
     acc-{view}-{task}-{model}-s{seed}   train one model on one task with one seed, score the test split;
-                                        view 'budget' (matched parameter budget) or 'width' (equal width)
+                                        view 'budget' (matched parameter budget) or 'width' (equal width);
+                                        an LSTM once per forget-bias arm ('lstm-torch-fb1', 'lstm-torch-fb0')
+    side-{task}-{model}-s{seed}         the side-by-side models from shared initial weights and the divergence
+                                        null '<model>-ulp1' (suite.run.units_accuracy.side_by_side_units)
     paper-{model}-s{seed}               chorales at Chung et al. 2014's matched budget
     long-...                            mqar / long copy at a matched budget (training: parallel), the T sweep to
                                         4096 and its memory (suite.run.units_long_context)
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from suite.config import Config, SizingSection, accuracy_views, model_entries, parse_model_name
+from suite.config import Config, SizingSection, accuracy_views, forget_bias_arms, model_entries, parse_model_name
 
 STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
 
@@ -42,7 +45,7 @@ class WorkUnit:
 
 def plan(cfg: Config, stages=STAGES) -> list[WorkUnit]:
     """The run's work units, in the order a single worker runs them."""
-    from suite.run.units_accuracy import accuracy_rows
+    from suite.run.units_accuracy import accuracy_rows, side_by_side_units
     from suite.run.units_checks import equivalence_rows, params_rows
     from suite.run.units_speed import speed_units
     units = []
@@ -56,13 +59,14 @@ def plan(cfg: Config, stages=STAGES) -> list[WorkUnit]:
     if "accuracy" in stages:
         for view, sizing, entries, tasks in accuracy_views(cfg):
             for task_name in tasks:
-                for entry in entries:
+                for entry in forget_bias_arms(cfg, entries):
                     for seed in cfg.seeds:
                         units.append(WorkUnit(
                             f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
                             partial(accuracy_rows, cfg, task_name, entry, seed, sizing, cfg.training,
                                     view=view),
                             f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
+        units += side_by_side_units(cfg, WorkUnit)
     if "paper" in stages and cfg.paper_check.enabled:
         pc = cfg.paper_check
         training = cfg.training.model_copy(update={"epochs": pc.epochs, "task_epochs": {},

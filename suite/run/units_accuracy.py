@@ -9,13 +9,26 @@ Rows: the test metrics (status ok | truncated | failed), then train_seconds, cpu
 time while training), updates (applied) and planned_updates (the budget), epochs, the task's baseline and,
 where the task has one, its 'solved' threshold; the run's training state and updates to target from its
 validation curve (``convergence_rows``: val_norm_best, val_norm_gain_last_half with a text column ``state``,
-val_norm_baseline, target_<metric>, updates_to_target, reached). Every row carries the view and the budget.
+val_norm_baseline, target_<metric>, updates_to_target, reached). Every row carries the view, the budget and the
+init (framework | shared); an LSTM's rows its forget-bias arm (``forget_bias``: the initial b_f, empty for the
+framework's own init; ``headline_arm``: whether it is the arm the claims read, ``suite.config.forget_bias_arms``).
 Curves: one point per evaluation (``suite.run.training``) with its normalised score ``val_norm``.
+
+Side by side (``side_by_side_units``, rows of kind 'side_by_side'): the models of sizing.side_by_side_models
+trained from the same initial weights (init shared) on the same data and batches, under one floating-point policy
+(subnormals flushed, as TensorFlow always does; rows carry ``fp_policy`` and the observed ``fp_mode``), and the
+divergence null: one of them again from those weights moved ``init_ulps`` float32 steps toward +inf
+(np.nextafter; model '<name>-ulp1', rows with ``null_of`` = the model it perturbs). A kind of its own, so no
+claim reads these rows as another model's seeds.
 """
 from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
+from functools import partial
+
+import numpy as np
 
 from suite.config import Config, SizingSection, TrainingSection, model_entries
 from suite.errors import UserError
@@ -28,7 +41,8 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
     from suite.models.params import width_for_budget
     spec = ModelSpec(entry["arch"], entry["framework"], data.input_size, sizing.hidden, data.output_size,
                      layers=sizing.layers, output=data.output, head=data.head,
-                     convention=entry["convention"], scan=entry["scan"], seed=seed)
+                     convention=entry["convention"], scan=entry["scan"], seed=seed,
+                     forget_bias=entry.get("forget_bias"))
     if sizing.budget:
         reference = spec.with_(framework="keras" if spec.convention == "reset_before" else "torch")
         spec = spec.with_(hidden=width_for_budget(reference, sizing.budget)[0])
@@ -36,7 +50,35 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
 
 
 def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
-                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width") -> dict:
+                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width",
+                  denormals: str | None = None) -> dict:
+    """The rows and curves of one training run (module docstring). ``denormals``: a floating-point policy
+    (flush | keep, ``suite.bench.fp_mode``) for this run only, restored afterwards, with the policy and the mode
+    its kernels showed in the rows (``fp_policy``, ``fp_mode``); None leaves the process as it is."""
+    with floating_point(denormals, entry["framework"]) as fp:
+        return _accuracy_rows(cfg, task_name, entry, seed, sizing, training, kind, progress, view, fp)
+
+
+@contextmanager
+def floating_point(policy: str | None, framework: str):
+    """Apply ``policy`` in the calling thread for ``framework`` and yield {'fp_policy', 'fp_mode'} (the mode
+    observed by ``suite.bench.fp_mode.probe``); restore the thread's FTZ/DAZ bits afterwards, so the next unit a
+    worker thread runs starts as before. None: nothing applied, {} yielded."""
+    if policy is None:
+        yield {}
+        return
+    from suite.bench.fp_mode import MODE_FLUSH, MODE_KEEP, apply_policy, current_mode, probe, write_mxcsr_bits
+    before = current_mode()
+    try:
+        apply_policy(policy, framework)
+        yield {"fp_policy": policy, "fp_mode": probe(framework)}
+    finally:
+        if before in (MODE_FLUSH, MODE_KEEP):
+            write_mxcsr_bits(before == MODE_FLUSH)
+
+
+def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
+                   training: TrainingSection, kind: str, progress, view: str, fp: dict) -> dict:
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
@@ -44,8 +86,9 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
     task = get_task(task_name, **cfg.tasks.get(task_name, {}))
     data = task.load(seed)
     spec = model_spec_for_task(entry, data, sizing, seed)
+    ulps = entry.get("init_ulps", 0)
     common = dict(kind=kind, task=task_name, seed=seed, B=training.batch_size, T=data.seq_len,
-                  threads=cfg.threads, view=view, budget=sizing.budget)
+                  threads=cfg.threads, view=view, budget=sizing.budget, init=training.init, **_marks(entry, spec), **fp)
     try:
         check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
@@ -53,6 +96,8 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
     model = build_model(spec)
     if training.init == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
+    if ulps:
+        model.set_weights(moved_ulps(model.get_weights(), ulps))
     tcfg = TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
                           epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
                           patience=training.patience, seed=seed, eval_every=training.eval_every,
@@ -76,7 +121,7 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
         rows.append(base_row(spec, **common, metric="solved_" + data.metric, value=data.solved, unit="threshold"))
     training_rows, scores = convergence_rows(task, data, result.curve)
     rows += [base_row(spec, **common, **r, **status) for r in training_rows]
-    curves = [{**c, "val_norm": s, "task": task_name, "model": spec.name, "arch": spec.arch,
+    curves = [{**c, "val_norm": s, "kind": kind, "task": task_name, "model": common["model"], "arch": spec.arch,
                "framework": spec.framework, "seed": seed, "view": view} for c, s in zip(result.curve, scores)]
     return {"rows": rows, "curves": curves}
 
@@ -102,6 +147,52 @@ def convergence_rows(task, data, curve: list[dict]) -> tuple[list[dict], list[fl
                  dict(metric="updates_to_target", value=to_target, unit="updates", split="val"),
                  dict(metric="reached", value=float(reached), unit="reached", split="val")]
     return rows, scores
+
+
+def _marks(entry: dict, spec: ModelSpec) -> dict:
+    """The row fields that tell a run apart from another of the same spec: the model name of a divergence null
+    ('<name>-ulp1') with ``null_of`` and ``init_ulps``; an LSTM's forget-bias arm and whether it is the headline."""
+    marks = {}
+    if entry.get("init_ulps"):
+        marks.update(model=entry["name"], null_of=entry.get("null_of", spec.name), init_ulps=entry["init_ulps"])
+    if spec.arch == "lstm":
+        marks.update(forget_bias=spec.forget_bias, headline_arm=bool(entry.get("headline_arm", True)))
+    return {"model": spec.name, **marks}
+
+
+def moved_ulps(weights: dict, ulps: int) -> dict:
+    """Every weight moved ``ulps`` steps of its own dtype toward +inf (np.nextafter): the smallest change of the
+    initial point a float32 model can represent, for the divergence null."""
+    out = {}
+    for name, w in weights.items():
+        w = np.asarray(w)
+        for _ in range(ulps):
+            w = np.nextafter(w, np.array(np.inf, dtype=w.dtype))
+        out[name] = w
+    return out
+
+
+def side_by_side_units(cfg: Config, work_unit) -> list:
+    """The side-by-side training units (module docstring), in the accuracy stage:
+    side-{task}-{model}-s{seed} for each model of ``suite.config.side_by_side_plan`` (the null last) and seed;
+    ``init: shared`` whatever training.init says, and one floating-point policy for every framework,
+    SIDE_BY_SIDE_DENORMALS (TensorFlow always flushes subnormals in its kernels; NumPy and torch keep them unless
+    told: under one policy the runs differ by their implementations, not by their floating-point modes; on the
+    main job's adding it costs nothing: gru-numpy 4.3 ms per update and the same test MSE either way, 1 thread,
+    Xeon); everything else as the accuracy units."""
+    from suite.config import side_by_side_plan
+    sizing, entries, tasks = side_by_side_plan(cfg)
+    training = cfg.training.model_copy(update={"init": "shared"})
+    view = "budget" if sizing.budget else "width"
+    return [work_unit(f"side-{task}-{e['name']}-s{seed}", "accuracy",
+                      partial(accuracy_rows, cfg, task, e, seed, sizing, training, kind=SIDE_BY_SIDE, view=view,
+                              denormals=SIDE_BY_SIDE_DENORMALS),
+                      f"{e['name']} {task} s{seed} side by side", parallel=True)
+            for task in tasks for e in entries for seed in cfg.seeds]
+
+
+SIDE_BY_SIDE = "side_by_side"
+SIDE_BY_SIDE_DENORMALS = "flush"
 
 
 def task_epochs(training: TrainingSection, task_name: str) -> int:

@@ -14,6 +14,9 @@ Glossary: σ logistic sigmoid, ⊙ element-wise product, W kernel, U recurrent_k
 Shapes: B batch, T time, X input, H hidden, O outputs, L layers.
 Keras layout (columns i|f|c|o): kernel (X_k, 4H), recurrent_kernel (H, 4H), bias (4H,) = canonical b_i + b_h.
 Streaming: the layer's own LSTMCell, one call per token, carrying [h, c] per layer.
+Forget-gate bias: Keras's default (unit_forget_bias=True) starts b_f at 1, the other gates' biases at 0.
+``spec.forget_bias`` = 1 keeps that; another value v turns unit_forget_bias off and initialises the bias (columns
+i|f|c|o) to v on the f slice [H:2H] and 0 elsewhere (``forget_bias_initializer``).
 """
 from __future__ import annotations
 
@@ -24,11 +27,25 @@ from suite.models import layouts
 from suite.models.keras.common import KerasRecurrentModel, keras, keras_rnn_cudnn_criteria, tf
 
 
+def forget_bias_initializer(value: float):
+    """A Keras bias initializer for an LSTM bias of shape (4H,), columns i|f|c|o: ``value`` on f, 0 elsewhere."""
+    def init(shape, dtype=None):
+        H = shape[0] // 4
+        b = np.zeros(shape, dtype="float64")
+        b[H:2 * H] = value
+        return tf.constant(b, dtype=dtype or "float32")
+    return init
+
+
 class LSTMKeras(KerasRecurrentModel):
     """L x keras.layers.LSTM(H, return_sequences=True) + Dense(O)."""
 
     def make_layer(self, k: int):
-        return keras.layers.LSTM(self.spec.hidden, return_sequences=True, dtype=self.spec.dtype, name=f"lstm_{k}")
+        fb = self.spec.forget_bias
+        bias = {} if fb is None or fb == 1.0 else dict(unit_forget_bias=False,
+                                                        bias_initializer=forget_bias_initializer(fb))
+        return keras.layers.LSTM(self.spec.hidden, return_sequences=True, dtype=self.spec.dtype, name=f"lstm_{k}",
+                                 **bias)
 
     def layer_to_canonical(self, kernel, recurrent_kernel, bias, grad: bool) -> dict[str, np.ndarray]:
         return layouts.lstm_keras_to_canonical(kernel, recurrent_kernel, bias, grad=grad)

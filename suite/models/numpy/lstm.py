@@ -20,6 +20,9 @@ Shapes: B batch, T time, X input features (X_k for layer k: X, then H), H hidden
 Canonical layout (suite.models.base), gate order i|f|g|o along the 4H axis:
     l{k}.W_i (X_k, 4H)   l{k}.W_h (H, 4H)   l{k}.b_i (4H,)   l{k}.b_h (4H,)   head.W (H, O)   head.b (O,)
 Streaming state: one (h, c) pair of (B, H) arrays per layer.
+Init: every tensor from U(-1/sqrt(H), 1/sqrt(H)) as torch does (``NumpyRecurrentModel._init_params``), so the
+forget-gate bias b_f = b_i[H:2H] + b_h[H:2H] starts near 0. ``spec.forget_bias`` = v sets, in every layer, the f
+slice [H:2H] of b_i to v and of b_h to 0 after the draws (the other weights keep theirs).
 """
 from __future__ import annotations
 
@@ -95,6 +98,15 @@ class LSTMNumpy(NumpyRecurrentModel):
     """L stacked LSTM layers (module docstring) + linear head, in NumPy float32 or float64."""
 
     ARCH = "lstm"
+
+    def _init_params(self) -> dict[str, np.ndarray]:
+        params = super()._init_params()
+        if self.spec.forget_bias is not None:
+            H = self.spec.hidden
+            for k in range(self.spec.layers):
+                params[f"l{k}.b_i"][H:2 * H] = self.spec.forget_bias     # gate order i|f|g|o: f is [H:2H]
+                params[f"l{k}.b_h"][H:2 * H] = 0.0
+        return params
 
     def _layer_forward(self, k, xs):
         return lstm_forward(xs, *self.layer_params(k))

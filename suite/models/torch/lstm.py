@@ -15,6 +15,9 @@ Shapes: B batch, T time, X input, H hidden, O outputs, L layers.
 PyTorch layout (column-vector form, rows stacked i|f|g|o): weight_ih_l{k} (4H, X_k), weight_hh_l{k} (4H, H),
 bias_ih_l{k} (4H,), bias_hh_l{k} (4H,). Canonical l{k}.W_i = weight_ih.T (X_k, 4H), same gate order.
 On the CPU in float32, nn.LSTM runs oneDNN's fused RNN kernel (``execution_path()['fused_kernel']``).
+Forget-gate bias: PyTorch draws bias_ih and bias_hh each from U(-1/sqrt(H), 1/sqrt(H)), so b_f = b_if + b_hf
+starts near 0. ``spec.forget_bias`` = v sets, in every layer, the f rows [H:2H] (gate order i|f|g|o) of bias_ih
+to v and of bias_hh to 0, so the effective b_f is v; the other weights keep their draws.
 """
 from __future__ import annotations
 
@@ -30,7 +33,14 @@ class LSTMTorch(TorchRecurrentModel):
 
     def build_encoder(self) -> nn.Module:
         s = self.spec
-        return RecurrentEncoder(nn.LSTM(s.input_size, s.hidden, num_layers=s.layers, batch_first=True))
+        rnn = nn.LSTM(s.input_size, s.hidden, num_layers=s.layers, batch_first=True)
+        if s.forget_bias is not None:
+            H = s.hidden
+            with torch.no_grad():
+                for k in range(s.layers):
+                    getattr(rnn, f"bias_ih_l{k}")[H:2 * H] = s.forget_bias    # rows i|f|g|o: f is [H:2H]
+                    getattr(rnn, f"bias_hh_l{k}")[H:2 * H] = 0.0
+        return RecurrentEncoder(rnn)
 
     layer_to_canonical = staticmethod(layouts.lstm_torch_to_canonical)
     layer_to_torch = staticmethod(layouts.lstm_canonical_to_torch)
