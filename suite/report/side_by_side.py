@@ -44,6 +44,7 @@ import pandas as pd
 
 from suite.report.statistics import ALPHA, LOWER_IS_BETTER, compare, finite
 from suite.report.tables import headline_metric
+from suite.run.convergence import normalised
 from suite.spec import FRAMEWORKS
 
 SIDE_BY_SIDE = "side_by_side"        # the row kind (suite.run.units_accuracy.SIDE_BY_SIDE)
@@ -51,12 +52,11 @@ NULL = "null"                        # the pair label of the null
 
 
 def normalised_score(value: float, baseline: float, metric: str) -> float:
-    """n(v) of the module docstring: 1 - v / b for a lower-is-better metric, (v - b) / (1 - b) otherwise."""
-    if value is None or baseline is None or not math.isfinite(value) or not math.isfinite(baseline):
+    """n(v) of the module docstring: the training-state normalisation (``suite.run.convergence.normalised``) for
+    this metric's direction."""
+    if value is None or baseline is None:
         return math.nan
-    if metric in LOWER_IS_BETTER:
-        return 1.0 - value / baseline if baseline > 0 else math.nan
-    return (value - baseline) / (1.0 - baseline) if baseline < 1 else math.nan
+    return normalised(float(value), float(baseline), higher_is_better=metric not in LOWER_IS_BETTER)
 
 
 def side_rows(frame: pd.DataFrame) -> pd.DataFrame:
