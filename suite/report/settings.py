@@ -23,13 +23,20 @@ class ReportSettings:
     seeds: tuple[int, ...]
     budget: int | None         # matched parameter budget (None: equal width only)
     width_hidden: int          # H of the equal-width view
+    lr_grid: tuple[float, ...] | None = None           # the learning-rate search (None: every model at lr)
+    tuning_seeds: tuple[int, ...] = ()
+    tuning_pairs: tuple[tuple[str, str], ...] = ()     # (task, arch) the search chooses a rate for
 
     @classmethod
     def from_config(cls, cfg) -> ReportSettings:
         """The values above from a validated config."""
+        from suite.config import tuning_references
         speed, training, sizing = cfg.speed, cfg.training, cfg.sizing
         return cls(speed_batch=speed.batch, speed_seq_len=speed.base_seq_len, speed_input_size=speed.input_size,
                    speed_hidden=speed.base_hidden, speed_repeats=speed.rounds, speed_min_samples=speed.min_samples,
                    denormals=speed.denormals, threads=cfg.threads, lr=training.lr, clip_norm=training.clip_norm,
                    batch_size=training.batch_size, patience=training.patience, max_seconds=training.max_seconds,
-                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden)
+                   seeds=tuple(cfg.seeds), budget=sizing.budget, width_hidden=sizing.hidden,
+                   lr_grid=tuple(training.lr_grid) if training.lr_grid is not None else None,
+                   tuning_seeds=tuple(training.tuning_seeds),
+                   tuning_pairs=tuple((task, e["arch"]) for task, e in tuning_references(cfg)))

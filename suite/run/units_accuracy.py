@@ -7,7 +7,8 @@ A unit stopped by the wall-clock safety cap is recorded ``truncated``.
 
 Rows: the test metrics (status ok | truncated | failed), then train_seconds, cpu_seconds (this process's CPU
 time while training), updates (applied) and planned_updates (the budget), epochs, the task's baseline and,
-where the task has one, its 'solved' threshold. Every row carries the view and the budget.
+where the task has one, its 'solved' threshold. Every row carries the view, the budget and the learning rate
+(``lr``, and ``lr_source``: 'tuned' when the tuning stage chose it for this task and arch, else 'fixed').
 """
 from __future__ import annotations
 
@@ -33,16 +34,19 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
 
 
 def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
-                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width") -> dict:
+                  training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width",
+                  lr_source: str = "fixed") -> dict:
+    """lr_source: 'tuned' when ``training.lr`` is the rate the tuning stage chose for this task and arch,
+    'fixed' when it is the config's own (training.lr, or the paper check's)."""
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
-    from suite.run.training import TrainingConfig, train
+    from suite.run.training import train
     task = get_task(task_name, **cfg.tasks.get(task_name, {}))
     data = task.load(seed)
     spec = model_spec_for_task(entry, data, sizing, seed)
     common = dict(kind=kind, task=task_name, seed=seed, B=training.batch_size, T=data.seq_len,
-                  threads=cfg.threads, view=view, budget=sizing.budget)
+                  threads=cfg.threads, view=view, budget=sizing.budget, lr=training.lr, lr_source=lr_source)
     try:
         check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
@@ -50,9 +54,7 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
     model = build_model(spec)
     if training.init == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
-    tcfg = TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
-                          epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
-                          patience=training.patience, seed=seed)
+    tcfg = training_config(training, task_name, seed)
     cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
     cpu_seconds = time.process_time() - cpu_start
@@ -71,8 +73,17 @@ def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: S
     if data.solved is not None:
         rows.append(base_row(spec, **common, metric="solved_" + data.metric, value=data.solved, unit="threshold"))
     curves = [{**c, "task": task_name, "model": spec.name, "arch": spec.arch, "framework": spec.framework,
-               "seed": seed, "view": view} for c in result.curve]
+               "seed": seed, "view": view, "kind": kind, "lr": training.lr} for c in result.curve]
     return {"rows": rows, "curves": curves}
+
+
+def training_config(training: TrainingSection, task_name: str, seed: int):
+    """The training loop's settings for one run of this task (``suite.run.training.TrainingConfig``): the
+    section's optimizer, clipping, batch and safety cap, the task's epochs, this seed."""
+    from suite.run.training import TrainingConfig
+    return TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
+                          epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
+                          patience=training.patience, seed=seed)
 
 
 def task_epochs(training: TrainingSection, task_name: str) -> int:
