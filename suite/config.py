@@ -155,7 +155,10 @@ class TrainingSection(ConfigSection):
     ~60x the slowest unit of the main job on a quiet 2-core machine). The main job's budgets: digits 24 x 16 =
     384 updates, adding 10 x 32 = 320, copy 10 x 40 = 400; the best model of adding and copy reaches the task's
     'solved' threshold in them (the Transformer: MSE < 0.01 on adding at T=30, accuracy 1.0 on copy at delay
-    T=10 with K=5 symbols, every seed)."""
+    T=10 with K=5 symbols, every seed). Learning rate: ``lr`` for every model unless ``lr_grid`` is set; then
+    each (task, arch) gets the grid's rate of the lowest mean best validation loss on ``tuning_seeds``, each
+    candidate trained for the task's full budget (suite.run.units_tuning; the main job, configs/default.yaml,
+    searches [0.001, 0.003, 0.01, 0.03, 0.1] on seeds 100 and 101)."""
 
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
     clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
@@ -173,10 +176,10 @@ class TrainingSection(ConfigSection):
                                                             "validation loss, a deterministic function of the seed "
                                                             "(null = off: every run gets the whole budget)")
     lr_grid: OptionalLearningRates = Field(
-        None, description="learning rates searched per (task, arch) on the tuning seeds, log-spaced, sorted, at "
-                          f"least {LR_GRID_MIN_VALUES} values over at least {LR_GRID_MIN_SPAN:g}x (e.g. [0.001, "
-                          "0.003, 0.01, 0.03, 0.1]); the rate of the lowest mean best validation loss trains every "
-                          "implementation of the arch on the evaluation seeds (null: no search, every model at lr)")
+        None, description=f"learning rates searched per (task, arch) on the tuning seeds: a sorted log grid of at "
+                          f"least {LR_GRID_MIN_VALUES} values over at least {LR_GRID_MIN_SPAN:g}x; the rate of the "
+                          "lowest mean best validation loss trains every model of the arch (null: no search, every "
+                          "model at lr)")
     tuning_seeds: non_empty_list(Int, "ints") = Field(
         [100, 101], description="seeds of the learning-rate search (>= 2 when lr_grid is set; none of them in "
                                 "`seeds`: the rate is chosen on other splits and initial weights than it is "

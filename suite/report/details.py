@@ -235,11 +235,13 @@ def _protocol(s: ReportSettings, table: pd.DataFrame) -> list[str]:
     stop = (f"early stopping after {s.patience} epochs without a lower validation loss (a function of the seed)"
             if s.patience else "no early stopping: every run gets the whole budget")
     cap = f"{s.max_seconds:g} s" if s.max_seconds else "none"
-    lr = (f"a learning rate per task and arch, chosen on validation: see Learning rate" if s.lr_grid
-          else f"lr {s.lr:g} for every model")
+    tuned = "lr_source" in table and bool((table["lr_source"] == "tuned").any()) and s.lr_grid
+    rates = sorted({float(v) for v in table["lr"].dropna()}) if "lr" in table else []
+    lr = ("a learning rate per task and arch, chosen on validation: see Learning rate" if tuned else
+          f"lr {', '.join(f'{v:g}' for v in rates or [s.lr])} for every model")
     protocol = PROTOCOL_TEXT.format(s=s, lr=lr, per_task=per_task, stop=stop, seeds=", ".join(map(str, s.seeds)),
                                     cap=cap)
-    if s.lr_grid:
+    if tuned:
         protocol += " " + LR_PROTOCOL_TEXT.format(grid=", ".join(f"{v:g}" for v in s.lr_grid),
                                                   span=s.lr_grid[-1] / s.lr_grid[0],
                                                   tuning_seeds=", ".join(map(str, s.tuning_seeds)), lr=s.lr)

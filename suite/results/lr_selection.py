@@ -1,5 +1,7 @@
-"""The learning rate of each (task, arch), chosen from the tuning rows: one rule, read by the run (the accuracy
-units train at the chosen rate) and by the report (it shows the search and the choice).
+"""The learning rate of each (task, arch), chosen from the stored tuning rows by one rule.
+
+The run reads it (the accuracy units train at the chosen rate), and so does the report (it shows the search and
+the choice).
 
 Candidates: the grid r_1 < ... < r_m (``training.lr_grid``) on the tuning seeds s_1 < ... < s_n
 (``training.tuning_seeds``, never evaluation seeds), one work unit ``tune-{task}-{arch}-lr{r:g}-s{s}`` each,

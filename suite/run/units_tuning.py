@@ -88,7 +88,8 @@ def tuning_rows(cfg: Config, task_name: str, entry: dict, seed: int, lr: float, 
     status = dict(status="ok", error=None) if diverged else dict(status=result.status, error=result.error)
     rows = [] if diverged else [base_row(spec, **common, metric=name, value=value, split="val", unit=_unit(name),
                                          **status) for name, value in result.val.items()]
-    best = result.curve[result.best_epoch - 1]["updates"] if result.best_epoch else math.nan
+    scored = [c for c in result.curve if math.isfinite(c["val_loss"])]
+    best = min(scored, key=lambda c: c["val_loss"])["updates"] if scored else math.nan   # first of the lowest
     rows += [base_row(spec, **common, metric="diverged", value=int(diverged), unit="bool",
                       note=result.error if diverged else None, **status),
              base_row(spec, **common, metric="best_updates", value=best, unit="updates", **status),
