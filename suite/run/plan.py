@@ -51,7 +51,8 @@ def plan(cfg: Config, stages=STAGES, learning_rates: dict | None = None) -> list
     choice per (task, arch) (``suite.run.units_tuning.stored_learning_rates``), needed to plan the accuracy
     stage of a config with training.lr_grid set."""
     from suite.run.units_accuracy import accuracy_rows
-    from suite.run.units_tuning import accuracy_training, tuning_units
+    from suite.results.lr_selection import LearningRateSearchError
+    from suite.run.units_tuning import accuracy_training, tuning_units, without_learning_rate
     from suite.run.units_checks import equivalence_rows, params_rows
     from suite.run.units_speed import speed_units
     units = []
@@ -68,12 +69,16 @@ def plan(cfg: Config, stages=STAGES, learning_rates: dict | None = None) -> list
         for view, sizing, entries, tasks in accuracy_views(cfg):
             for task_name in tasks:
                 for entry in entries:
-                    training, lr_source = accuracy_training(cfg, learning_rates, task_name, entry["arch"])
+                    try:
+                        training, lr_source = accuracy_training(cfg, learning_rates, task_name, entry["arch"])
+                    except LearningRateSearchError as e:     # no rate chosen: these units fail, naming why
+                        training, lr_source = None, str(e)
                     for seed in cfg.seeds:
                         units.append(WorkUnit(
                             f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
                             partial(accuracy_rows, cfg, task_name, entry, seed, sizing, training,
-                                    view=view, lr_source=lr_source),
+                                    view=view, lr_source=lr_source) if training is not None else
+                            partial(without_learning_rate, lr_source),
                             f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
     if "paper" in stages and cfg.paper_check.enabled:
         pc = cfg.paper_check

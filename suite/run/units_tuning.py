@@ -37,7 +37,8 @@ from functools import partial
 
 from suite.config import Config, SizingSection, TrainingSection, accuracy_views, tuning_references
 from suite.errors import UserError
-from suite.results.lr_selection import (TUNING_KIND, LearningRateChoice, select_learning_rates, tuning_unit_id)
+from suite.results.lr_selection import (TUNING_KIND, LearningRateChoice, LearningRateSearchError, candidate_scores,
+                                        choose, tuning_unit_id)
 from suite.run.rows import base_row
 from suite.run.units_accuracy import _unit, model_spec_for_task, shared_initial_weights, training_config
 
@@ -107,24 +108,46 @@ def tuning_pairs(cfg: Config) -> list[tuple[str, str]]:
     return [(task, entry["arch"]) for task, entry in tuning_references(cfg)]
 
 
-def learning_rates(cfg: Config, rows) -> dict[tuple[str, str], LearningRateChoice]:
-    """(task, arch) -> the chosen rate, from the tuning rows among ``rows`` (suite.results.lr_selection)."""
+def learning_rates(cfg: Config, rows) -> dict[tuple[str, str], LearningRateChoice | LearningRateSearchError]:
+    """(task, arch) -> the chosen rate, from the tuning rows among ``rows`` (suite.results.lr_selection); a pair
+    with no complete rate maps to its LearningRateSearchError (its accuracy units then fail with that message)."""
     t = cfg.training
-    return select_learning_rates(rows, t.lr_grid, t.tuning_seeds, tuning_pairs(cfg))
+    scores = candidate_scores(rows)
+    out = {}
+    for task, arch in tuning_pairs(cfg):
+        try:
+            out[(task, arch)] = choose(task, arch, t.lr_grid, t.tuning_seeds, scores)
+        except LearningRateSearchError as e:
+            out[(task, arch)] = e
+    return out
 
 
-def stored_learning_rates(cfg: Config, store) -> dict[tuple[str, str], LearningRateChoice]:
+def stored_tuning_rows(store) -> list[dict]:
+    return [r for u in store.units() if u.get("stage") == STAGE for r in u["rows"]]
+
+
+def stored_learning_rates(cfg: Config, store) -> dict:
     """The choice from the tuning units stored in the run folder (the same after a resume: it reads rows only)."""
-    return learning_rates(cfg, [r for u in store.units() if u.get("stage") == STAGE for r in u["rows"]])
+    return learning_rates(cfg, stored_tuning_rows(store))
 
 
 def accuracy_training(cfg: Config, rates: dict | None, task: str, arch: str) -> tuple[TrainingSection, str]:
     """The training section of an accuracy unit of this task and arch, and where its rate comes from: the
-    chosen rate ('tuned') when training.lr_grid is set, else training.lr ('fixed')."""
+    chosen rate ('tuned') when training.lr_grid is set, else training.lr ('fixed'). Raises the pair's
+    LearningRateSearchError when no rate could be chosen."""
     if cfg.training.lr_grid is None:
         return cfg.training, "fixed"
     if rates is None:
         raise ValueError("the accuracy units of a config with training.lr_grid need the tuning stage's choice: "
                          "plan(cfg, stages, learning_rates=stored_learning_rates(cfg, store)) after the tuning "
                          "units ran (suite.run.stages.run_stages does this)")
-    return cfg.training.model_copy(update={"lr": rates[(task, arch)].lr}), "tuned"
+    choice = rates[(task, arch)]
+    if isinstance(choice, LearningRateSearchError):
+        raise choice
+    return cfg.training.model_copy(update={"lr": choice.lr}), "tuned"
+
+
+def without_learning_rate(message: str) -> dict:
+    """The run of an accuracy unit whose (task, arch) got no rate: it fails with the search's message (naming
+    the tuning units without a result), so the other units still run."""
+    raise LearningRateSearchError(message)
