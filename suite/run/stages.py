@@ -44,7 +44,7 @@ def run_stages(cfg: Config, stages, store, progress: bool = True, cluster=None,
         return run_units(plan(cfg, stages), store, progress=progress, cluster=cluster, setup=setup)
     units = plan(cfg, [s for s in stages if s != "accuracy"])
     tuning = [u for u in units if u.stage == TUNING]
-    accuracy = Deferred(ready=lambda: not missing(tuning, store),
+    accuracy = Deferred(ready=lambda: all(store.has_unit(u.id) for u in tuning) and not missing(tuning, store),
                         make=lambda: plan(cfg, ["accuracy"], learning_rates=stored_learning_rates(cfg, store)))
     counts = run_units(units, store, progress=progress, cluster=cluster, setup=setup, deferred=accuracy)
     lost = [u.id for u in missing(tuning, store)]
