@@ -136,20 +136,18 @@ def learning_rate_table(frame: pd.DataFrame, grid, seeds, pairs) -> pd.DataFrame
     """Per (task, arch) of the search: the tuned model, the chosen rate (suite.results.lr_selection's rule),
     whether it lies at an end of the grid, the units without a usable result, and the mean over the tuning seeds
     of the best validation loss at each rate of the grid (inf: a seed diverged; nan: a seed has no result)."""
-    from suite.results.lr_selection import LearningRateSearchError, candidate_scores, choose
+    from suite.results.lr_selection import LearningRateSearchError, select_learning_rates
     tune = tuning_rows(frame)
     if tune.empty or not grid:
         return pd.DataFrame()
-    scores = candidate_scores(tune.to_dict("records"))
+    choices = select_learning_rates(tune.to_dict("records"), list(grid), list(seeds), pairs)
     named = tune.dropna(subset=["task", "arch"]).drop_duplicates(["task", "arch"])
     models = {(t, a): m for t, a, m in zip(named["task"], named["arch"], named["model"])}
     rows = []
-    for task, arch in pairs:
-        try:
-            c = choose(task, arch, list(grid), list(seeds), scores)
-        except LearningRateSearchError as e:
+    for (task, arch), c in choices.items():
+        if isinstance(c, LearningRateSearchError):
             rows.append({"task": task, "arch": arch, "model": models.get((task, arch)), "chosen lr": None,
-                         "edge": "", "no result": str(e)})
+                         "edge": "", "no result": str(c)})
             continue
         rows.append({"task": task, "arch": arch, "model": models.get((task, arch)), "chosen lr": c.lr,
                      "edge": "yes" if c.edge else "no", "no result": ", ".join(c.missing),
@@ -272,8 +270,8 @@ def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
     steps = sp[sp["metric"] == "train_step_ms"].groupby("model")["value"].median() if not sp.empty else {}
     acc["train_step_ms"] = [float(steps.get(m, math.nan)) if len(steps) else math.nan for m in acc["model"]]
     acc["value"] = [f"{m:.4g} ± {c:.2g}" if not math.isnan(c) else f"{m:.4g}" for m, c in zip(acc["mean"], acc["ci95"])]
-    return acc[["view", "task", "model", "hidden", "params", "lr", "metric", "value", "n_seeds", "baseline", "updates",
-                "train_step_ms", "train_seconds", "truncated", "failed"]]
+    return acc[["view", "task", "model", "hidden", "params", "lr", "metric", "value", "n_seeds", "baseline",
+                "updates", "train_step_ms", "train_seconds", "truncated", "failed"]]
 
 
 EDGE_COLUMNS = ["file_bytes", "step_latency_us", "peak_mb", "max_abs_diff", "accuracy"]

@@ -108,9 +108,15 @@ def choose(task: str, arch: str, grid: list[float], seeds: list[int],
     return LearningRateChoice(task, arch, chosen, chosen in (grid[0], grid[-1]), means, tuple(missing))
 
 
-def select_learning_rates(rows: Iterable[dict], grid: list[float], seeds: list[int],
-                          pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], LearningRateChoice]:
+def select_learning_rates(rows: Iterable[dict], grid: list[float], seeds: list[int], pairs: Iterable[tuple[str, str]]
+                          ) -> dict[tuple[str, str], LearningRateChoice | LearningRateSearchError]:
     """(task, arch) -> its LearningRateChoice, for every pair of ``pairs``, from the tuning rows among ``rows``
-    (rows of other kinds are ignored)."""
+    (rows of other kinds are ignored); a pair with no complete rate maps to its LearningRateSearchError."""
     scores = candidate_scores(rows)
-    return {(task, arch): choose(task, arch, grid, seeds, scores) for task, arch in pairs}
+    out: dict[tuple[str, str], LearningRateChoice | LearningRateSearchError] = {}
+    for task, arch in pairs:
+        try:
+            out[(task, arch)] = choose(task, arch, grid, seeds, scores)
+        except LearningRateSearchError as e:
+            out[(task, arch)] = e
+    return out

@@ -9,7 +9,9 @@ accuracy units are planned with it and join the same Dask session (no second clu
 wall on a 2-core machine). Without a grid (or without the accuracy stage) everything is planned at once.
 
 A tuning unit whose worker was lost leaves the accuracy units unplanned (a choice without it could differ from
-the one a resume makes once it has run); ``--resume`` runs it, then them. Resume works mid-search: a run killed among the tuning units finds the finished ones in the folder and runs only
+the one a resume makes once it has run); ``--resume`` runs it, then them.
+
+Resume works mid-search: a run killed among the tuning units finds the finished ones in the folder and runs only
 the missing ones; the choice, a function of the stored rows only (``suite.results.lr_selection``), is then the
 same as in an uninterrupted run, and so are the accuracy units planned from it.
 """

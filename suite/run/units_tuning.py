@@ -37,8 +37,8 @@ from functools import partial
 
 from suite.config import Config, SizingSection, TrainingSection, accuracy_views, tuning_references
 from suite.errors import UserError
-from suite.results.lr_selection import (TUNING_KIND, LearningRateChoice, LearningRateSearchError, candidate_scores,
-                                        choose, tuning_unit_id)
+from suite.results.lr_selection import (TUNING_KIND, LearningRateChoice, LearningRateSearchError,
+                                        select_learning_rates, tuning_unit_id)
 from suite.run.rows import base_row
 from suite.run.units_accuracy import _unit, model_spec_for_task, shared_initial_weights, training_config
 
@@ -112,14 +112,7 @@ def learning_rates(cfg: Config, rows) -> dict[tuple[str, str], LearningRateChoic
     """(task, arch) -> the chosen rate, from the tuning rows among ``rows`` (suite.results.lr_selection); a pair
     with no complete rate maps to its LearningRateSearchError (its accuracy units then fail with that message)."""
     t = cfg.training
-    scores = candidate_scores(rows)
-    out = {}
-    for task, arch in tuning_pairs(cfg):
-        try:
-            out[(task, arch)] = choose(task, arch, t.lr_grid, t.tuning_seeds, scores)
-        except LearningRateSearchError as e:
-            out[(task, arch)] = e
-    return out
+    return select_learning_rates(rows, t.lr_grid, t.tuning_seeds, tuning_pairs(cfg))
 
 
 def stored_tuning_rows(store) -> list[dict]:
