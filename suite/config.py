@@ -10,7 +10,9 @@ non-positive size, an unknown task/model/framework, or an empty file raises User
 One source for the defaults: the schema's defaults are the main job (`make report`). configs/default.yaml
 sets only its name and which of its models and tasks the accuracy views train (sizing.equal_width_models,
 sizing.equal_width_tasks, sizing.accuracy_models, training.task_epochs): those keys name a config's own
-models and tasks, so a default there would not fit a config that lists others.
+models and tasks, so a default there would not fit a config that lists others; and its learning-rate search
+(training.lr_grid, training.tuning_seeds): a search multiplies a config's training by (rates x tuning seeds) /
+seeds per (task, arch), which a config that lists other tasks should ask for, not inherit.
 
 Renamed keys (the former name is read for one release, silently; giving both is an error):
 ``model`` -> ``sizing``; ``speed.hidden`` -> ``speed.base_hidden``, ``speed.seq_len`` -> ``speed.base_seq_len``
@@ -33,6 +35,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from suite.errors import UserError
 from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, former_name,
@@ -134,6 +137,21 @@ def _distinct_numbers(v) -> bool:
 
 ForgetBiasArms = Annotated[list[float] | None, _optional("a non-empty list of distinct finite numbers",
                                                          _distinct_numbers)]
+
+
+def _learning_rates(v):
+    """null, or a list of positive numbers (as floats)."""
+    if v is None:
+        return None
+    if not (isinstance(v, list) and all(_positive_number(x) for x in v)):
+        raise PydanticCustomError("expected", "a list of positive numbers or null")
+    return [float(x) for x in v]
+
+
+OptionalLearningRates = Annotated[list[float] | None, BeforeValidator(_learning_rates)]
+LR_GRID_MIN_VALUES = 4          # a learning-rate grid: at least this many values ...
+LR_GRID_MIN_SPAN = 30.0         # ... spanning at least this factor (max / min)
+LR_GRID_MIN_TUNING_SEEDS = 2
 OptionalModelNames = Annotated[list[str] | None, _optional("a non-empty list of model names",
                                                            lambda v: isinstance(v, list) and v)]
 NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
@@ -191,7 +209,10 @@ class TrainingSection(ConfigSection):
     'solved' threshold in them (the Transformer: MSE < 0.01 on adding at T=30, accuracy 1.0 on copy at delay
     T=10 with K=5 symbols, every seed). The validation split is scored every ``eval_every`` updates (16: 20-25
     points on adding and copy instead of 10 per-epoch ones; at 250 validation sequences it added 0-6% to a run's
-    CPU time, ~4 CPU-s over the main job's 55 units, Xeon, 1 thread)."""
+    CPU time, ~4 CPU-s over the main job's 55 units, Xeon, 1 thread). Learning rate: ``lr`` for every model unless ``lr_grid`` is set; then
+    each (task, arch) gets the grid's rate of the lowest mean best validation loss on ``tuning_seeds``, each
+    candidate trained for the task's full budget (suite.run.units_tuning; the main job, configs/default.yaml,
+    searches [0.001, 0.003, 0.01, 0.03, 0.1] on seeds 100 and 101)."""
 
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
     clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
@@ -217,6 +238,15 @@ class TrainingSection(ConfigSection):
         16, description="updates between two scorings of the validation split (the curve, the best-validation "
                         "checkpoint, the training state and updates to target read them; the last update is always "
                         "scored; null: once per epoch)")
+    lr_grid: OptionalLearningRates = Field(
+        None, description=f"learning rates searched per (task, arch) on the tuning seeds: a sorted log grid of at "
+                          f"least {LR_GRID_MIN_VALUES} values over at least {LR_GRID_MIN_SPAN:g}x; the rate of the "
+                          "lowest mean best validation loss trains every model of the arch (null: no search, every "
+                          "model at lr)")
+    tuning_seeds: non_empty_list(Int, "ints") = Field(
+        [100, 101], description="seeds of the learning-rate search (>= 2 when lr_grid is set; none of them in "
+                                "`seeds`: the rate is chosen on other splits and initial weights than it is "
+                                "evaluated on)")
     init: choice("framework", "shared") = Field(
         "framework", description="framework: each framework's default init; shared: same initial weights copied "
                                  "into every implementation of an arch")
@@ -495,11 +525,53 @@ def _check_cross_fields(cfg: Config, where: str) -> None:
         if task not in cfg.tasks:
             raise UserError(f"{where}: key 'training.task_epochs.{task}': expected a task of this config "
                             f"({', '.join(cfg.tasks)}), got {task!r}")
+    _check_lr_grid(cfg, where)
     if sizing.budget is None and not sizing.equal_width:
         raise UserError(f"{where}: key 'sizing.equal_width': expected true when sizing.budget is null (no view of "
                         f"the accuracy comparison would be left), got false")
     if cfg.device == "cuda":
         _check_cuda(where)
+
+
+def _check_lr_grid(cfg: Config, where: str) -> None:
+    """training.lr_grid: at least LR_GRID_MIN_VALUES rates, strictly increasing, max / min >= LR_GRID_MIN_SPAN;
+    then training.tuning_seeds: at least LR_GRID_MIN_TUNING_SEEDS, each once, none of them an evaluation seed."""
+    t = cfg.training
+    if t.lr_grid is None:
+        return
+    grid = t.lr_grid
+    if len(grid) < LR_GRID_MIN_VALUES:
+        raise UserError(f"{where}: key 'training.lr_grid': expected at least {LR_GRID_MIN_VALUES} learning rates "
+                        f"(or null: no search), got {grid}")
+    if any(b <= a for a, b in zip(grid, grid[1:])):
+        raise UserError(f"{where}: key 'training.lr_grid': expected learning rates in increasing order, each once, "
+                        f"got {grid}")
+    if grid[-1] / grid[0] < LR_GRID_MIN_SPAN:
+        raise UserError(f"{where}: key 'training.lr_grid': expected a grid spanning at least {LR_GRID_MIN_SPAN:g}x "
+                        f"(largest / smallest), got {grid} ({grid[-1] / grid[0]:.3g}x)")
+    seeds = t.tuning_seeds
+    if len(seeds) < LR_GRID_MIN_TUNING_SEEDS or len(set(seeds)) != len(seeds):
+        raise UserError(f"{where}: key 'training.tuning_seeds': expected at least {LR_GRID_MIN_TUNING_SEEDS} "
+                        f"different seeds when training.lr_grid is set, got {seeds}")
+    shared = sorted(set(seeds) & set(cfg.seeds))
+    if shared:
+        raise UserError(f"{where}: key 'training.tuning_seeds': expected seeds that are not evaluation seeds "
+                        f"(`seeds`: {cfg.seeds}), got {seeds} (shared: {shared})")
+
+
+def tuning_references(cfg: Config) -> list[tuple[str, dict]]:
+    """[(task, entry)] of the learning-rate search, one per task and arch of the headline accuracy view (which has
+    every task and model the accuracy stage trains): the arch's PyTorch model there, else its first model there.
+    Empty when training.lr_grid is null."""
+    if cfg.training.lr_grid is None:
+        return []
+    _, _, entries, tasks = accuracy_views(cfg)[0]
+    references: dict[str, dict] = {}
+    for entry in entries:
+        current = references.get(entry["arch"])
+        if current is None or (entry["framework"] == "torch" and current["framework"] != "torch"):
+            references[entry["arch"]] = entry
+    return [(task, entry) for task in tasks for entry in references.values()]
 
 
 def validate_config(raw: Any, where: str = "<config>") -> Config:

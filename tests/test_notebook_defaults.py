@@ -23,7 +23,7 @@ SMALL = {"models": ["gru-numpy", "gru-torch", "lstm-torch", "transformer-torch"]
          "sizing_equal_width_models": None, "sizing_equal_width_tasks": None, "sizing_accuracy_models": None,
          "sizing_side_by_side_models": None, "sizing_side_by_side_tasks": None, "sizing_side_by_side_null": None,
          "training_lr": 0.005, "training_batch_size": 32, "training_epochs": 5, "training_task_epochs": {},
-         "training_max_seconds": 120.0}
+         "training_max_seconds": 120.0, "training_lr_grid": None}      # no search: tests/test_lr_tuning.py has it
 
 
 def small(name: str, **extra) -> dict:

@@ -20,7 +20,7 @@ from suite.report import figures
 from suite.report.document import Bullets, Figure, Link, Section, Table, section
 from suite.report.settings import ReportSettings
 from suite.report.tables import (VIEW_TITLES, accuracy_table, edge_table, execution_table, gru_vs_lstm,
-                                 headline_view, ok_rows, solved_table, speed_table)
+                                 headline_view, learning_rate_table, ok_rows, solved_table, speed_table, tuning_rows)
 
 CHUNG_2014_JSB_NLL = {"gru": 8.54, "lstm": 8.67}   # Chung et al. 2014, Table 2, JSB Chorales, test NLL
 
@@ -208,7 +208,7 @@ def _ledger(frame: pd.DataFrame) -> Section:
     return section("Fairness ledger", Table(ledger, "ledger"))
 
 
-PROTOCOL_TEXT = ("Protocol: Adam (lr {s.lr:g}, global-norm clip {s.clip_norm}), batch {s.batch_size}, a budget "
+PROTOCOL_TEXT = ("Protocol: Adam ({lr}, global-norm clip {s.clip_norm}), batch {s.batch_size}, a budget "
                  "counted in optimizer updates (epochs x floor(n_train / batch)), the same for every model on a task "
                  "({per_task}); {stop}; the weights of the lowest validation loss over those evaluations are scored on "
                  "the test split. "
@@ -216,6 +216,13 @@ PROTOCOL_TEXT = ("Protocol: Adam (lr {s.lr:g}, global-norm clip {s.clip_norm}), 
                  "whatever else the machine is doing. Wall-clock seconds are recorded (curves per second) but "
                  "decide nothing; the safety cap ({cap} per run) marks a run `truncated`, and truncated runs stay "
                  "out of the statistics.")
+LR_PROTOCOL_TEXT = ("Learning rate: for each task and arch, the rate of the log grid {grid} ({span:.0f}x) with the "
+                    "lowest mean, over tuning seeds {tuning_seeds} (never evaluation seeds), of the best validation "
+                    "loss; each candidate is the arch's reference model at the headline size trained for the task's "
+                    "full budget (a shorter search would favour fast starters), a diverged run scores +inf, ties "
+                    "(relative difference ≤ 1e-9) go to the smaller rate, and a rate at either end of the grid is "
+                    "flagged. Every implementation of the arch, in both views, then trains at that rate on the "
+                    "evaluation seeds. The test split is never read by the search. The paper check keeps lr {lr:g}.")
 VIEW_TEXT = {"budget": ("**matched parameter budget** ({budget:,} parameters: per arch and task the width whose count "
                         "is closest, at most 10% over, as in Long Range Arena; Chung et al. 2014 matched GRU and LSTM "
                         "budgets)"),
@@ -232,7 +239,16 @@ def _protocol(s: ReportSettings, table: pd.DataFrame) -> list[str]:
     every = f"every {s.eval_every} updates and after the last" if s.eval_every else "after each epoch"
     stop += f"; the validation split is scored {every}"
     cap = f"{s.max_seconds:g} s" if s.max_seconds else "none"
-    protocol = PROTOCOL_TEXT.format(s=s, per_task=per_task, stop=stop, seeds=", ".join(map(str, s.seeds)), cap=cap)
+    tuned = "lr_source" in table and bool((table["lr_source"] == "tuned").any()) and s.lr_grid
+    rates = sorted({float(v) for v in table["lr"].dropna()}) if "lr" in table else []
+    lr = ("a learning rate per task and arch, chosen on validation: see Learning rate" if tuned else
+          f"lr {', '.join(f'{v:g}' for v in rates or [s.lr])} for every model")
+    protocol = PROTOCOL_TEXT.format(s=s, lr=lr, per_task=per_task, stop=stop, seeds=", ".join(map(str, s.seeds)),
+                                    cap=cap)
+    if tuned:
+        protocol += " " + LR_PROTOCOL_TEXT.format(grid=", ".join(f"{v:g}" for v in s.lr_grid),
+                                                  span=s.lr_grid[-1] / s.lr_grid[0],
+                                                  tuning_seeds=", ".join(map(str, s.tuning_seeds)), lr=s.lr)
     views = [VIEW_TEXT[v].format(budget=s.budget, hidden=s.width_hidden) if v != "budget" or s.budget else ""
              for v in dict.fromkeys(table["view"])]
     second = f" Second view: {views[1]}." if len(views) > 1 else ""
@@ -252,8 +268,12 @@ GRU_VS_LSTM_TEXT = ("Per view, task and framework over the seeds (≥ {min_seeds
 EXECUTION_TEXT = ("Training units ran on Dask workers, one unit at a time per worker; CPU/wall is the CPU seconds of "
                   "the workers and this process over the stage's wall-clock seconds (near the number of workers when "
                   "every core is busy).")
-ACCURACY_COLUMNS = ["task", "model", "hidden", "params", "metric", "mean", "ci95", "n_seeds", "baseline",
+ACCURACY_COLUMNS = ["task", "model", "hidden", "params", "lr", "metric", "mean", "ci95", "n_seeds", "baseline",
                     "baseline_name", "solved_at", "updates", "train_seconds", "truncated", "failed", "forget_bias"]
+LEARNING_RATE_TEXT = ("The search per task: validation {metric} of each candidate's best checkpoint (the point of each "
+                      "tuning seed, the mean as a line, the chosen rate circled), and per task and arch the chosen "
+                      "rate with the mean best validation loss at every rate of the grid (inf: a tuning seed "
+                      "diverged). Rule and formula: `suite/results/lr_selection.py`.")
 
 
 def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Section:
@@ -273,7 +293,7 @@ def accuracy(frame: pd.DataFrame, curves: pd.DataFrame, s: ReportSettings) -> Se
     ex = execution_table(frame)
     return section(
         "Accuracy", *_protocol(s, table),
-        subsections=(*views,
+        subsections=(*views, learning_rate(frame, s),
                      section("Does each task tell the models apart?", SOLVED_TEXT,
                              Table(solved_table(frame), "solved")),
                      section("GRU vs LSTM", GRU_VS_LSTM_TEXT.format(min_seeds=MIN_SEEDS, alpha=ALPHA, margins=margins),
@@ -290,11 +310,43 @@ def task_targets(frame: pd.DataFrame, kind: str = "accuracy") -> dict[str, tuple
             for _, r in rows.drop_duplicates("task").iterrows()}
 
 
+def learning_rate(frame: pd.DataFrame, s: ReportSettings) -> Section | None:
+    """The learning-rate search: per task a figure of validation metric vs rate per arch, and the table of the
+    chosen rates (edge choices and units without a result named in the text). None when nothing was searched."""
+    tune = tuning_rows(frame)
+    table = learning_rate_table(frame, s.lr_grid, s.tuning_seeds, s.tuning_pairs)
+    if table.empty:
+        return None
+    metric = ", ".join(dict.fromkeys(tune["headline_metric"].dropna())) or "metric"
+    edge = table[table["edge"] == "yes"]
+    notes = []
+    if len(edge):
+        notes.append("**At the edge of the grid** (the best rate may lie outside it): " + "; ".join(
+            f"{r['arch']} on {r['task']} ({r['chosen lr']:g})" for _, r in edge.iterrows()) + ".")
+    else:
+        notes.append("No chosen rate lies at an edge of the grid.")
+    gaps = table[table["no result"].astype(str) != ""]
+    if len(gaps):
+        notes.append("Chosen without every candidate (units with no usable result): " + "; ".join(
+            f"{r['arch']} on {r['task']}: {r['no result']}" for _, r in gaps.iterrows()) + ".")
+    cpu = tune[tune["metric"] == "cpu_seconds"]["value"].astype(float)
+    units = tune["work_unit"].nunique() if "work_unit" in tune else 0
+    if len(cpu):
+        notes.append(f"The search: {units} work units, {cpu.sum():.0f} CPU-s of training.")
+    task_figures = [Figure(f"lr_search_{task}", f"{task} learning-rate search",
+                           lambda task=task: figures.learning_rate_search(tune, table, task))
+                    for task in dict.fromkeys(table["task"])]
+    return section("Learning rate", LEARNING_RATE_TEXT.format(metric=metric), *notes,
+                   Table(table, "learning_rates"), *task_figures)
+
+
 def _accuracy_figures(frame: pd.DataFrame, table: pd.DataFrame, curves: pd.DataFrame) -> list[Figure]:
     """Per task of the headline view: accuracy bars, learning curves per epoch, per second and per update (with
-    the task's target)."""
+    the task's target); the accuracy runs' curves, not the learning-rate search's."""
     view = headline_view(frame)
     head = table[table["view"] == view]
+    if not curves.empty and "kind" in curves:
+        curves = curves[curves["kind"].fillna("accuracy") == "accuracy"]
     if not curves.empty and "view" in curves:
         curves = curves[curves["view"].fillna("width") == view]
     targets = task_targets(frame)

@@ -432,3 +432,44 @@ def forget_bias_bars(table: pd.DataFrame):
     fig.suptitle("GRU vs LSTM forget-bias arms\n(mean ± 95% CI over seeds; dashed: naive baseline)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def learning_rate_search(tune: pd.DataFrame, table: pd.DataFrame, task: str):
+    """The learning-rate search on one task: the validation headline metric at each run's best checkpoint vs the
+    learning rate (log x), per arch each tuning seed as a point and the mean over the seeds as a line, the chosen
+    rate circled (chosen by the mean best validation loss: suite.results.lr_selection). Diverged runs have no
+    point. None without tuning rows for the task."""
+    from suite.report.statistics import LOWER_IS_BETTER
+    t = tune[(tune["task"] == task) & (tune["status"] == "ok")] if not tune.empty else tune
+    if t.empty or "headline_metric" not in t:
+        return None
+    metric = t["headline_metric"].dropna().iloc[0]
+    points = t[(t["metric"] == metric) & (t["split"] == "val")].assign(value=lambda d: d["value"].astype(float))
+    if points.empty:
+        return None
+    chosen = {} if table.empty else {a: lr for tk, a, lr in zip(table["task"], table["arch"], table["chosen lr"])
+                                     if tk == task and pd.notna(lr)}
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for i, (arch, g) in enumerate(points.groupby("arch", sort=True)):
+        colour = f"C{i}"
+        ax.scatter(g["lr"], g["value"], color=colour, s=14, alpha=0.6)
+        mean = g.groupby("lr")["value"].mean().sort_index()
+        ax.plot(mean.index, mean.values, STYLE.get(arch, "-"), color=colour, label=f"{g['model'].iloc[0]} (mean)")
+        if arch in chosen and chosen[arch] in mean.index:
+            ax.scatter([chosen[arch]], [mean[chosen[arch]]], s=140, facecolors="none", edgecolors=colour,
+                       linewidths=1.8, zorder=3)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(points["lr"].unique()))
+    ax.set_xticklabels([f"{v:g}" for v in sorted(points["lr"].unique())])
+    ax.minorticks_off()
+    if metric in LOWER_IS_BETTER and (points["value"] > 0).all():
+        ax.set_yscale("log")
+    seeds = ", ".join(str(int(s)) for s in sorted(points["seed"].unique()))
+    ax.set_xlabel("learning rate (Adam)")
+    ax.set_ylabel(f"validation {metric} (best checkpoint)")
+    ax.set_title(f"{task}: learning-rate search, tuning seeds {seeds} (points), mean (line), chosen (circle)",
+                 fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -56,14 +56,14 @@ def _view_order(frame: pd.DataFrame) -> list[str]:
 
 
 ACCURACY_COLUMNS = ["view", "task", "model", "arch", "framework", "hidden", "params", "metric", "mean", "ci95", "n_seeds",
-                    "baseline", "baseline_name", "beats_baseline", "solved_at", "updates", "train_seconds",
-                    "truncated", "failed", "forget_bias", "headline_arm"]
+                    "baseline", "baseline_name", "beats_baseline", "solved_at", "updates", "lr", "lr_source",
+                    "train_seconds", "truncated", "failed", "forget_bias", "headline_arm"]
 
 
 def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
     """Per view x task x model: the headline test metric as mean ± 95% CI over the ok seeds, parameters,
-    width, the update budget, the naive baseline and the task's solved threshold; truncated and failed
-    runs counted."""
+    width, the update budget, the learning rate and where it came from ('tuned' | 'fixed'), the naive baseline
+    and the task's solved threshold; truncated and failed runs counted."""
     rows = []
     acc = with_view(frame[frame["kind"] == kind])
     for view in _view_order(acc):
@@ -85,6 +85,7 @@ def accuracy_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
                          "baseline_name": base["unit"].iloc[0], "beats_baseline": _beats(mean, baseline, metric),
                          "solved_at": float(solved.iloc[0]) if len(solved) else math.nan,
                          "updates": int(planned.astype(float).max()) if len(planned) else None,
+                         "lr": _first_value(g, "lr"), "lr_source": _first_value(g, "lr_source"),
                          "train_seconds": float(g[g["metric"] == "train_seconds"]["value"].astype(float).mean()),
                          "truncated": int((units["status"] == "truncated").sum()),
                          "failed": int((units["status"] == "failed").sum()), **_arm(g)})
@@ -140,6 +141,39 @@ def reaches(value: float, threshold: float, metric: str) -> bool | None:
 def _first(g: pd.DataFrame, col: str):
     v = g[col].dropna() if col in g else []
     return int(v.iloc[0]) if len(v) else None
+
+
+def _first_value(g: pd.DataFrame, col: str):
+    v = g[col].dropna() if col in g else []
+    return v.iloc[0] if len(v) else None
+
+
+def tuning_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the learning-rate search (kind 'tuning')."""
+    return frame[frame["kind"] == "tuning"] if "kind" in frame else frame.iloc[0:0]
+
+
+def learning_rate_table(frame: pd.DataFrame, grid, seeds, pairs) -> pd.DataFrame:
+    """Per (task, arch) of the search: the tuned model, the chosen rate (suite.results.lr_selection's rule),
+    whether it lies at an end of the grid, the units without a usable result, and the mean over the tuning seeds
+    of the best validation loss at each rate of the grid (inf: a seed diverged; nan: a seed has no result)."""
+    from suite.results.lr_selection import LearningRateSearchError, select_learning_rates
+    tune = tuning_rows(frame)
+    if tune.empty or not grid:
+        return pd.DataFrame()
+    choices = select_learning_rates(tune.to_dict("records"), list(grid), list(seeds), pairs)
+    named = tune.dropna(subset=["task", "arch"]).drop_duplicates(["task", "arch"])
+    models = {(t, a): m for t, a, m in zip(named["task"], named["arch"], named["model"])}
+    rows = []
+    for (task, arch), c in choices.items():
+        if isinstance(c, LearningRateSearchError):
+            rows.append({"task": task, "arch": arch, "model": models.get((task, arch)), "chosen lr": None,
+                         "edge": "", "no result": str(c)})
+            continue
+        rows.append({"task": task, "arch": arch, "model": models.get((task, arch)), "chosen lr": c.lr,
+                     "edge": "yes" if c.edge else "no", "no result": ", ".join(c.missing),
+                     **{f"loss@{lr:g}": c.mean_loss[lr] for lr in sorted(grid)}})
+    return pd.DataFrame(rows)
 
 
 def solved_table(frame: pd.DataFrame, kind: str = "accuracy") -> pd.DataFrame:
@@ -283,7 +317,7 @@ def execution_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None) -> pd.DataFrame:
-    """The table `suite run` prints: per view x task x model, params, headline metric ± CI, and the
+    """The table `suite run` prints: per view x task x model, params, learning rate, headline metric ± CI, and the
     model's train_step_ms at the speed sweep's base shape."""
     acc = accuracy_table(frame)
     if acc.empty:
@@ -294,8 +328,8 @@ def run_summary(frame: pd.DataFrame, T: int | None = None, H: int | None = None)
     steps = sp[sp["metric"] == "train_step_ms"].groupby("model")["value"].median() if not sp.empty else {}
     acc["train_step_ms"] = [float(steps.get(m, math.nan)) if len(steps) else math.nan for m in acc["model"]]
     acc["value"] = [f"{m:.4g} ± {c:.2g}" if not math.isnan(c) else f"{m:.4g}" for m, c in zip(acc["mean"], acc["ci95"])]
-    return acc[["view", "task", "model", "hidden", "params", "metric", "value", "n_seeds", "baseline", "updates",
-                "train_step_ms", "train_seconds", "truncated", "failed"]]
+    return acc[["view", "task", "model", "hidden", "params", "lr", "metric", "value", "n_seeds", "baseline",
+                "updates", "train_step_ms", "train_seconds", "truncated", "failed"]]
 
 
 EDGE_COLUMNS = ["file_bytes", "step_latency_us", "peak_mb", "max_abs_diff", "accuracy"]

@@ -181,16 +181,19 @@ def _unwrap(future, unit):
         return lost_outcome(unit.stage, f"worker lost: {type(e).__name__}: {e}; --resume runs it again")
 
 
-def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_running: Callable) -> dict:
+def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_running: Callable,
+                   more: Callable[[], list] | None = None) -> dict:
     """Run ``units`` on the cluster; call ``done(unit, outcome)`` as each completes (here, in order of
-    completion) and ``show_running(names)`` when the set in flight changes. Returns the stage's execution
-    stats: wall_s, cpu_s, cpu_per_wall, workers, scheduler, units."""
+    completion) and ``show_running(names)`` when the set in flight changes. ``more()``, asked after each
+    completion, may return further units to run in the same session (the accuracy units, once the tuning units
+    they need have reported). Returns the stage's execution stats: wall_s, cpu_s, cpu_per_wall, workers,
+    scheduler, units, and ran (every unit run)."""
     from distributed import as_completed
     wall0, main_cpu0 = time.perf_counter(), time.process_time()
     with connect(settings) as client:
         cpu0 = client.run(process_cpu_seconds)
         client.register_plugin(ProcessSetup(settings.threads, settings.frameworks), name=PLUGIN_NAME)
-        pending, running, seen = list(reversed(units)), {}, set(cpu0)
+        pending, running, seen, ran = list(reversed(units)), {}, set(cpu0), list(units)
         completed = as_completed()
 
         def fill() -> None:
@@ -211,6 +214,9 @@ def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_
             future.release()
             done(unit, outcome)
             seen |= set(client.nthreads())
+            extra = more() if more is not None else []
+            ran += extra
+            pending[:0] = list(reversed(extra))          # after the units already waiting
             fill()
         cpu1 = client.run(process_cpu_seconds)
         workers = len(seen)
@@ -218,4 +224,4 @@ def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_
     cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + (time.process_time() - main_cpu0)
     return {"wall_s": wall, "cpu_s": cpu, "cpu_per_wall": cpu / wall if wall > 0 else float("nan"),
             "workers": workers, "scheduler": settings.scheduler or f"LocalCluster({settings.workers})",
-            "units": len(units)}
+            "units": len(ran), "ran": ran}

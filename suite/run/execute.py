@@ -3,6 +3,8 @@
 Order: first the units that must run alone (params, equivalence, speed: nothing else runs while a speed
 measurement is taken) in this process, one after another, with no Dask work in flight; then the training
 units (``WorkUnit.parallel``) on Dask (``suite.run.cluster``) when cluster settings are given, else here.
+Units that can only be planned from others' results (the accuracy units need the tuning stage's learning rates)
+come as ``Deferred``: planned as soon as those results are stored, and run in the same Dask session.
 
 This process writes every unit's file (atomically, through the store) as soon as its result arrives, so a
 kill loses at most the units in flight and ``--resume`` runs only the units that have no file yet, plus the
@@ -71,18 +73,41 @@ def missing(units: list[WorkUnit], store) -> list[WorkUnit]:
     return [u for u in units if not store.has_unit(u.id) or store.read_unit(u.id).get("lost")]
 
 
+@dataclass
+class Deferred:
+    """Units planned only once others have results: ``make()`` is called the first time ``ready()`` is true
+    (checked before the first unit runs and after each one completes). Its units must be ``parallel``; they run
+    like the others -- on Dask, in the same session as the units before them, so no second cluster starts."""
+    ready: Callable[[], bool]
+    make: Callable[[], list[WorkUnit]]
+
+
 def run_units(units: list[WorkUnit], store, progress: bool = True, cluster=None,
-              setup: Callable[[set[str] | None], None] | None = None) -> dict:
+              setup: Callable[[set[str] | None], None] | None = None, deferred: Deferred | None = None) -> dict:
     """Run the units whose results are missing. ``cluster``: ``suite.run.cluster.ClusterSettings`` for the
     parallel units (None: every unit here). ``setup(frameworks)`` prepares this process once before the first
     unit that runs here (thread counts, determinism) for the frameworks those units build (None: every
-    framework of the config). Returns counts."""
+    framework of the config). ``deferred``: more units, planned once ``deferred.ready()`` (see Deferred).
+    Returns counts."""
     from tqdm.auto import tqdm
     todo = missing(units, store)
     counts = {"units": len(units), "already_done": len(units) - len(todo), "failed": 0}
     remote = [u for u in todo if u.parallel and cluster is not None]
     here = [u for u in todo if u not in remote]
     bar = tqdm(total=len(todo), desc="work units", unit="unit", disable=not progress, dynamic_ncols=True)
+    waiting = [deferred]
+
+    def more() -> list[WorkUnit]:
+        """The deferred units still to run, once they can be planned (then never again)."""
+        if waiting[0] is None or not waiting[0].ready():
+            return []
+        planned, waiting[0] = waiting[0].make(), None
+        new = missing(planned, store)
+        counts["units"] += len(planned)
+        counts["already_done"] += len(planned) - len(new)
+        bar.total += len(new)
+        bar.refresh()
+        return new
 
     def show_running(names: list[str]) -> None:
         bar.set_postfix_str(("running: " + ", ".join(names)) if names else "", refresh=True)
@@ -96,10 +121,19 @@ def run_units(units: list[WorkUnit], store, progress: bool = True, cluster=None,
     for unit in here:
         show_running([unit.describe])
         done(unit, outcome_of(unit.run, unit.stage))
-    if remote:
-        from suite.run.cluster import run_on_cluster
-        stats = run_on_cluster(remote, cluster, done, show_running)
-        record_execution(store, sorted({u.stage for u in remote}), stats)
+    if cluster is None:                   # no Dask: the deferred units run here too, as soon as they are planned
+        queue = more()
+        while queue:
+            unit = queue.pop(0)
+            show_running([unit.describe])
+            done(unit, outcome_of(unit.run, unit.stage))
+            queue += more()
+    else:
+        first = remote + more()
+        if first:
+            from suite.run.cluster import run_on_cluster
+            stats = run_on_cluster(first, cluster, done, show_running, more=more)
+            record_execution(store, sorted({u.stage for u in stats.pop("ran")}), stats)
     show_running([])
     bar.close()
     return counts

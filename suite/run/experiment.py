@@ -2,7 +2,8 @@
 
 Every check on the input happens before the run directory is created (including that a configured Dask
 scheduler answers), so bad input leaves nothing behind. Training units run on Dask (``suite.run.cluster``),
-the others in this process, alone (``suite.run.execute``).
+the others in this process, alone (``suite.run.execute``); the tuning units before the accuracy units that
+use their choice (``suite.run.stages``).
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from suite.errors import UserError
 from suite.atomic import atomic_write_json
 from suite.results.store import RunStore
 from suite.results.run_dir import check_writable, new_run_dir, open_run_folder
-from suite.run.execute import run_units
-from suite.run.plan import STAGES, frameworks_of, plan
+from suite.run.plan import STAGES, frameworks_of
+from suite.run.stages import run_stages
 
 
 def open_run(config_path: str | None, out: str | None, resume: str | None, stages=None, scheduler=None):
@@ -87,7 +88,7 @@ def run_experiment(config_path, out=None, resume=None, stages=STAGES, scheduler=
     if resume:
         stages = stored_stages(store)
     print(f"run directory: {store.dir}", file=sys.stderr)
-    counts = run_units(plan(cfg, stages), store, cluster=settings_for(cfg), setup=lambda fw: prepare_process(cfg, fw))
+    counts = run_stages(cfg, stages, store, cluster=settings_for(cfg), setup=lambda fw: prepare_process(cfg, fw))
     frame = store.finalize()
     print_summary(frame, cfg)
     return finish_line(frame, counts, store.dir)

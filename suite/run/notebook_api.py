@@ -28,7 +28,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 LAB_DIR_NAME = "lab"
 # notebook -> the harness stages it runs
 NOTEBOOK_STAGES = {"parameters": ["params"], "equivalence": ["equivalence"], "speed": ["speed"],
-                   "accuracy": ["accuracy", "paper"], "long_context": ["long_context"], "edge": ["edge"],
+                   "accuracy": ["tuning", "accuracy", "paper"], "long_context": ["long_context"], "edge": ["edge"],
                    "report": []}
 
 
@@ -87,13 +87,13 @@ def notebook_run(name: str, namespace: dict) -> NotebookRun:
 
 def run_stage(run: NotebookRun, progress: bool = True):
     """Run the missing work units of the notebook's stages, as ``python -m suite run`` does (training units
-    on Dask: a LocalCluster, or the configured scheduler); returns the run's results frame."""
+    on Dask: a LocalCluster, or the configured scheduler; the tuning units before the accuracy units); returns
+    the run's results frame."""
     from suite.run.cluster import settings_for
-    from suite.run.execute import run_units
     from suite.run.experiment import prepare_process
-    from suite.run.plan import plan
+    from suite.run.stages import run_stages
     stages = NOTEBOOK_STAGES[run.name]
     if stages:
-        run_units(plan(run.cfg, stages), run.store, progress=progress, cluster=settings_for(run.cfg),
-                  setup=lambda fw: prepare_process(run.cfg, fw))
+        run_stages(run.cfg, stages, run.store, progress=progress, cluster=settings_for(run.cfg),
+                   setup=lambda fw: prepare_process(run.cfg, fw))
     return run.store.finalize()

@@ -6,16 +6,22 @@ A work unit is one piece of work whose rows are stored together (``<run>/units/<
     speed                               train step, inference, streaming latency of every model at the base
                                         shape; train step over the sweeps of T and H; train step and inference
                                         at the base shape at 1 thread and every core (suite.run.units_speed)
+    tune-{task}-{arch}-lr{lr}-s{seed}   the learning-rate search: the arch's reference model at one rate of
+                                        training.lr_grid on one tuning seed, validation only
+                                        (suite.run.units_tuning)
     acc-{view}-{task}-{model}-s{seed}   train one model on one task with one seed, score the test split;
                                         view 'budget' (matched parameter budget) or 'width' (equal width);
                                         an LSTM once per forget-bias arm ('lstm-torch-fb1', 'lstm-torch-fb0')
     side-{task}-{model}-s{seed}         the side-by-side models from shared initial weights and the divergence
                                         null '<model>-ulp1' (suite.run.units_accuracy.side_by_side_units)
+                                        at the rate the search chose for (task, arch) when training.lr_grid
+                                        is set, so these are planned after the tuning units ran
+                                        (``learning_rates``; suite.run.stages runs the two in that order)
     paper-{model}-s{seed}               chorales at Chung et al. 2014's matched budget
     long-...                            mqar / long copy at a matched budget (training: parallel), the T sweep to
                                         4096 and its memory (suite.run.units_long_context)
     edge                                the streaming step exported to ONNX Runtime / LiteRT, fp32 and int8
-Training units (accuracy, paper) are ``parallel``: they may run in Dask worker processes, so their ``run``
+Training units (tuning, accuracy, paper) are ``parallel``: they may run in Dask worker processes, so their ``run``
 is a picklable ``functools.partial`` of a module-level function. The others run in the main process,
 alone (``suite.run.execute``).
 """
@@ -27,7 +33,7 @@ from typing import Callable
 
 from suite.config import Config, SizingSection, accuracy_views, forget_bias_arms, model_entries, parse_model_name
 
-STAGES = ("params", "equivalence", "speed", "accuracy", "paper", "long_context", "edge")
+STAGES = ("params", "equivalence", "speed", "tuning", "accuracy", "paper", "long_context", "edge")
 
 
 @dataclass
@@ -43,9 +49,13 @@ class WorkUnit:
     frameworks: frozenset[str] | None = None
 
 
-def plan(cfg: Config, stages=STAGES) -> list[WorkUnit]:
-    """The run's work units, in the order a single worker runs them."""
+def plan(cfg: Config, stages=STAGES, learning_rates: dict | None = None) -> list[WorkUnit]:
+    """The run's work units, in the order a single worker runs them. ``learning_rates``: the tuning stage's
+    choice per (task, arch) (``suite.run.units_tuning.stored_learning_rates``), needed to plan the accuracy
+    stage of a config with training.lr_grid set."""
     from suite.run.units_accuracy import accuracy_rows, side_by_side_units
+    from suite.results.lr_selection import LearningRateSearchError
+    from suite.run.units_tuning import accuracy_training, tuning_units, without_learning_rate
     from suite.run.units_checks import equivalence_rows, params_rows
     from suite.run.units_speed import speed_units
     units = []
@@ -56,17 +66,24 @@ def plan(cfg: Config, stages=STAGES) -> list[WorkUnit]:
                               "weight-transplant equivalence"))
     if "speed" in stages:
         units += speed_units(cfg)
+    if "tuning" in stages:
+        units += tuning_units(cfg, WorkUnit)
     if "accuracy" in stages:
         for view, sizing, entries, tasks in accuracy_views(cfg):
             for task_name in tasks:
                 for entry in forget_bias_arms(cfg, entries):
+                    try:
+                        training, lr_source = accuracy_training(cfg, learning_rates, task_name, entry["arch"])
+                    except LearningRateSearchError as e:     # no rate chosen: these units fail, naming why
+                        training, lr_source = None, str(e)
                     for seed in cfg.seeds:
                         units.append(WorkUnit(
                             f"acc-{view}-{task_name}-{entry['name']}-s{seed}", "accuracy",
-                            partial(accuracy_rows, cfg, task_name, entry, seed, sizing, cfg.training,
-                                    view=view),
+                            partial(accuracy_rows, cfg, task_name, entry, seed, sizing, training,
+                                    view=view, lr_source=lr_source) if training is not None else
+                            partial(without_learning_rate, lr_source),
                             f"{entry['name']} {task_name} s{seed} {view}", parallel=True))
-        units += side_by_side_units(cfg, WorkUnit)
+        units += side_by_side_units(cfg, WorkUnit, learning_rates)
     if "paper" in stages and cfg.paper_check.enabled:
         pc = cfg.paper_check
         training = cfg.training.model_copy(update={"epochs": pc.epochs, "task_epochs": {},

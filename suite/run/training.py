@@ -96,11 +96,14 @@ def patience_floor(cfg: TrainingConfig, planned: int) -> int:
     return cfg.patience_floor_updates if cfg.patience_floor_updates is not None else planned // 2
 
 
-def train(model, task: Task, data: TaskData, cfg: TrainingConfig, progress=None) -> TrainResult:
+def train(model, task: Task, data: TaskData, cfg: TrainingConfig, progress=None,
+          score_test: bool = True) -> TrainResult:
     """Train ``model`` on ``data`` for the update budget, scoring the validation split at the evaluation
     points (module docstring); restore the best validation weights; score the test split.
 
     progress: optional callable(epoch, val_metrics) for a progress line, called at each evaluation.
+    score_test: False for a run that only selects (the learning-rate search): the test split is never read
+    (``data.test`` may be None) and ``TrainResult.test`` stays empty.
     """
     model.configure_training(cfg.lr, cfg.clip_norm)
     rng = np.random.default_rng(cfg.seed)
@@ -157,5 +160,5 @@ def train(model, task: Task, data: TaskData, cfg: TrainingConfig, progress=None)
         status, error = "truncated", (f"stopped by the safety cap max_seconds={cfg.max_seconds:g} after {updates} "
                                       f"of {planned} updates ({train_seconds:.1f} s)")
     return TrainResult(status, error, epoch, train_seconds, best_epoch, updates, planned, stopped,
-                       test=evaluate(model, task, data.test), val=evaluate(model, task, data.val), curve=curve,
-                       best_updates=best_updates)
+                       test=evaluate(model, task, data.test) if score_test else {},
+                       val=evaluate(model, task, data.val), curve=curve, best_updates=best_updates)

@@ -12,6 +12,8 @@ validation curve (``convergence_rows``: val_norm_best, val_norm_gain_last_half w
 val_norm_baseline, target_<metric>, updates_to_target, reached). Every row carries the view, the budget and the
 init (framework | shared); an LSTM's rows its forget-bias arm (``forget_bias``: the initial b_f, empty for the
 framework's own init; ``headline_arm``: whether it is the arm the claims read, ``suite.config.forget_bias_arms``).
+Every row also carries the learning rate (``lr``, and ``lr_source``: 'tuned' when the tuning stage chose it
+for this task and arch, else 'fixed').
 Curves: one point per evaluation (``suite.run.training``) with its normalised score ``val_norm``.
 
 Side by side (``side_by_side_units``, rows of kind 'side_by_side'): the models of sizing.side_by_side_models
@@ -51,12 +53,14 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
 
 def accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
                   training: TrainingSection, kind: str = "accuracy", progress=None, view: str = "width",
-                  denormals: str | None = None) -> dict:
-    """The rows and curves of one training run (module docstring). ``denormals``: a floating-point policy
+                  denormals: str | None = None, lr_source: str = "fixed") -> dict:
+    """The rows and curves of one training run (module docstring). ``lr_source``: 'tuned' when ``training.lr`` is
+    the rate the tuning stage chose for this task and arch, 'fixed' when it is the config's own (training.lr, or
+    the paper check's). ``denormals``: a floating-point policy
     (flush | keep, ``suite.bench.fp_mode``) for this run only, restored afterwards, with the policy and the mode
     its kernels showed in the rows (``fp_policy``, ``fp_mode``); None leaves the process as it is."""
     with floating_point(denormals, entry["framework"]) as fp:
-        return _accuracy_rows(cfg, task_name, entry, seed, sizing, training, kind, progress, view, fp)
+        return _accuracy_rows(cfg, task_name, entry, seed, sizing, training, kind, progress, view, fp, lr_source)
 
 
 @contextmanager
@@ -78,17 +82,19 @@ def floating_point(policy: str | None, framework: str):
 
 
 def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: SizingSection,
-                   training: TrainingSection, kind: str, progress, view: str, fp: dict) -> dict:
+                   training: TrainingSection, kind: str, progress, view: str, fp: dict,
+                   lr_source: str) -> dict:
     from suite.models import build_model
     from suite.run.resources import check_fits, memory_limit_bytes
     from suite.tasks import get_task
-    from suite.run.training import TrainingConfig, train
+    from suite.run.training import train
     task = get_task(task_name, **cfg.tasks.get(task_name, {}))
     data = task.load(seed)
     spec = model_spec_for_task(entry, data, sizing, seed)
     ulps = entry.get("init_ulps", 0)
     common = dict(kind=kind, task=task_name, seed=seed, B=training.batch_size, T=data.seq_len,
-                  threads=cfg.threads, view=view, budget=sizing.budget, init=training.init, **_marks(entry, spec), **fp)
+                  threads=cfg.threads, view=view, budget=sizing.budget, init=training.init, lr=training.lr,
+                  lr_source=lr_source, **_marks(entry, spec), **fp)
     try:
         check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
@@ -98,10 +104,7 @@ def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: 
         model.set_weights(shared_initial_weights(cfg, entry, spec))
     if ulps:
         model.set_weights(moved_ulps(model.get_weights(), ulps))
-    tcfg = TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
-                          epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
-                          patience=training.patience, seed=seed, eval_every=training.eval_every,
-                          patience_floor_updates=training.patience_floor_updates)
+    tcfg = training_config(training, task_name, seed)
     cpu_start = time.process_time()
     result = train(model, task, data, tcfg, progress=progress)
     cpu_seconds = time.process_time() - cpu_start
@@ -122,8 +125,20 @@ def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: 
     training_rows, scores = convergence_rows(task, data, result.curve)
     rows += [base_row(spec, **common, **r, **status) for r in training_rows]
     curves = [{**c, "val_norm": s, "kind": kind, "task": task_name, "model": common["model"], "arch": spec.arch,
-               "framework": spec.framework, "seed": seed, "view": view} for c, s in zip(result.curve, scores)]
+               "framework": spec.framework, "seed": seed, "view": view, "lr": training.lr}
+              for c, s in zip(result.curve, scores)]
     return {"rows": rows, "curves": curves}
+
+
+def training_config(training: TrainingSection, task_name: str, seed: int):
+    """The training loop's settings for one run of this task (``suite.run.training.TrainingConfig``): the
+    section's optimizer, clipping, batch, evaluation points, early stopping and safety cap, the task's epochs,
+    this seed. The accuracy, side-by-side and tuning units all train through it."""
+    from suite.run.training import TrainingConfig
+    return TrainingConfig(lr=training.lr, clip_norm=training.clip_norm, batch_size=training.batch_size,
+                          epochs=task_epochs(training, task_name), max_seconds=training.max_seconds,
+                          patience=training.patience, seed=seed, eval_every=training.eval_every,
+                          patience_floor_updates=training.patience_floor_updates)
 
 
 def convergence_rows(task, data, curve: list[dict]) -> tuple[list[dict], list[float]]:
@@ -172,23 +187,30 @@ def moved_ulps(weights: dict, ulps: int) -> dict:
     return out
 
 
-def side_by_side_units(cfg: Config, work_unit) -> list:
+def side_by_side_units(cfg: Config, work_unit, learning_rates: dict | None = None) -> list:
     """The side-by-side training units (module docstring), in the accuracy stage:
     side-{task}-{model}-s{seed} for each model of ``suite.config.side_by_side_plan`` (the null last) and seed;
     ``init: shared`` whatever training.init says, and one floating-point policy for every framework,
     SIDE_BY_SIDE_DENORMALS (TensorFlow always flushes subnormals in its kernels; NumPy and torch keep them unless
     told: under one policy the runs differ by their implementations, not by their floating-point modes; on the
     main job's adding it costs nothing: gru-numpy 4.3 ms per update and the same test MSE either way, 1 thread,
-    Xeon); everything else as the accuracy units."""
+    Xeon); everything else as the accuracy units, at the learning rate of their arch on the task
+    (``learning_rates``: the tuning stage's choice when training.lr_grid is set)."""
     from suite.config import side_by_side_plan
+    from suite.run.units_tuning import accuracy_training
     sizing, entries, tasks = side_by_side_plan(cfg)
-    training = cfg.training.model_copy(update={"init": "shared"})
     view = "budget" if sizing.budget else "width"
-    return [work_unit(f"side-{task}-{e['name']}-s{seed}", "accuracy",
-                      partial(accuracy_rows, cfg, task, e, seed, sizing, training, kind=SIDE_BY_SIDE, view=view,
-                              denormals=SIDE_BY_SIDE_DENORMALS),
-                      f"{e['name']} {task} s{seed} side by side", parallel=True)
-            for task in tasks for e in entries for seed in cfg.seeds]
+    units = []
+    for task in tasks:
+        for e in entries:
+            training, lr_source = accuracy_training(cfg, learning_rates, task, e["arch"])
+            training = training.model_copy(update={"init": "shared"})
+            units += [work_unit(f"side-{task}-{e['name']}-s{seed}", "accuracy",
+                                partial(accuracy_rows, cfg, task, e, seed, sizing, training, kind=SIDE_BY_SIDE,
+                                        view=view, denormals=SIDE_BY_SIDE_DENORMALS, lr_source=lr_source),
+                                f"{e['name']} {task} s{seed} side by side", parallel=True)
+                      for seed in cfg.seeds]
+    return units
 
 
 SIDE_BY_SIDE = "side_by_side"
