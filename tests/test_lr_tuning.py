@@ -25,7 +25,8 @@ GRID = [0.001, 0.003, 0.01, 0.03]
 TINY = {"name": "tiny", "seeds": [0], "models": ["gru-numpy", "lstm-numpy"],
         "tasks": {"adding": {"T": 4, "n_train": 64, "n_val": 32, "n_test": 32}},
         "sizing": {"hidden": 4, "budget": None},
-        "training": {"epochs": 2, "batch_size": 32, "max_seconds": None, "lr_grid": GRID, "tuning_seeds": [100, 101]},
+        "training": {"epochs": 2, "batch_size": 32, "max_seconds": None, "lr_grid": GRID, "tuning_seeds": [100, 101],
+                     "lstm_forget_bias": None},
         "speed": {"enabled": False}, "long_context": {"enabled": False}, "edge": {"enabled": False}}
 
 

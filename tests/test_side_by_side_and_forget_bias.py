@@ -76,8 +76,11 @@ def test_config_keys_validate_with_one_line_errors():
 def test_plan_trains_each_lstm_at_each_arm_and_the_side_by_side_runs():
     from suite.config import load_config
     from suite.run.plan import plan
+    from suite.results.lr_selection import LearningRateChoice
     cfg = load_config("configs/default.yaml")
-    units = {u.id: u for u in plan(cfg, ["accuracy"])}
+    rates = {(task, arch): LearningRateChoice(task, arch, lr, edge=False)          # as if the search chose these
+             for task in cfg.tasks for arch, lr in (("gru", 0.03), ("lstm", 0.01), ("transformer", 0.003))}
+    units = {u.id: u for u in plan(cfg, ["accuracy"], learning_rates=rates)}
     for task in cfg.tasks:
         assert {f"acc-budget-{task}-lstm-torch-fb1-s0", f"acc-budget-{task}-lstm-torch-fb0-s0"} <= set(units)
         assert f"acc-budget-{task}-lstm-torch-s0" not in units
@@ -86,6 +89,9 @@ def test_plan_trains_each_lstm_at_each_arm_and_the_side_by_side_runs():
                           for s in cfg.seeds)
     run = units["side-adding-gru-torch-ulp1-s3"].run
     assert run.keywords["kind"] == "side_by_side" and run.args[5].init == "shared" and run.args[3] == 3
+    assert {units[i].run.args[5].lr for i in side} == {0.03} and run.keywords["lr_source"] == "tuned"
+    assert units["acc-budget-adding-lstm-torch-fb0-s0"].run.args[5].lr == 0.01      # both arms at the LSTM's rate
+    assert units["acc-budget-adding-lstm-torch-fb1-s0"].run.args[5].lr == 0.01
     assert run.args[2]["init_ulps"] == 1 and run.args[2]["null_of"] == "gru-torch"
     assert run.args[4].budget == cfg.sizing.budget                       # the headline view's sizing
     arms = [e for e in forget_bias_arms(cfg, model_entries(cfg)) if e["arch"] == "lstm" and e["framework"] == "torch"]
