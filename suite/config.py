@@ -204,10 +204,9 @@ class TrainingSection(ConfigSection):
     """The budget is counted in optimizer updates, never in seconds: ``epochs`` passes of
     floor(n_train / batch_size) updates each, the same for every model on a task, so a seed gives the same
     metrics however busy the machine is. ``max_seconds`` is only a safety cap that marks a run truncated (600 s:
-    ~60x the slowest unit of the main job on a quiet 2-core machine). The main job's budgets: digits 24 x 16 =
-    384 updates, adding 10 x 32 = 320, copy 10 x 40 = 400; the best model of adding and copy reaches the task's
-    'solved' threshold in them (the Transformer: MSE < 0.01 on adding at T=30, accuracy 1.0 on copy at delay
-    T=10 with K=5 symbols, every seed). The validation split is scored every ``eval_every`` updates (16: 20-25
+    ~60x the slowest unit of the main job on a quiet 2-core machine). The main job's budgets
+    (configs/default.yaml's task_epochs, batch 64): digits 48 x 16 = 768 updates, adding 15 x 32 = 480, copy
+    40 x 40 = 1,600, sized past the recurrent models' stall at their chosen rates. The validation split is scored every ``eval_every`` updates (16: 20-25
     points on adding and copy instead of 10 per-epoch ones; at 250 validation sequences it added 0-6% to a run's
     CPU time, ~4 CPU-s over the main job's 55 units, Xeon, 1 thread). Learning rate: ``lr`` for every model unless ``lr_grid`` is set; then
     each (task, arch) gets the grid's rate of the lowest mean best validation loss on ``tuning_seeds``, each

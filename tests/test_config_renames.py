@@ -58,15 +58,22 @@ def test_each_description_names_the_former_name(old, new):
         field.description, field.description
 
 
+# Keys a shipped config changed on purpose after the rename, and why (every other key must read as before).
+CHANGED_SINCE = {"default.yaml": {"training.task_epochs": "budgets sized past the stall for the tuned learning rates"}}
+
+
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_a_shipped_config_validates_as_before_the_rename(name):
     """The main job (and smoke, full) run exactly the same work: key by key, the validated config equals the one
-    of b701c53 under the new names (a key added since may only add to it)."""
+    of b701c53 under the new names (a key added since may only add to it; CHANGED_SINCE lists the deliberate
+    changes)."""
     now = config_dict(load_config(ROOT / "configs" / name))
+    changed = CHANGED_SINCE.get(name, {})
     for section, values in renamed(BEFORE[name]).items():
         if isinstance(values, dict) and section != "tasks":
             for key, value in values.items():
-                assert now[section][key] == value, (name, f"{section}.{key}", value, now[section][key])
+                if f"{section}.{key}" not in changed:
+                    assert now[section][key] == value, (name, f"{section}.{key}", value, now[section][key])
         else:
             assert now[section] == values, (name, section)
 
