@@ -56,6 +56,8 @@ def parse_model_name(name, where: str = "", key: str = "models") -> dict:
             descriptor = arch_of(arch)
         except UnknownNameError:
             known = False
+        except UserError as e:                  # an entry-point plugin that cannot be loaded
+            raise UserError(f"{where or 'model'}: key '{key}': {e}") from None
     if not known:
         valid = sorted(f"{a}-{f}" for a, f in implementations())
         gru = "/".join(a.name for a in archs() if a.uses("convention"))

@@ -14,7 +14,7 @@ import numpy as np
 from suite.errors import UserError, one_line_error
 
 B, T, X, H, O = 2, 4, 3, 5, 2
-_passed: set[tuple[str, str]] = set()
+_passed: set = set()                     # implementations that passed, in this process
 
 
 def probe(arch: str, framework: str) -> None:
@@ -22,7 +22,7 @@ def probe(arch: str, framework: str) -> None:
     from suite.models.registry import implementation
     from suite.spec import ModelSpec
     impl = implementation(arch, framework)
-    if not impl.plugin or (arch, framework) in _passed:
+    if not impl.plugin or impl in _passed:
         return
     who = f"plugin model {impl.name} ({impl.source.text()})"
     spec = ModelSpec(arch, framework, X, H, O, output="sequence", head="regression")
@@ -50,4 +50,4 @@ def probe(arch: str, framework: str) -> None:
     n = model.num_params()
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise UserError(f"{who}: num_params() gave {n!r}; expected a positive integer")
-    _passed.add((arch, framework))
+    _passed.add(impl)

@@ -142,11 +142,11 @@ def _add_arch(descriptor: ArchDescriptor, call: str) -> ArchDescriptor:
 
 def register_arch(name: str, description: str = "", *, params=None, params_label=None, forward_flops=None,
                   step_flops=None, activations=None, canonical_layout: str | None = None,
-                  _source: Source | None = None) -> ArchDescriptor:
+                  _source: Source | None = None, _call: str | None = None) -> ArchDescriptor:
     """Register an architecture descriptor (fields: ``ArchDescriptor``; a plugin's arch has no variants)."""
     _ensure_builtins()
     source = _source or plugins.current_source(plugins.caller_module())
-    call = f"register_arch({name!r})"
+    call = _call or f"register_arch({name!r})"
     _check_name(name, "architecture", call)
     for key, value in (("params", params), ("params_label", params_label), ("forward_flops", forward_flops),
                        ("step_flops", step_flops), ("activations", activations)):
@@ -176,7 +176,7 @@ def _plugin_arch(arch: str, description: str, source: Source, call: str, arch_fi
     existing = _ARCHS.get(arch)
     if existing is not None and existing.source.module == source.module and not arch_fields:
         return                       # a second framework of the same plugin arch
-    register_arch(arch, description, _source=source, **arch_fields)
+    register_arch(arch, description, _source=source, _call=call, **arch_fields)
 
 
 def _framework_checked(framework, allowed, call: str) -> None:
@@ -330,3 +330,6 @@ def restore(state) -> None:
     _ARCHS.update(archs_)
     _IMPLEMENTATIONS.clear()
     _IMPLEMENTATIONS.update(impls)
+
+
+plugins.register_state(snapshot, restore)

@@ -131,7 +131,7 @@ def stage_participation(frame: pd.DataFrame, plugin: str) -> list[dict]:
         if rows.empty:
             continue
         counts = rows["status"].value_counts()
-        reasons = rows[rows["status"] != "ok"]["error"].dropna()
+        reasons = rows[rows["status"] != "ok"]["error"].dropna() if "error" in rows else pd.Series(dtype=object)
         out.append({"plugin": plugin, "stage": stage, "ok": int(counts.get("ok", 0)),
                     "skipped": int(counts.get("skipped", 0)), "failed": int(counts.get("failed", 0)),
                     "other": int(len(rows) - counts.get("ok", 0) - counts.get("skipped", 0) - counts.get("failed", 0)),

@@ -70,14 +70,15 @@ def register_task(name: str, cls) -> TaskEntry:
     if not (isinstance(options, type) and issubclass(options, TaskOptions)):
         raise UserError(f"{call}: {cls.__name__}.Options must be a subclass of suite.tasks.base.TaskOptions "
                         f"(pydantic), got {options!r}")
-    if getattr(cls, "name", name) != name:
-        raise UserError(f"{call}: {cls.__name__}.name is {cls.name!r}; expected {name!r} (or leave it out)")
+    own = cls.__dict__.get("name")                  # its own, not one inherited from a task it extends
+    if own is not None and own != name:
+        raise UserError(f"{call}: {cls.__name__}.name is {own!r}; expected {name!r} (or leave it out)")
     existing = _TASKS.get(name)
     if existing is not None and existing.source.module != source.module:
         owner = "the built-in task" if existing.source.builtin else f"{existing.source.text()}'s task"
         raise UserError(f"{call}: the name {name!r} collides with {owner} {name!r} (choose another name)")
     cls.name = name
-    if not getattr(cls, "description", None):
+    if not cls.__dict__.get("description") and not getattr(cls, "description", None):
         cls.description = (cls.__doc__ or name).strip().splitlines()[0]
     _TASKS[name] = TaskEntry(name, cls, source)
     return _TASKS[name]
@@ -132,3 +133,6 @@ def snapshot():
 def restore(state) -> None:
     _TASKS.clear()
     _TASKS.update(state)
+
+
+plugins.register_state(snapshot, restore)

@@ -1,5 +1,8 @@
 """Loading plugins: modules that register models and tasks when they are imported.
 
+This package sits below the models and tasks (it imports neither; their registries, ``suite.models.registry``
+and ``suite.tasks.registry``, call it), like the flat modules.
+
 Two ways, one loader:
 - entry points of installed packages, groups ``gru_suite.models`` and ``gru_suite.tasks`` (``[project.entry-points]``
   in the plugin's pyproject.toml); each value names a module (``name = "my_package.models"``), imported once.
@@ -148,23 +151,38 @@ def _has_attr(obj, dotted: str) -> bool:
     return True
 
 
+_state_hooks: list[tuple] = []            # (snapshot, restore) of each registry (they register at import)
+_isolations: list[list] = []             # the active isolated() blocks: [(restore, saved state), ...] each
+
+
+def register_state(snapshot, restore) -> None:
+    """A registry's way to take part in ``isolated``: ``snapshot()`` returns its state, ``restore(state)`` puts it
+    back. A registry imported inside an isolated block is restored to its state at import."""
+    _state_hooks.append((snapshot, restore))
+    for frame in _isolations:
+        frame.append((restore, snapshot()))
+
+
 @contextlib.contextmanager
 def isolated():
     """Registries and loader state as they are now, restored on exit: for a test or a notebook that registers
-    something for a moment (``with suite.plugins.isolated(): register_encoder(...)``)."""
-    from suite.models import registry as models
-    from suite.tasks import registry as tasks
-    saved = (models.snapshot(), tasks.snapshot(), dict(_registered), dict(_loaded), set(_entry_points_done))
+    something for a moment (``with suite.plugins.isolated(): register_encoder(...)``). Inside, entry points are
+    looked up afresh on the next miss (a distribution put on sys.path meanwhile is found)."""
+    frame = [(restore, snapshot()) for snapshot, restore in _state_hooks]
+    saved = (dict(_registered), dict(_loaded), set(_entry_points_done))
+    _isolations.append(frame)
+    _entry_points_done.clear()
     try:
         yield
     finally:
-        models.restore(saved[0])
-        tasks.restore(saved[1])
-        for store, value in ((_registered, saved[2]), (_loaded, saved[3])):
+        _isolations.remove(frame)
+        for restore, state in frame:
+            restore(state)
+        for store, value in ((_registered, saved[0]), (_loaded, saved[1])):
             store.clear()
             store.update(value)
         _entry_points_done.clear()
-        _entry_points_done.update(saved[4])
+        _entry_points_done.update(saved[2])
 
 
 def caller_module(depth: int = 2) -> str:
