@@ -147,8 +147,8 @@ def test_a_torch_encoder_builds_trains_counts_and_streams(tmp_path, monkeypatch,
     other = build_model(spec.with_(seed=8))
     other.set_weights(weights)
     assert np.array_equal(other.forward(x), model.forward(x))
-    again = build_model(spec)                                               # seeded: the same initial weights
-    assert np.array_equal(again.get_weights()["encoder.rec.weight"], build_model(spec).get_weights()["encoder.rec.weight"])
+    first, second = (build_model(spec).get_weights()["encoder.rec.weight"] for _ in range(2))
+    assert np.array_equal(first, second)                                    # seeded: the same initial weights
 
 
 def test_a_keras_encoder_builds_trains_counts_and_streams(isolated):
@@ -448,7 +448,8 @@ def test_the_report_compares_each_plugin_model_with_gru_and_lstm():
                         "description": "a test model"}]}
     text = to_markdown(plugin_section(frame, samples, settings, env))
     assert "`lg-torch` (plugin lg (test)): a test model" in text
-    assert re.search(r"\| lg-torch \| gru-torch \| train_step_ms \| 2 \| 1 \| (1\.9\d|2\.0\d)× \[.*\] \| slower \|", text)
+    assert re.search(r"\| lg-torch \| gru-torch \| train_step_ms \| 2 \| 1 \| (1\.9\d|2\.0\d)× \[.*\] \| slower \|",
+                     text)
     assert re.search(r"\| lg-torch \| lstm-torch \| train_step_ms \| 2 \| 4 \| 0\.[45]\d× \[.*\] \| faster \|", text)
     assert re.search(r"\| budget \| t \| accuracy \| lg-torch \| gru-torch \|.*\| different \|", text)
     assert "Time to target" in text and "| 5/5 vs 5/5 |" in text

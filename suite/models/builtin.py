@@ -79,9 +79,11 @@ IMPLEMENTATIONS = {
                            "minLSTM from scratch: NumPy forward + hand-written backward, log-space parallel scan "
                            "or sequential loop", None, False),
     ("mingru", "torch"): ("suite.models.torch.mingru:MinGRUTorch",
-                          "minGRU in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd", None, False),
+                          "minGRU in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
+                          None, False),
     ("minlstm", "torch"): ("suite.models.torch.minlstm:MinLSTMTorch",
-                           "minLSTM in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd", None, False),
+                           "minLSTM in PyTorch: nn.Linear + torch.logcumsumexp scan (or a loop), autograd",
+                           None, False),
     ("mingru", "keras"): ("suite.models.keras.mingru:MinGRUKeras",
                           "minGRU as a custom Keras layer: tf.math.cumulative_logsumexp scan (or tf.scan)", None,
                           False),

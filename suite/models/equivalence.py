@@ -7,8 +7,9 @@ same random batch and compare
     max_grad_diff = max over canonical tensors of max |A.gradients(x, y) − B.gradients(x, y)|
 in float32 against out_tol / grad_tol (the arch descriptor's ``tolerances``: recurrent pairs 1e-5 / 1e-4,
 minGRU / minLSTM included; Transformer 1e-4 / 1e-4). The pairs come from the registry (``pairs``); an arch without
-a canonical weight layout, or with one implementation, has none (``not_compared`` says why). For minGRU / minLSTM each side also names its scan ('parallel' log-space
-scan or 'sequential' loop), so a pair can check one form against the other across frameworks.
+a canonical weight layout, or with one implementation, has none (``not_compared`` says why). For minGRU / minLSTM
+each side also names its scan ('parallel' log-space scan or 'sequential' loop), so a pair can check one form
+against the other across frameworks.
 Like minGPT's tests/test_huggingface_import.py, this is what makes the cross-framework timings
 comparable: the frameworks compute the same function.
 """

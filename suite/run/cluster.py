@@ -6,9 +6,11 @@ each running one unit at a time; with ``scheduler: tcp://HOST:PORT`` (config key
 
 Worker set-up: before its first unit every worker runs ``ProcessSetup`` (a WorkerPlugin; workers that join
 or restart later run it too): BLAS/OpenMP pools, torch and TensorFlow intra-op threads fixed to ``threads``
-and TensorFlow op determinism on, then the run's plugin modules imported (the config's ``plugins`` and every
-plugin this process loaded, entry points included: ``suite.plugins``). TensorFlow refuses to change its threads after its first op, so this comes
-first; every unit then checks its worker and fails with a one-line error if the worker runs other settings.
+and TensorFlow op determinism on, then the run's plugin modules imported (the config's ``plugins``, every plugin
+this process loaded, entry points included, and every importable module that registered a model or task here:
+``suite.plugins``). TensorFlow refuses to change its threads
+after its first op, so this comes first; every unit then checks its worker and fails with a one-line error if
+the worker runs other settings.
 One kind of worker serves every training unit (they share the thread count).
 
 Submission: at most as many units in flight as the cluster has worker threads, so the running ones are
@@ -64,9 +66,12 @@ def cores() -> int:
 def settings_for(cfg) -> ClusterSettings:
     """The cluster of a config (``suite.config.Config``): its scheduler, or a LocalCluster of cfg.workers."""
     from suite.run.plan import frameworks_of
+    from suite.models.registry import registered_plugins as plugin_models
     from suite.plugins import loaded_modules
+    from suite.tasks.registry import registered_plugins as plugin_tasks
     workers = cfg.workers or max(1, cores() // cfg.threads)
-    plugins = tuple(dict.fromkeys([*cfg.plugins, *loaded_modules()]))
+    registered = [p.source.module for p in [*plugin_models(), *plugin_tasks()] if p.source.importable]
+    plugins = tuple(dict.fromkeys([*cfg.plugins, *loaded_modules(), *registered]))
     return ClusterSettings(cfg.scheduler, workers, cfg.threads, tuple(sorted(frameworks_of(cfg))), plugins)
 
 
