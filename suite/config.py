@@ -368,11 +368,12 @@ def _probed(entry: dict, where: str, key: str) -> None:
 
 
 def _check_edge_models(names: list, where: str) -> None:
-    from suite.edge.measure import edge_models
-    valid = edge_models()
+    from suite.edge.measure import edge_models, is_edge_model
     for i, name in enumerate(names):
-        if name not in valid:
-            raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(valid)}, got {name!r}")
+        if not is_edge_model(name):
+            raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(edge_models())}, "
+                            f"got {name!r}")
+        _probed(parse_model_name(name, where, f"edge.models[{i}]"), where, f"edge.models[{i}]")
 
 
 def _check_tasks(tasks: dict, where: str) -> dict:

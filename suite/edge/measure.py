@@ -107,15 +107,33 @@ def edge_models() -> list[str]:
     return out
 
 
+def is_edge_model(name: str) -> bool:
+    """Whether ``edge_models()`` holds ``name``, looked up without listing every model (so no entry point is
+    loaded for a built-in name)."""
+    from suite.errors import UnknownNameError
+    from suite.models.registry import implementation
+    parts = str(name).split("-")
+    if len(parts) not in (2, 3) or parts[1] not in ("torch", "keras"):
+        return False
+    try:
+        impl = implementation(parts[0], parts[1])      # a plugin that cannot be loaded: its own UserError
+    except UnknownNameError:
+        return False
+    try:
+        ModelSpec(parts[0], parts[1], 1, 1, 1, convention=parts[2] if len(parts) == 3 else "reset_after")
+    except UserError:                                 # e.g. a convention the implementation lacks
+        return False
+    return impl.edge_export
+
+
 def check_models(names) -> list[str]:
     """Validated model names (order kept, duplicates dropped); UserError naming the first bad one."""
     names = list(EDGE_MODELS if names is None else names)
     if not names:
         raise UserError(f"edge: no models given; expected some of: {', '.join(edge_models())}")
-    valid = edge_models()
     for name in names:
-        if name not in valid:
-            raise UserError(f"edge: unknown model {name!r}; expected one of: {', '.join(valid)}")
+        if not is_edge_model(name):
+            raise UserError(f"edge: unknown model {name!r}; expected one of: {', '.join(edge_models())}")
     return list(dict.fromkeys(names))
 
 
