@@ -262,6 +262,24 @@ def test_a_plugin_without_formulas_gets_none_never_another_archs_numbers(tmp_pat
     assert (width, achieved) == best
 
 
+def test_the_params_command_reads_the_registry(tmp_path, monkeypatch, isolated):
+    """Every implementation in each convention it has (torch.nn.GRU: reset_after only); a plugin without a formula
+    is counted, its formula empty, and does not count as a disagreement."""
+    import json
+    from suite.models import register_encoder
+    module = __import__(plugin_module(tmp_path, monkeypatch, TINY))
+    register_encoder("tinyp", "torch", module.TinyStep)
+    code, out, err = main_in_process("params", "--framework", "numpy", "torch", "--hidden", "4", "--layers", "1",
+                                     "--format", "json", cwd=tmp_path)
+    rows = {r["model"]: r for r in json.loads(out)}
+    assert code == 0, err
+    assert {"gru-numpy", "gru-numpy-reset_before", "gru-torch", "tinyp-torch"} <= set(rows)
+    assert "gru-torch-reset_before" not in rows and "transformer-numpy" not in rows
+    assert rows["tinyp-torch"]["formula"] is None and rows["tinyp-torch"]["agree"] is None
+    assert rows["tinyp-torch"]["counted"] == 32 * 4 + 4 + 4 * 4 + 4 * 10 + 10
+    assert all(r["agree"] for name, r in rows.items() if name != "tinyp-torch")
+
+
 def test_config_plugins_key_imports_the_modules_before_validation(tmp_path, monkeypatch, isolated):
     from suite.config import config_yaml, validate_config
     from suite.run.cluster import settings_for
