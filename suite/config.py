@@ -37,45 +37,58 @@ import yaml
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from suite.errors import UserError
+from suite.errors import UnknownNameError, UserError
+from suite.plugins import MODULE_NAME, load_modules
 from suite.schema import (Bool, Int, PositiveFloat, PositiveInt, Section, Str, choice, expects, former_name,
                           help_lines, non_empty_list, renamed, section_of, validate)
-from suite.spec import (ARCHS, FORGET_BIAS_PREFIX, FRAMEWORKS, GRU_CONVENTIONS, IMPLEMENTATIONS, MIN_RNN_ARCHS,
-                        NULL_PREFIX, SCANS, ModelSpec, forget_bias_variant)
+from suite.spec import (FORGET_BIAS_PREFIX, FRAMEWORKS, GRU_CONVENTIONS, NULL_PREFIX, SCANS, ModelSpec,
+                        forget_bias_variant)
 
 NOTEBOOKS = ("parameters", "equivalence", "speed", "accuracy", "long_context", "edge", "report")
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _model_name_pattern() -> re.Pattern:
-    variants = "|".join(GRU_CONVENTIONS + SCANS)
-    return re.compile(rf"^({'|'.join(sorted(ARCHS, key=len, reverse=True))})-({'|'.join(FRAMEWORKS)})"
-                      rf"(?:-({variants}))?(?:-{FORGET_BIAS_PREFIX}(-?[0-9][0-9.e+-]*))?"
-                      rf"(?:-{NULL_PREFIX}([1-9][0-9]*))?$")
+SUFFIXES = re.compile(rf"^(?P<base>.+?)(?:-{FORGET_BIAS_PREFIX}(?P<fb>-?[0-9][0-9.e+-]*))?"
+                      rf"(?:-{NULL_PREFIX}(?P<ulps>[1-9][0-9]*))?$")
 
 
 def parse_model_name(name, where: str = "", key: str = "models") -> dict:
     """'gru-keras-reset_before' -> {'arch': 'gru', 'framework': 'keras', 'convention': 'reset_before',
     'scan': 'parallel', 'forget_bias': None, 'init_ulps': 0}; 'mingru-torch-sequential' -> scan 'sequential'.
-    Two variants the suite writes into the names of the rows it trains (``configurable_model`` keeps them out of
-    the config's model lists): 'lstm-torch-fb0', an LSTM at forget-gate bias arm 0 (``training.lstm_forget_bias``),
-    and 'gru-torch-ulp1', the divergence null of ``sizing.side_by_side_null`` (initial weights moved 1 ulp)."""
-    m = _model_name_pattern().match(name) if isinstance(name, str) else None
-    if not m:
-        valid = sorted(f"{a}-{f}" for a, f in IMPLEMENTATIONS)
+    The arch is looked up in the registry (``suite.models.registry``: built-ins and plugins; entry-point plugins
+    load on a miss). Two variants the suite writes into the names of the rows it trains (``configurable_model``
+    keeps them out of the config's model lists): 'lstm-torch-fb0', an LSTM at forget-gate bias arm 0
+    (``training.lstm_forget_bias``), and 'gru-torch-ulp1', the divergence null of ``sizing.side_by_side_null``
+    (initial weights moved 1 ulp)."""
+    from suite.models.registry import arch as arch_of, archs, implementations
+    m = SUFFIXES.match(name) if isinstance(name, str) else None
+    fb_text, ulps = (m.group("fb"), m.group("ulps")) if m else (None, None)
+    parts = m.group("base").split("-") if m else []
+    arch, framework, variant = (parts + [None, None, None])[:3] if 2 <= len(parts) <= 3 else (None, None, None)
+    known = framework in FRAMEWORKS and (variant is None or variant in GRU_CONVENTIONS + SCANS)
+    if known:
+        try:
+            descriptor = arch_of(arch)
+        except UnknownNameError:
+            known = False
+        except UserError as e:                  # an entry-point plugin that cannot be loaded
+            raise UserError(f"{where or 'model'}: key '{key}': {e}") from None
+    if not known:
+        valid = sorted(f"{a}-{f}" for a, f in implementations())
+        gru = "/".join(a.name for a in archs() if a.uses("convention"))
+        scans = "/".join(a.name for a in archs() if a.uses("scan"))
         raise UserError(f"{where or 'model'}: key '{key}': expected a model name among {', '.join(valid)} "
-                        f"(GRU may add -{'|-'.join(GRU_CONVENTIONS)}; {'/'.join(MIN_RNN_ARCHS)} may add "
-                        f"-{'|-'.join(SCANS)}; the names of trained rows may end in -{FORGET_BIAS_PREFIX}<bias> "
-                        f"(an LSTM's forget-bias arm, e.g. lstm-torch-fb0) or -{NULL_PREFIX}<n> (a divergence "
-                        f"null, e.g. gru-torch-ulp1)), got {name!r}")
-    arch, framework, variant, fb_text, ulps = m.groups()
+                        f"({gru} may add -{'|-'.join(GRU_CONVENTIONS)}; {scans} may add -{'|-'.join(SCANS)}; "
+                        f"the names of trained rows may end in -{FORGET_BIAS_PREFIX}<bias> (an LSTM's forget-bias "
+                        f"arm, e.g. lstm-torch-fb0) or -{NULL_PREFIX}<n> (a divergence null, e.g. "
+                        f"gru-torch-ulp1)), got {name!r}")
     convention = variant if variant in GRU_CONVENTIONS else "reset_after"
     scan = variant if variant in SCANS else "parallel"
-    if variant in GRU_CONVENTIONS and arch != "gru":
+    if variant in GRU_CONVENTIONS and not descriptor.uses("convention"):
         raise UserError(f"{where}: key '{key}': expected a reset convention only on GRU models, got {name!r}")
-    if variant in SCANS and arch not in MIN_RNN_ARCHS:
-        raise UserError(f"{where}: key '{key}': expected a scan mode only on {'/'.join(MIN_RNN_ARCHS)} models, "
-                        f"got {name!r}")
+    if variant in SCANS and not descriptor.uses("scan"):
+        scans = "/".join(a.name for a in archs() if a.uses("scan"))
+        raise UserError(f"{where}: key '{key}': expected a scan mode only on {scans} models, got {name!r}")
     forget_bias = None
     if fb_text is not None:
         try:
@@ -154,6 +167,10 @@ LR_GRID_MIN_SPAN = 30.0         # ... spanning at least this factor (max / min)
 LR_GRID_MIN_TUNING_SEEDS = 2
 OptionalModelNames = Annotated[list[str] | None, _optional("a non-empty list of model names",
                                                            lambda v: isinstance(v, list) and v)]
+PluginModules = Annotated[list[str], BeforeValidator(lambda v: [] if v is None else v),
+                          expects("a list of module names (e.g. [my_package.models])",
+                                  lambda v: isinstance(v, list) and all(isinstance(m, str) and
+                                                                        MODULE_NAME.match(m) for m in v))]
 NotebookName = Annotated[str, expects(f"a notebook among {', '.join(NOTEBOOKS)}", lambda v: v in NOTEBOOKS)]
 TaskMap = Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v),
                     expects("a mapping of task names to option mappings", lambda v: isinstance(v, dict) and v)]
@@ -407,6 +424,10 @@ class Config(ConfigSection):
 
     name: Str = Field("run", description="run name; the run directory is results/<name>-<timestamp> unless --out "
                                          "is given")
+    plugins: PluginModules = Field([], description="modules imported before the rest of the config is validated "
+                                                   "(and in every worker): each registers models or tasks on import "
+                                                   "(docs/plugins-model.md); installed packages' entry points "
+                                                   "(groups gru_suite.models, gru_suite.tasks) load without it")
     seeds: non_empty_list(Int, "ints") = Field([0, 1, 2, 3, 4], description="training seeds; accuracy figures are "
                                                                             "mean and 95% CI over them (verdicts "
                                                                             "need >= 5)")
@@ -439,18 +460,28 @@ class Config(ConfigSection):
 def _check_models(names: list, where: str) -> None:
     seen = []
     for i, name in enumerate(names):
-        configurable_model(name, where, f"models[{i}]")
+        _probed(configurable_model(name, where, f"models[{i}]"), where, f"models[{i}]")
         if name in seen:
             raise UserError(f"{where}: key 'models[{i}]': expected each model once, got {name!r}")
         seen.append(name)
 
 
+def _probed(entry: dict, where: str, key: str) -> None:
+    """A plugin model built small and run once (``suite.models.probe``) before the config is accepted."""
+    from suite.models.probe import probe
+    try:
+        probe(entry["arch"], entry["framework"])
+    except UserError as e:
+        raise UserError(f"{where}: key '{key}': {e}") from None
+
+
 def _check_edge_models(names: list, where: str) -> None:
-    from suite.edge.measure import EDGE_MODELS, OTHER_MODELS
+    from suite.edge.measure import edge_models, is_edge_model
     for i, name in enumerate(names):
-        if name not in EDGE_MODELS + OTHER_MODELS:
-            raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(EDGE_MODELS + OTHER_MODELS)}"
-                            f", got {name!r}")
+        if not is_edge_model(name):
+            raise UserError(f"{where}: key 'edge.models[{i}]': expected one of {', '.join(edge_models())}, "
+                            f"got {name!r}")
+        _probed(parse_model_name(name, where, f"edge.models[{i}]"), where, f"edge.models[{i}]")
 
 
 def _check_side_by_side(cfg: Config, where: str) -> None:
@@ -478,11 +509,11 @@ def _check_side_by_side(cfg: Config, where: str) -> None:
 
 def _check_tasks(tasks: dict, where: str) -> dict:
     """Each task's options validated by its own schema; returns the mapping with a null option set as {}."""
-    from suite.tasks import TASK_NAMES, task_class
+    from suite.tasks import has_task, task_class, task_names
     out = {}
     for name, options in tasks.items():
-        if name not in TASK_NAMES:
-            raise UserError(f"{where}: key 'tasks.{name}': expected a task among {', '.join(TASK_NAMES)}, "
+        if not has_task(name):
+            raise UserError(f"{where}: key 'tasks.{name}': expected a task among {', '.join(task_names())}, "
                             f"got {name!r}")
         options = {} if options is None else options
         if not isinstance(options, dict):
@@ -505,7 +536,7 @@ def _check_cross_fields(cfg: Config, where: str) -> None:
     _check_models(cfg.models, where)
     _check_edge_models(cfg.edge.models, where)
     for i, name in enumerate(cfg.long_context.models):
-        configurable_model(name, where, f"long_context.models[{i}]")
+        _probed(configurable_model(name, where, f"long_context.models[{i}]"), where, f"long_context.models[{i}]")
     sizing = cfg.sizing
     _check_side_by_side(cfg, where)
     for key in ("equal_width_models", "accuracy_models"):
@@ -574,11 +605,15 @@ def tuning_references(cfg: Config) -> list[tuple[str, dict]]:
 
 
 def validate_config(raw: Any, where: str = "<config>") -> Config:
-    """Validate a parsed mapping (current or former key names) and fill in the defaults: the typed ``Config``."""
+    """Validate a parsed mapping (current or former key names) and fill in the defaults: the typed ``Config``.
+    The modules of its ``plugins`` key are imported first (``suite.plugins``), so their models and tasks are known;
+    a configured plugin model is probed (``suite.models.probe``: built at a small size, one forward checked
+    for its shape) before the config is accepted."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected a YAML mapping of config keys at the top level, got {type(raw).__name__}")
+    load_modules(raw.get("plugins"), where)          # plugins first: they add models and tasks to validate against
     cfg = validate(Config, raw, where)
     cfg = cfg.model_copy(update={"tasks": _check_tasks(cfg.tasks, where)})
     _check_cross_fields(cfg, where)

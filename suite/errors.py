@@ -8,6 +8,10 @@ class UserError(ValueError):
     """Bad input: the message names the file/flag, the key and what was expected."""
 
 
+class UnknownNameError(UserError):
+    """A name (architecture, model, task) that no registry holds; the message lists the valid ones."""
+
+
 class WeightShapeError(UserError):
     """A weight copy with mismatched shapes; the message names the tensor and both shapes."""
 

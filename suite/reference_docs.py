@@ -89,7 +89,7 @@ def config_reference() -> str:
     from pydantic import BaseModel
 
     from suite.config import Config, flat_keys
-    from suite.tasks import TASK_NAMES, task_class
+    from suite.tasks import BUILTIN_TASK_NAMES, task_class
     sections = [(name, field) for name, field in Config.model_fields.items()
                 if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)]
     flat = {dotted: name for name, dotted in flat_keys().items()}
@@ -113,7 +113,7 @@ def config_reference() -> str:
     out += ["", "## Task options", "",
             "`tasks` maps each task name to its options, e.g. `tasks: {adding: {T: 200}, digits: {}}`; "
             "`python -m suite list` shows each task's sizes and naive baseline.", ""]
-    for task in TASK_NAMES:
+    for task in BUILTIN_TASK_NAMES:
         cls = task_class(task)
         out += [f"### `{task}`", "", cell(getattr(cls, "description", "")), ""]
         rows = key_rows(cls.Options, f"tasks.{task}.")

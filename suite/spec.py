@@ -10,19 +10,12 @@ from dataclasses import asdict, dataclass, replace
 
 from suite.errors import UserError
 
-ARCHS = ("gru", "lstm", "transformer", "mingru", "minlstm")
 FRAMEWORKS = ("numpy", "torch", "keras")
-# Which (arch, framework) cells of the table exist.
-IMPLEMENTATIONS = {
-    ("gru", "numpy"), ("gru", "torch"), ("gru", "keras"),
-    ("lstm", "numpy"), ("lstm", "torch"), ("lstm", "keras"),
-    ("transformer", "torch"), ("transformer", "keras"),
-    ("mingru", "numpy"), ("mingru", "torch"), ("mingru", "keras"),
-    ("minlstm", "numpy"), ("minlstm", "torch"), ("minlstm", "keras"),
-}
-# minGRU / minLSTM (Feng et al. 2024): no hidden state inside any gate, so h_t = a_t ⊙ h_{t-1} + b_t is
-# a linear recurrence, computed either as a log-space parallel scan or step by step (same function).
-MIN_RNN_ARCHS = ("mingru", "minlstm")
+# Which architectures and (arch, framework) implementations exist is the registry's to say
+# (suite.models.registry: the built-ins and every plugin). Two ModelSpec fields vary an arch that declares them
+# (its descriptor's ``variants``): the GRU convention below, and the scan of minGRU / minLSTM (Feng et al. 2024: no
+# hidden state inside any gate, so h_t = a_t ⊙ h_{t-1} + b_t is a linear recurrence, computed either as a
+# log-space parallel scan or step by step -- the same function).
 SCANS = ("parallel", "sequential")
 # GRU conventions. reset_after: r applied after the recurrent matmul (cuDNN, PyTorch, Keras
 # reset_after=True). reset_before: Cho et al. 2014, r applied to h before the matmul.
@@ -53,6 +46,11 @@ def framework_of(model: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
+def _arch(name: str):
+    from suite.models.registry import arch
+    return arch(name)
+
+
 def check_choice(value, valid, what: str, where: str = "") -> None:
     """Raise a one-line UserError listing the valid names when ``value`` is not among them."""
     if value not in valid:
@@ -64,7 +62,8 @@ def check_choice(value, valid, what: str, where: str = "") -> None:
 class ModelSpec:
     """Everything needed to build one model: encoder (arch, width, layers) + task head.
 
-    arch: gru | lstm | transformer | mingru | minlstm;  framework: numpy | torch | keras
+    arch: gru | lstm | transformer | mingru | minlstm, or a plugin's (suite.models.registry);
+    framework: numpy | torch | keras
     input_size X, hidden H, layers L, output_size O
     output: 'last' (sequence-level tasks read the last position) | 'sequence' (one output per step)
     head: 'regression' (MSE) | 'classes' (softmax cross-entropy) | 'multilabel' (sigmoid BCE)
@@ -78,6 +77,7 @@ class ModelSpec:
           i|f|g|o; ``LSTM_FORGET_BIAS_DEFAULTS`` says what each framework starts from), set at build time by
           every LSTM implementation; None = the framework's own init. Only training reads it (an arm of the
           accuracy stage, ``training.lstm_forget_bias``), so the name carries it: 'lstm-torch-fb1'
+    (convention and scan apply to the archs whose descriptor names them in ``variants``)
     """
 
     arch: str
@@ -97,20 +97,19 @@ class ModelSpec:
     forget_bias: float | None = None
 
     def __post_init__(self):
-        check_choice(self.arch, ARCHS, "arch")
+        from suite.models.registry import archs, implementation
         check_choice(self.framework, FRAMEWORKS, "framework")
-        if (self.arch, self.framework) not in IMPLEMENTATIONS:
-            have = sorted(f"{a}/{f}" for a, f in IMPLEMENTATIONS)
-            raise UserError(f"no implementation of {self.arch} in {self.framework}; available: {', '.join(have)}")
+        impl = implementation(self.arch, self.framework)        # UserError for an unknown arch or a missing cell
+        descriptor = _arch(self.arch)
         check_choice(self.convention, GRU_CONVENTIONS, "GRU convention")
-        if self.arch == "gru" and self.framework == "torch" and self.convention != "reset_after":
-            raise UserError("torch.nn.GRU implements only convention 'reset_after'; use numpy or keras for 'reset_before'")
         check_choice(self.scan, SCANS, "scan")
-        if self.arch not in MIN_RNN_ARCHS and self.scan != "parallel":
-            raise UserError(f"model spec: scan={self.scan!r} applies to {'/'.join(MIN_RNN_ARCHS)} only, "
-                            f"not {self.arch}")
-        if self.arch in MIN_RNN_ARCHS and self.convention != "reset_after":
-            raise UserError(f"model spec: convention={self.convention!r} applies to gru only, not {self.arch}")
+        for variant, default in (("scan", "parallel"), ("convention", "reset_after")):
+            if not descriptor.uses(variant) and getattr(self, variant) != default:
+                users = "/".join(a.name for a in archs() if a.uses(variant))
+                raise UserError(f"model spec: {variant}={getattr(self, variant)!r} applies to {users} only, "
+                                f"not {self.arch}")
+        if impl.check is not None:
+            impl.check(self)
         if self.forget_bias is not None:
             if self.arch != "lstm":
                 raise UserError(f"model spec: forget_bias applies to lstm only, not {self.arch}")
@@ -124,8 +123,8 @@ class ModelSpec:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"model spec: {key} must be a positive integer, got {value!r}")
-        if self.arch == "transformer" and self.hidden % self.attention_heads:
-            raise UserError(f"model spec: hidden={self.hidden} is not divisible by num_heads={self.num_heads}")
+        if descriptor.check is not None:
+            descriptor.check(self)
 
     @property
     def attention_heads(self) -> int:
@@ -141,9 +140,9 @@ class ModelSpec:
     def name(self) -> str:
         """Short model id, e.g. 'gru-torch', 'gru-keras-reset_before', 'mingru-torch-sequential'."""
         base = f"{self.arch}-{self.framework}"
-        if self.arch == "gru" and self.convention != "reset_after":
+        if self.convention != "reset_after":       # only an arch that varies it gets here (__post_init__)
             base += f"-{self.convention}"
-        if self.arch in MIN_RNN_ARCHS and self.scan != "parallel":
+        if self.scan != "parallel":
             base += f"-{self.scan}"
         if self.forget_bias is not None:
             base += f"-{forget_bias_variant(self.forget_bias)}"

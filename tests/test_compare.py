@@ -374,7 +374,7 @@ def test_equivalence_residuals_change_only_from_pass_to_fail(tmp_path):
     """Float32 residuals differ between machines (1.5e-8 here, 6e-8 there): both within tolerance, unchanged.
     A residual past its tolerance is a new failure (and a regression for --fail-on), the way back 'fixed'."""
     from suite.report.compare import equivalence_tolerance
-    from suite.models.equivalence import TOLERANCES
+    from suite.models.registry import arch
     a = _equivalence_run(tmp_path / "a", 1.5e-8)
     b = _equivalence_run(tmp_path / "b", 6e-8)
     result = compare_runs(a, b)
@@ -384,7 +384,7 @@ def test_equivalence_residuals_change_only_from_pass_to_fail(tmp_path):
     assert changes == {"max_out_diff": "new failure", "max_grad_diff": "not significant"}
     assert failing(compare_runs(a, c), ["regression"]) == ["1 regression(s)"]
     assert {r["change"] for r in compare_runs(c, a)["rows"]} == {"fixed", "not significant"}
-    assert equivalence_tolerance({"arch": "transformer", "metric": "max_grad_diff"}) == TOLERANCES["transformer"][1]
+    assert equivalence_tolerance({"arch": "transformer", "metric": "max_grad_diff"}) == arch("transformer").tolerances[1]
 
 
 def test_identical_and_constant_runs_compare_without_warnings(tmp_path, capfd):

@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from suite.errors import UserError
 from suite.models import build_model, layouts
-from suite.models.equivalence import PAIRS, EquivalenceCase, format_table, run_equivalence
+from suite.models.equivalence import EquivalenceCase, format_table, pairs, run_equivalence
 from suite.models.flops import forward_flops, step_flops, train_step_flops
 from suite.models.numpy.common import loss_and_grad
 from suite.models.params import formula_params
@@ -230,7 +230,7 @@ def test_layout_converters_round_trip():
 
 
 # --- cross-framework equivalence ----------------------------------------------------------------------
-MIN_PAIRS = [p for p in PAIRS if p.arch in ARCHS]
+MIN_PAIRS = [p for p in pairs() if p.arch in ARCHS]
 
 
 def test_pairs_cover_every_framework_pair_and_both_scans():

@@ -16,7 +16,7 @@ import pytest
 
 from suite.errors import UserError
 from suite.losses import IGNORE_INDEX
-from suite.tasks import TASK_NAMES, get_task
+from suite.tasks import BUILTIN_TASK_NAMES, get_task
 from suite.tasks import cache, chorales, folk_lm
 from suite.tasks.splits import rng_for, split_of, unit_hash
 
@@ -72,7 +72,7 @@ def perfect_outputs(data, y):
 
 
 # --- interface: shapes, dtypes, ranges, determinism ---------------------------------------------
-@pytest.mark.parametrize("name", TASK_NAMES)
+@pytest.mark.parametrize("name", BUILTIN_TASK_NAMES)
 def test_shapes_dtypes_and_ranges(name):
     data = load(name)
     X, O, output, head, metric, T = SHAPES[name]
@@ -103,7 +103,7 @@ def test_shapes_dtypes_and_ranges(name):
         assert np.array_equal(data.train.x[:, 1:].argmax(-1), data.train.y[:, :-1])
 
 
-@pytest.mark.parametrize("name", TASK_NAMES)
+@pytest.mark.parametrize("name", BUILTIN_TASK_NAMES)
 def test_same_seed_same_arrays_other_seed_other_training_data(name):
     a, b = load(name, 0), get_task(name, **SMALL[name]).load(0)
     c = load(name, 1)
@@ -116,7 +116,7 @@ def test_same_seed_same_arrays_other_seed_other_training_data(name):
 
 
 # --- baselines and metrics ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", TASK_NAMES)
+@pytest.mark.parametrize("name", BUILTIN_TASK_NAMES)
 def test_perfect_prediction_scores_perfectly(name):
     data = load(name)
     m = get_task(name, **SMALL[name]).metrics(perfect_outputs(data, data.test.y), data.test.y)
@@ -125,7 +125,7 @@ def test_perfect_prediction_scores_perfectly(name):
     assert m["loss"] == pytest.approx(0.0, abs=1e-9)
 
 
-@pytest.mark.parametrize("name", TASK_NAMES)
+@pytest.mark.parametrize("name", BUILTIN_TASK_NAMES)
 def test_naive_outputs_score_the_baseline(name):
     task = get_task(name, **SMALL[name])
     data = load(name)
@@ -136,7 +136,7 @@ def test_naive_outputs_score_the_baseline(name):
         assert m[data.metric] == pytest.approx(data.baseline, rel=1e-12)
 
 
-@pytest.mark.parametrize("name", TASK_NAMES)
+@pytest.mark.parametrize("name", BUILTIN_TASK_NAMES)
 def test_loss_matches_torch_reference(name):
     """'loss' is the training loss of suite.losses, checked against torch's own mean losses."""
     import torch

@@ -19,7 +19,8 @@ Parent side, ``run_worker(worker, job, timeout_s=..., workdir=..., on_record=...
     Records written before a crash are kept, so the caller loses only what was not measured.
 
 Worker side, ``worker_main(worker, work)`` (a worker module's ``main``): JOB.json validated against
-``worker.job`` (a malformed job: exit 2 and one line on stderr naming the key), then ``work(job, write)``;
+``worker.job`` (a malformed job: exit 2 and one line on stderr naming the key), the job's plugin modules imported
+(``WorkerJob.plugins``), then ``work(job, write)``;
 ``write(record)`` appends one JSON line and flushes it. An exception in ``work`` prints its traceback and then
 its one line (``suite.errors.one_line_error``) as the last line of stderr, exit 1.
 
@@ -77,10 +78,13 @@ class Payload(BaseModel):
 
 
 class WorkerJob(Payload):
-    """What every worker is told: its thread count and floating-point policy (both also set in its environment)."""
+    """What every worker is told: its thread count and floating-point policy (both also set in its environment),
+    and the plugin modules it imports before building a model (``suite.plugins``; the parent names those whose
+    models the job builds: ``suite.models.registry.plugin_modules``)."""
 
     threads: int = Field(ge=1)
     denormals: Literal["flush", "keep"] = DEFAULT_POLICY
+    plugins: list[str] = Field(default_factory=list)
 
 
 class TimerOptions(Payload):
@@ -240,6 +244,8 @@ def worker_main(worker: Worker, work: Callable[[WorkerJob, Callable[[Payload], N
             out.write(record.to_json() + "\n")
             out.flush()
         try:
+            from suite.plugins import load_worker_plugins
+            load_worker_plugins(job.plugins)          # before any model is built
             work(job, write)
         except Exception as err:  # noqa: BLE001 -- reported to the parent as the last line of stderr
             import traceback

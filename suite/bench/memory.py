@@ -23,8 +23,9 @@ METRICS = ("train_step_peak_mb", "infer_peak_mb")
 def run_memory_worker(spec: ModelSpec, batch: int, seq_lens: list[int], threads: int, timeout_s: float,
                       denormals: str = DEFAULT_POLICY) -> WorkerRun:
     """One worker for one model at batch ``batch``, its ``seq_lens`` in turn (``suite.bench.launcher``)."""
+    from suite.models.registry import plugin_modules
     job = MemoryWorkerJob(spec=spec.to_dict(), batch=batch, seq_lens=list(seq_lens), threads=threads,
-                          denormals=denormals)
+                          denormals=denormals, plugins=plugin_modules([spec]))
     return run_worker(MEMORY_WORKER, job, timeout_s=timeout_s)
 
 

@@ -36,7 +36,8 @@ Metrics (rows): train_step_ms, infer_ms, step_latency_us (batch 1, one token at 
 have B = 1, context = c and keep the job's T),
 train_throughput (sequences/s = B / train step), infer_throughput (tokens/s = B T / infer),
 peak_rss_mb (the worker's VmHWM high-water mark after the job's shape group) and import_rss_mb (after imports, before any model).
-Timing rows carry analytic FLOPs (suite.models.flops), achieved GFLOP/s, the framework's measured
+Timing rows carry analytic FLOPs (suite.models.flops; none for a plugin arch that declares no formula), achieved
+GFLOP/s, the framework's measured
 matmul peak (the best of its matmul paths, suite.models.flops) and the fraction of it, and the fraction of
 the best peak of any framework in this run (machine_peak_*).
 A job that fails (in any metric, or a worker that crashes or times out) gives failed rows with the
@@ -141,7 +142,9 @@ def worker_job(framework: str, job_ids: list[int], jobs: list[SpeedJob], threads
                denormals: str = DEFAULT_POLICY, device: str = "cpu",
                guards: dict[int, OversubscriptionGuard] | None = None) -> SpeedWorkerJob:
     """The payload of one speed worker: the jobs ``job_ids`` of ``jobs``, one framework, one thread count."""
+    from suite.models.registry import plugin_modules
     return SpeedWorkerJob(framework=framework, threads=threads, denormals=denormals, device=device, timer=timer,
+                          plugins=plugin_modules([jobs[i].spec for i in job_ids]),
                           jobs=[SpeedJobSpec(job_id=i, spec=jobs[i].spec.to_dict(), batch=jobs[i].batch,
                                              seq_len=jobs[i].seq_len, contexts=list(jobs[i].contexts),
                                              infer=jobs[i].infer, guard=(guards or {}).get(i)) for i in job_ids])
@@ -348,12 +351,13 @@ def metric_rows(job, name, context, rounds: list[Round], base, peak, best) -> li
     seconds["load_avg"] = _max_load(measured)
     seconds["unstable_rounds"] = stable.count(False)
     seconds["retakes"] = sum(m.retakes for m in measured)
-    flops = _flops(job, name, context)
-    gflop_s = flops / seconds["value"] / 1e9
+    flops = _flops(job, name, context)          # None: the arch declares no FLOPs formula (a plugin)
+    gflop_s = flops / seconds["value"] / 1e9 if flops is not None else None
     rows = [{**row, **seconds, "value": seconds["value"] * scale, "iqr": seconds["iqr"] * scale,
              "flops": flops, "gflop_s": gflop_s, "peak_gflops": peak,
-             "peak_fraction": gflop_s / peak if peak else None, "machine_peak_gflops": best,
-             "machine_peak_fraction": gflop_s / best if best else None, "status": status, "error": error,
+             "peak_fraction": gflop_s / peak if peak and gflop_s is not None else None, "machine_peak_gflops": best,
+             "machine_peak_fraction": gflop_s / best if best and gflop_s is not None else None, "status": status,
+             "error": error,
              "samples": raw_samples([[x * scale for x in m.samples] for m in measured], stable)}]
     if name != "step":
         rows.append(throughput_row(job, name, measured, stable, row, status, error))
@@ -379,7 +383,7 @@ def _max_load(measured: list[MeasurementRecord]) -> float | None:
     return max(loads) if loads else None
 
 
-def _flops(job: SpeedJob, name: str, context) -> int:
+def _flops(job: SpeedJob, name: str, context) -> int | None:
     if name == "train_step":
         return train_step_flops(job.spec, job.batch, job.seq_len)
     if name == "infer":

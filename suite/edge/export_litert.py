@@ -13,6 +13,8 @@ x, state names and outputs output_0, output_1, ...) -> a .tflite file run by
         Why the cell: a whole Keras 3 RNN layer converts to a WHILE loop over time (Keras's TensorFlow
         backend runs RNNs through tf.while_loop), not TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM op;
         ``sequence_ops`` converts the whole-sequence model to show it. One cell call has no loop at all.
+    A plugin model ('encoder step()'): its encoder layer's own ``step(x_t, state)`` plus the head, the state as
+        ``init_state(1)`` gives it (a tensor or a flat list of tensors).
     Transformer ('KV cache C=<C>'): the model's own layers (Dense, LayerNormalization, the
         MultiHeadAttention's query/key/value/output EinsumDense) with the key/value cache in
         preallocated buffers of capacity C: per layer K, V (1, C, n, d), then the position t (1,) int32.
@@ -95,6 +97,31 @@ def transformer_step_fn(model, capacity: int):
     return fn, sig, names
 
 
+def encoder_step_fn(model):
+    """(fn, input signature, state names) of a plugin Keras encoder's own step (``suite.models.keras.encoder``);
+    ``Unsupported`` when it has none or its state is not a tensor or a flat list of tensors."""
+    from suite.edge.quantize import Unsupported
+    from suite.models.keras.encoder import has_step
+    s = model.spec
+    if not has_step(model.layer):
+        raise Unsupported(f"{s.name}: its encoder has no step(x_t, state) and init_state(batch_size); its "
+                          f"streaming recomputes the prefix, which has no fixed-shape state to export")
+    state = model.layer.init_state(1)
+    listed = isinstance(state, (tuple, list))
+    states = list(state) if listed else [state]
+    if not all(hasattr(t, "shape") and hasattr(t, "dtype") for t in states):
+        raise Unsupported(f"{s.name}: its state must be a tensor or a flat list of tensors to export")
+    names = [f"s{i}" for i in range(len(states))]
+
+    def fn(x, *flat):
+        logits, new = model.streaming_step(x, list(flat) if listed else flat[0])
+        return (logits, *(list(new) if listed else [new]))
+
+    sig = [tf.TensorSpec((1, s.input_size), tf.float32, name="x")]
+    sig += [tf.TensorSpec(tuple(t.shape), tf.as_dtype(t.dtype), name=n) for t, n in zip(states, names)]
+    return fn, sig, names
+
+
 # --- conversion ------------------------------------------------------------------------------
 def frozen_function(fn, signature):
     """Concrete function of ``fn`` with every variable folded into a constant."""
@@ -115,7 +142,11 @@ def export_litert(model, path: str, precision: str = "fp32", capacity: int = DEF
     s = model.spec
     if s.framework != "keras" or s.dtype != "float32":
         raise ExportError(f"{s.name}: the LiteRT export takes float32 Keras models")
-    if s.arch == "transformer":
+    from suite.models.registry import is_plugin
+    if is_plugin(s.arch, s.framework):
+        fn, sig, names = encoder_step_fn(model)
+        graph = "encoder step()"
+    elif s.arch == "transformer":
         fn, sig, names = transformer_step_fn(model, capacity)
         graph = f"KV cache C={capacity}"
     else:

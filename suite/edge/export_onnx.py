@@ -10,6 +10,9 @@ batch 1, the task head included (the logits of the one step):
         canonical weights (MatMul + Add + Sigmoid/Tanh/Mul), state as above. ONNX Runtime's dynamic
         quantisation has no GRU operator (it quantises MatMul, Conv, Attention and LSTM only), so this
         graph is the int8 path for the GRU (``suite.edge.quantize``).
+    'encoder step()'   a plugin model (``suite.models.registry``): its encoder's own ``step(x_t, state)`` plus the
+        head, the state as the encoder's ``init_state(1)`` gives it (a tensor or a flat tuple of tensors, zeros).
+        An encoder without a step (its streaming recomputes the prefix) has nothing of fixed shape to export.
     'KV cache C=<C>'   Transformer: its key/value cache as state, held in preallocated buffers of fixed
         capacity C (static shapes, as edge runtimes want them). State per layer K, V (1, n, C, d), then
         the position t (1,) int64. The new token's k, v are written at slot t through a one-hot mask;
@@ -152,12 +155,53 @@ class TransformerCacheStep(nn.Module):
         return (logits, *new, t + 1)
 
 
+class EncoderStep(nn.Module):
+    """A plugin encoder's own ``step(x_t, state)`` and the head: x (1, X), the flat state tensors -> logits (1, O),
+    the new state tensors in the same order (``suite.models.torch.encoder``)."""
+
+    def __init__(self, model, tuple_state: bool):
+        super().__init__()
+        self.encoder, self.head, self.tuple_state = model.net.encoder, model.net.head, tuple_state
+
+    def forward(self, x, *state):
+        h, new = self.encoder.step(x, tuple(state) if self.tuple_state else state[0])     # h (1, H)
+        return (self.head(h), *(tuple(new) if self.tuple_state else (new,)))
+
+
+def encoder_step_module(model) -> tuple[nn.Module, tuple, list[str], str]:
+    """(module, example inputs, state names, graph label) of a plugin encoder's step; ``Unsupported`` when the
+    encoder has no step (its streaming recomputes the prefix: no fixed-shape state to export) or its state is
+    not a tensor or a flat tuple of tensors."""
+    from suite.edge.quantize import Unsupported
+    from suite.models.torch.encoder import has_step
+    spec = model.spec
+    if not has_step(model.net.encoder):
+        raise Unsupported(f"{spec.name}: its encoder has no step(x_t, state) and init_state(batch_size); its "
+                          f"streaming recomputes the prefix, which has no fixed-shape state to export")
+    state = model.net.encoder.init_state(1)
+    tuple_state = isinstance(state, (tuple, list))
+    states = list(state) if tuple_state else [state]
+    if not all(isinstance(t, torch.Tensor) for t in states):
+        raise Unsupported(f"{spec.name}: its state must be a tensor or a flat tuple of tensors to export, got "
+                          f"{type(state).__name__}")
+    x = torch.zeros(1, spec.input_size)
+    names = [f"s{i}" for i in range(len(states))]
+    return EncoderStep(model, tuple_state).eval(), (x, *(t.detach().clone() for t in states)), names, \
+        "encoder step()"
+
+
 # --- export ----------------------------------------------------------------------------------
 def step_module(model, graph: str, capacity: int = DEFAULT_CAPACITY) -> tuple[nn.Module, tuple, list[str], str]:
-    """(module, example inputs, state names, graph label) for a torch model and 'native' | 'matmul'."""
+    """(module, example inputs, state names, graph label) for a torch model and 'native' | 'matmul'; a plugin
+    model's 'native' graph is its encoder's own step (``encoder_step_module``)."""
+    from suite.models.registry import is_plugin
     spec = model.spec
     if spec.framework != "torch" or spec.dtype != "float32":
         raise ExportError(f"{spec.name}: the ONNX export takes float32 torch models")
+    if is_plugin(spec.arch, spec.framework):
+        if graph != "native":
+            raise ExportError(f"{spec.name}: a plugin model exports its 'native' graph only, not {graph!r}")
+        return encoder_step_module(model)
     x = torch.zeros(1, spec.input_size)
     if spec.arch == "transformer":
         n = spec.attention_heads

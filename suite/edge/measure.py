@@ -60,7 +60,6 @@ from suite.schema import validate
 from suite.spec import ModelSpec
 
 EDGE_MODELS = ("gru-torch", "lstm-torch", "transformer-torch", "gru-keras", "lstm-keras", "transformer-keras")
-OTHER_MODELS = ("gru-keras-reset_before",)            # accepted, not run by default
 ROW_KEYS = ("model", "runtime", "precision", "file_bytes", "step_latency_us", "max_abs_diff", "accuracy",
             "status", "error")
 EXTRA_KEYS = ("graph", "primary", "latency_iqr_us", "latency_n", "latency_samples_us", "latency_rounds_us", "peak_mb", "framework_accuracy", "ops",
@@ -87,15 +86,54 @@ WORKER_TIMEOUT_S = 300.0
 
 
 # --- names ------------------------------------------------------------------------------------
+def edge_models() -> list[str]:
+    """Every model name the edge stage takes, from the registry: the torch and Keras implementations whose
+    streaming step exports (``Implementation.edge_export``: the built-in GRU, LSTM and Transformer, the GRU in each
+    convention its framework has; every plugin model in torch or Keras, whose export may still be refused: its rows
+    then say why, status 'unsupported')."""
+    from suite.models.registry import arch, implementations
+    from suite.spec import GRU_CONVENTIONS
+    out = []
+    for (a, f), impl in implementations().items():
+        if f not in ("torch", "keras") or not impl.edge_export:
+            continue
+        out.append(f"{a}-{f}")
+        for convention in GRU_CONVENTIONS[1:] if arch(a).uses("convention") else ():
+            try:
+                ModelSpec(a, f, 1, 1, 1, convention=convention)
+            except UserError:
+                continue
+            out.append(f"{a}-{f}-{convention}")
+    return out
+
+
+def is_edge_model(name: str) -> bool:
+    """Whether ``edge_models()`` holds ``name``, looked up without listing every model (so no entry point is
+    loaded for a built-in name)."""
+    from suite.errors import UnknownNameError
+    from suite.models.registry import implementation
+    parts = str(name).split("-")
+    if len(parts) not in (2, 3) or parts[1] not in ("torch", "keras"):
+        return False
+    try:
+        impl = implementation(parts[0], parts[1])      # a plugin that cannot be loaded: its own UserError
+    except UnknownNameError:
+        return False
+    try:
+        ModelSpec(parts[0], parts[1], 1, 1, 1, convention=parts[2] if len(parts) == 3 else "reset_after")
+    except UserError:                                 # e.g. a convention the implementation lacks
+        return False
+    return impl.edge_export
+
+
 def check_models(names) -> list[str]:
     """Validated model names (order kept, duplicates dropped); UserError naming the first bad one."""
-    valid = EDGE_MODELS + OTHER_MODELS
     names = list(EDGE_MODELS if names is None else names)
     if not names:
-        raise UserError(f"edge: no models given; expected some of: {', '.join(valid)}")
+        raise UserError(f"edge: no models given; expected some of: {', '.join(edge_models())}")
     for name in names:
-        if name not in valid:
-            raise UserError(f"edge: unknown model {name!r}; expected one of: {', '.join(valid)}")
+        if not is_edge_model(name):
+            raise UserError(f"edge: unknown model {name!r}; expected one of: {', '.join(edge_models())}")
     return list(dict.fromkeys(names))
 
 
@@ -141,7 +179,9 @@ class Planned:
 
 def plan_exports(model, outdir: Path, capacity: int) -> list[Planned]:
     """What to export for this model, fp32 before the int8 that derives from it."""
+    from suite.models.registry import is_plugin
     spec, name = model.spec, model.spec.name
+    plugin = is_plugin(spec.arch, spec.framework)
     if spec.framework == "torch":
         from suite.edge.export_onnx import export_onnx
         from suite.edge.quantize import quantize_onnx
@@ -157,7 +197,7 @@ def plan_exports(model, outdir: Path, capacity: int) -> list[Planned]:
             return make
 
         plans = [Planned("onnxruntime", "fp32", "native", True, fp32("native"))]
-        if spec.arch == "gru":   # ORT has no int8 GRU op: the matmul cell is the int8 path
+        if spec.arch == "gru" and not plugin:   # ORT has no int8 GRU op: the matmul cell is the int8 path
             plans += [Planned("onnxruntime", "fp32", "matmul", False, fp32("matmul")),
                       Planned("onnxruntime", "int8", "native", False, int8("native")),
                       Planned("onnxruntime", "int8", "matmul", True, int8("matmul"))]
@@ -216,13 +256,25 @@ def export_row(model, plan: Planned, done: dict, ctx: dict) -> dict:
     except Unsupported as err:
         row.update(status="unsupported", error=str(err))
     except Exception as err:  # noqa: BLE001 -- a failed row; the other exports go on
-        row.update(status="failed", error=one_line_error(err))
+        if _plugin(model):          # a plugin's step that does not export: recorded, not a failure of the suite
+            row.update(status="unsupported", error=f"the {plan.runtime} export of the plugin's step failed: "
+                                                   f"{one_line_error(err)}")
+        else:
+            row.update(status="failed", error=one_line_error(err))
     if row["graph"] is None:
         row["graph"] = _graph_label(model.spec, plan.key, ctx["capacity"])
     return row
 
 
+def _plugin(model) -> bool:
+    from suite.models.registry import is_plugin
+    return is_plugin(model.spec.arch, model.spec.framework)
+
+
 def _graph_label(spec: ModelSpec, key: str, capacity: int) -> str:
+    from suite.models.registry import is_plugin
+    if is_plugin(spec.arch, spec.framework):
+        return "encoder step()"
     if spec.arch == "transformer":
         return f"KV cache C={capacity}"
     return {"native": f"ONNX {spec.arch.upper()} op", "matmul": "matmul cell", "cell": "keras cell"}[key]
@@ -254,7 +306,9 @@ def row_key(row: dict, graph: str) -> str:
 def edge_job(steps: list[EdgeStep], ctx: dict, interleaved: bool = False, timer: TimerOptions | None = None
              ) -> EdgeWorkerJob:
     """The payload of one edge worker: ``steps`` at the run's threads, policy and timer, at LATENCY_CONTEXT."""
-    return EdgeWorkerJob(threads=ctx["threads"], denormals=ctx["denormals"],
+    from suite.models.registry import plugin_modules
+    specs = [s.spec for s in steps if s.spec is not None]
+    return EdgeWorkerJob(threads=ctx["threads"], denormals=ctx["denormals"], plugins=plugin_modules(specs),
                          timer=timer or ctx["timer"], context=LATENCY_CONTEXT, interleaved=interleaved, steps=steps)
 
 
@@ -328,7 +382,7 @@ def edge_rows(model_names=None, threads: int = 1, seed: int = 0, train_epochs: i
               tmpdir=None, *, hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS,
               capacity: int = DEFAULT_CAPACITY, latency: bool = True, timer: dict | None = None,
               accuracy: bool = True, denormals: str = DEFAULT_POLICY) -> list[dict]:
-    """Rows (module docstring) for ``model_names`` (default: the six of EDGE_MODELS).
+    """Rows (module docstring) for ``model_names`` (default: the six of EDGE_MODELS; any of ``edge_models()``).
 
     tmpdir: where the exported files go (kept); None = a temporary directory removed afterwards (the
     rows' 'file' then names a deleted file). latency=False skips the worker processes (no latency,

@@ -5,9 +5,11 @@ For each pair (A, B) of implementations of one architecture: build A from a spec
 same random batch and compare
     max_out_diff  = max |A.forward(x) − B.forward(x)|
     max_grad_diff = max over canonical tensors of max |A.gradients(x, y) − B.gradients(x, y)|
-in float32 against out_tol / grad_tol (recurrent pairs 1e-5 / 1e-4, minGRU / minLSTM included;
-Transformer 1e-4 / 1e-4). For minGRU / minLSTM each side also names its scan ('parallel' log-space
-scan or 'sequential' loop), so a pair can check one form against the other across frameworks.
+in float32 against out_tol / grad_tol (the arch descriptor's ``tolerances``: recurrent pairs 1e-5 / 1e-4,
+minGRU / minLSTM included; Transformer 1e-4 / 1e-4). The pairs come from the registry (``pairs``); an arch without
+a canonical weight layout, or with one implementation, has none (``not_compared`` says why). For minGRU / minLSTM
+each side also names its scan ('parallel' log-space scan or 'sequential' loop), so a pair can check one form
+against the other across frameworks.
 Like minGPT's tests/test_huggingface_import.py, this is what makes the cross-framework timings
 comparable: the frameworks compute the same function.
 """
@@ -21,7 +23,7 @@ import numpy as np
 
 from suite.errors import UserError
 from suite.models import build_model
-from suite.spec import MIN_RNN_ARCHS, ModelSpec
+from suite.spec import ModelSpec
 
 
 class Pair(NamedTuple):
@@ -37,30 +39,44 @@ class Pair(NamedTuple):
     scan_b: str = "parallel"
 
 
-PAIRS = (
-    Pair("gru", "numpy", "torch"),
-    Pair("gru", "numpy", "keras"),
-    Pair("gru", "torch", "keras"),
-    Pair("gru", "numpy", "keras", convention="reset_before"),
-    Pair("lstm", "torch", "keras"),
-    Pair("lstm", "numpy", "torch"),
-    Pair("transformer", "torch", "keras"),
-    # minGRU / minLSTM: every framework pair in the parallel form, plus the two forms against each other
-    *(p for arch in MIN_RNN_ARCHS for p in (
-        Pair(arch, "numpy", "torch"),
-        Pair(arch, "numpy", "keras"),
-        Pair(arch, "torch", "keras"),
-        Pair(arch, "numpy", "torch", scan_b="sequential"),
-        Pair(arch, "numpy", "keras", scan_a="sequential", scan_b="sequential"),
-    )),
-)
+def pairs() -> tuple[Pair, ...]:
+    """The pairs compared by default, from the registry: each built-in arch's own list (its descriptor's
+    ``equivalence``: GRU numpy/torch/keras in both conventions, LSTM, the Transformer, minGRU/minLSTM in both
+    scans), and for a plugin arch with a canonical layout and two or more implementations every framework pair."""
+    from suite.models.registry import FRAMEWORKS, archs, implementations
+    have = implementations()
+    out = []
+    for d in archs():
+        listed = d.equivalence
+        if not listed and d.canonical_layout is not None:
+            fws = [f for f in FRAMEWORKS if (d.name, f) in have]
+            listed = tuple((a, b, {}) for i, a in enumerate(fws) for b in fws[i + 1:])
+        out += [Pair(d.name, a, b, **variants) for a, b, variants in listed]
+    return tuple(out)
+
+
+def not_compared(archs_: list[str]) -> dict[str, str]:
+    """Why each of these archs has no equivalence pair: {arch: reason} (archs that have one are left out)."""
+    from suite.models.registry import arch, implementations
+    compared = {p.arch for p in pairs()}
+    out = {}
+    for name in dict.fromkeys(archs_):
+        if name in compared:
+            continue
+        d = arch(name)
+        frameworks = sorted(f for a, f in implementations() if a == name)
+        out[name] = (f"{name} declares no canonical weight layout (canonical_layout), so weights cannot move "
+                     f"between implementations" if d.canonical_layout is None else
+                     f"{name} has one implementation ({', '.join(frameworks)}): nothing to compare it with")
+    return out
+
+
 # (L, T, B, head, output) per case: covers L in {1, 2}, T in {1, 37}, B in {1, 5} and every head.
 SHAPES = (
     (1, 37, 1, "regression", "last"),
     (2, 1, 5, "multilabel", "sequence"),
     (2, 37, 5, "classes", "sequence"),
 )
-TOLERANCES = {"recurrent": (1e-5, 1e-4), "transformer": (1e-4, 1e-4)}   # (outputs, gradients), float32
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,8 @@ class EquivalenceCase:
     @property
     def pair(self) -> str:
         """e.g. 'numpy-gru vs torch-gru', 'numpy-mingru-parallel vs torch-mingru-sequential'."""
-        if self.arch in MIN_RNN_ARCHS:
+        from suite.models.registry import arch
+        if arch(self.arch).uses("scan"):
             return f"{self.a}-{self.arch}-{self.scan_a} vs {self.b}-{self.arch}-{self.scan_b}"
         return f"{self.a}-{self.arch} vs {self.b}-{self.arch}"
 
@@ -108,7 +125,7 @@ class EquivalenceCase:
 def default_cases() -> list[EquivalenceCase]:
     return [EquivalenceCase(p.arch, p.a, p.b, p.convention, L=L, T=T, B=B, head=head, output=output,
                             scan_a=p.scan_a, scan_b=p.scan_b)
-            for p in PAIRS for L, T, B, head, output in SHAPES]
+            for p in pairs() for L, T, B, head, output in SHAPES]
 
 
 def random_batch(case: EquivalenceCase) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +150,8 @@ def max_grad_diff(ga: dict[str, np.ndarray], gb: dict[str, np.ndarray]) -> float
 
 def compare(case: EquivalenceCase) -> dict:
     """Build both models, share A's weights, compare outputs and canonical gradients."""
-    out_tol, grad_tol = TOLERANCES["transformer" if case.arch == "transformer" else "recurrent"]
+    from suite.models.registry import arch
+    out_tol, grad_tol = arch(case.arch).tolerances
     row = {"pair": case.pair, "arch": case.arch, "convention": case.convention,
            "scan_a": case.scan_a, "scan_b": case.scan_b, "X": case.X, "H": case.H,
            "L": case.L, "T": case.T, "B": case.B, "head": case.head, "output": case.output,
@@ -157,7 +175,7 @@ def compare(case: EquivalenceCase) -> dict:
 
 
 def run_equivalence(cases=None) -> list[dict]:
-    """One row per case (default: every pair in PAIRS at every size in SHAPES).
+    """One row per case (default: every pair of ``pairs()`` at every size in SHAPES).
 
     ``cases``: EquivalenceCase objects or dicts of their fields. Row keys: pair, arch, convention,
     scan_a, scan_b, X, H, L, T, B, head, output, max_out_diff, max_grad_diff, max_abs_grad, out_tol,

@@ -31,11 +31,14 @@ Streaming step at context c (batch B, usually 1): one time step. GRU/LSTM/minGRU
 forward at T = 1.
 Transformer: the new token's Q, K, V, output and FF products at T = 1, and attention over the
 c cached positions plus itself: 2 x 2 B (c + 1) D.
+Each arch's formulas are its descriptor's ``forward_flops`` and ``step_flops`` (``suite.models.registry``, the
+built-ins' below); a plugin arch that declares none has no FLOPs (None), never another arch's.
 """
 from __future__ import annotations
 
 from suite.errors import UserError
 from suite.models.params import GATES, MIN_GATES
+from suite.models.registry import arch
 from suite.spec import ModelSpec
 
 TRAIN_OVER_FORWARD = 3.0      # training step FLOPs / forward FLOPs (see module docstring)
@@ -80,30 +83,44 @@ def transformer_encoder_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
     return inp + spec.layers * transformer_layer_flops(spec, batch, seq_len, seq_len)
 
 
-def forward_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
-    """Matmul FLOPs of one forward pass over (B, T, X) inputs, head included."""
-    _check_sizes(batch=batch, seq_len=seq_len)
-    if spec.arch in GATES:
-        encoder = recurrent_encoder_flops(spec, batch, seq_len)
-    elif spec.arch in MIN_GATES:
-        encoder = min_rnn_encoder_flops(spec, batch, seq_len)
-    else:
-        encoder = transformer_encoder_flops(spec, batch, seq_len)
-    return encoder + head_flops(spec, batch, seq_len)
-
-
-def train_step_flops(spec: ModelSpec, batch: int, seq_len: int) -> int:
-    """~3 x forward: forward + backward (weight and input gradients); Adam not counted."""
-    return int(TRAIN_OVER_FORWARD * forward_flops(spec, batch, seq_len))
-
-
-def step_flops(spec: ModelSpec, context: int, batch: int = 1) -> int:
-    """One streaming step after ``context`` earlier steps (head on the one new position)."""
-    _check_sizes(context=context, batch=batch)
-    head = 2 * batch * spec.hidden * spec.output_size
-    if spec.arch in GATES:
-        return recurrent_encoder_flops(spec, batch, 1) + head
-    if spec.arch in MIN_GATES:
-        return min_rnn_encoder_flops(spec, batch, 1) + head
+def transformer_step_flops(spec: ModelSpec, context: int, batch: int) -> int:
+    """The new token's input projection and one pre-LN layer per layer at T = 1 over ``context`` + 1 keys."""
     inp = 2 * batch * spec.input_size * spec.hidden
-    return inp + spec.layers * transformer_layer_flops(spec, batch, 1, context + 1) + head
+    return inp + spec.layers * transformer_layer_flops(spec, batch, 1, context + 1)
+
+
+def recurrent_step_flops(spec: ModelSpec, context: int, batch: int) -> int:
+    """GRU / LSTM: the forward at T = 1 (no dependence on the context)."""
+    return recurrent_encoder_flops(spec, batch, 1)
+
+
+def min_rnn_step_flops(spec: ModelSpec, context: int, batch: int) -> int:
+    return min_rnn_encoder_flops(spec, batch, 1)
+
+
+# --- through the registry: every arch, built-in or plugin ------------------------------------------------------
+def forward_flops(spec: ModelSpec, batch: int, seq_len: int) -> int | None:
+    """Matmul FLOPs of one forward pass over (B, T, X) inputs, head included: the arch's own formula
+    (``suite.models.registry``); None for an arch that declares none (a plugin: the speed rows then carry no
+    FLOPs); an unknown arch is a UserError."""
+    _check_sizes(batch=batch, seq_len=seq_len)
+    formula = arch(spec.arch).forward_flops
+    if formula is None:
+        return None
+    return int(formula(spec, batch, seq_len)) + head_flops(spec, batch, seq_len)
+
+
+def train_step_flops(spec: ModelSpec, batch: int, seq_len: int) -> int | None:
+    """~3 x forward: forward + backward (weight and input gradients); Adam not counted."""
+    forward = forward_flops(spec, batch, seq_len)
+    return None if forward is None else int(TRAIN_OVER_FORWARD * forward)
+
+
+def step_flops(spec: ModelSpec, context: int, batch: int = 1) -> int | None:
+    """One streaming step after ``context`` earlier steps (head on the one new position); None where the arch
+    declares no step formula."""
+    _check_sizes(context=context, batch=batch)
+    formula = arch(spec.arch).step_flops
+    if formula is None:
+        return None
+    return int(formula(spec, context, batch)) + 2 * batch * spec.hidden * spec.output_size

@@ -8,7 +8,7 @@ Rows. Every metric present in both runs, one row per key:
     params                 key = kind|model|metric|H|L|T|B (deterministic: a change is 'changed')
     equivalence            key = kind|model|metric|H|L|T|B: a residual (max |difference| between frameworks)
                            judged against its tolerance (the row's ``tolerance``, written from
-                           ``suite.models.equivalence.TOLERANCES``): pass when value <= tolerance
+                           the arch descriptor's ``tolerances``): pass when value <= tolerance
 ratio = b / a.
 
 Significance.
@@ -86,7 +86,7 @@ from pathlib import Path
 import pandas as pd
 
 from suite.errors import UserError
-from suite.models.equivalence import TOLERANCES
+from suite.models.registry import arch as arch_descriptor
 from suite.report.claims import CLAIMS, claims_table
 from suite.report.claims_engine import word_of
 from suite.report.statistics import LOWER_IS_BETTER, welch
@@ -101,7 +101,7 @@ FACTOR = 1.10
 SPEED_KINDS = ("speed", "speed_threads")
 SEED_KINDS = ("accuracy", "paper", "side_by_side")
 EXACT_KINDS = ("params", "equivalence")
-TOLERANCE_COLUMN = {"max_out_diff": 0, "max_grad_diff": 1}    # index into equivalence.TOLERANCES' pairs
+TOLERANCE_COLUMN = {"max_out_diff": 0, "max_grad_diff": 1}    # index into an arch descriptor's tolerances
 HIGHER_IS_BETTER = {"train_throughput", "infer_throughput", "accuracy", "r2", "f1", "auc"}
 CHANGE_ORDER = ("new failure", "worse", "better", "fixed", "changed", "not significant")
 FAIL_ON = ("verdict", "regression")
@@ -232,11 +232,11 @@ def compare_rows(key: str, ga: pd.DataFrame, gb: pd.DataFrame, run_a: dict, run_
 
 def equivalence_tolerance(row) -> float:
     """The tolerance an equivalence residual is judged against: the row's own (written by the equivalence stage
-    from ``suite.models.equivalence.TOLERANCES``), else that table's for its arch and metric."""
+    from its arch descriptor's ``tolerances``), else the descriptor's for its arch and metric."""
     tol = row.get("tolerance")
     if tol is not None and not (isinstance(tol, float) and math.isnan(tol)):
         return float(tol)
-    pair = TOLERANCES["transformer" if row.get("arch") == "transformer" else "recurrent"]
+    pair = arch_descriptor(str(row.get("arch"))).tolerances         # an unknown arch: one-line UserError, never a guess
     return pair[TOLERANCE_COLUMN.get(str(row.get("metric")), 0)]
 
 

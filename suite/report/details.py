@@ -69,12 +69,14 @@ def parameters(frame: pd.DataFrame) -> Section:
     blocks = []
     p = frame[(frame["kind"] == "params") & (frame["metric"] == "params_counted")]
     if not p.empty:
-        p = p.assign(agree=p["value"].astype(int) == p["formula"].astype(int),
+        formula = pd.to_numeric(p["formula"], errors="coerce")      # NaN: a plugin arch without a formula
+        p = p.assign(agree=[None if f != f else int(v) == int(f) for v, f in zip(p["value"], formula)],
                      size=[f"L={int(l)} H={int(h)}" for l, h in zip(p["layers"], p["hidden"])])
         t = p.pivot_table(index=["model", "convention_label"], columns="size", values="value", aggfunc="first",
                           sort=False)
         t = t[sorted(t.columns, key=lambda c: tuple(int(x.split("=")[1]) for x in c.split()))]
-        agree = p.groupby(["model", "convention_label"], sort=False)["agree"].agg(lambda a: f"{a.sum()}/{len(a)}")
+        agree = p.groupby(["model", "convention_label"], sort=False)["agree"].agg(
+            lambda a: f"{sum(x is True for x in a)}/{len(a)}" if a.notna().any() else "no formula")
         t = t.astype(int).join(agree.rename("formula agrees")).reset_index().rename(
             columns={"convention_label": "convention"})
         long = p[["model", "hidden", "layers", "value", "formula", "convention_label", "agree"]]

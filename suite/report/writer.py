@@ -18,6 +18,7 @@ from suite.errors import UserError
 from suite.report.claims import claims_table
 from suite.report.details import details
 from suite.report.document import Figure, Section, Table
+from suite.report.plugins import plugin_section
 from suite.report.render import markdown_table, to_html, to_markdown   # noqa: F401  (markdown_table: the notebooks')
 from suite.report.sections import claim_figures, claim_sections, header, verdict_summary
 from suite.report.settings import ReportSettings
@@ -31,18 +32,20 @@ def write_report(run_dir, cfg) -> Path:
     """Write report.md and index.html (+ figures, tables) for the run; returns the index.html path.
 
     Order: header, verdict summary, one section per claim (verdict, rule, evidence, figure, table), then the
-    details (notebooks, failures, parameters, speed, accuracy, paper check, long context, edge, equivalence).
+    details (notebooks, failures, parameters, speed, accuracy, paper check, long context, edge, equivalence), then,
+    when the run has plugin models, their comparison with GRU and LSTM (suite.report.plugins).
     Links are relative. ``cfg``: the run's validated config (what the report uses of it: ReportSettings)."""
     run_dir = Path(run_dir)
     settings = ReportSettings.from_config(cfg)
     frame, curves, env, samples = _read_run(run_dir)
     detail = details(frame, curves, samples, settings)
+    plugins = plugin_section(frame, samples, settings, env)
     claims = claims_table(frame, settings.speed_seq_len, settings.speed_hidden, samples)
     drawn = write_figures(run_dir / "figures", [*detail.blocks(Figure), *claim_figures(frame, claims)])
     shown_tables = {t.csv: t for t in detail.blocks(Table) if t.csv and not t.frame.empty}
     top = header(run_dir.resolve().name, env)
     report = Section(top.title, top.body, (verdict_summary(claims, drawn), claim_sections(claims, drawn, shown_tables),
-                                           detail)).keep_figures(drawn)
+                                           detail, *([plugins] if plugins else []))).keep_figures(drawn)
     write_tables(run_dir / "tables", report)
     atomic_write_text(run_dir / "report.md", to_markdown(report))
     index = run_dir / "index.html"

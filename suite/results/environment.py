@@ -49,6 +49,17 @@ def package_versions() -> dict:
     return out
 
 
+def plugin_record() -> list[dict]:
+    """The plugin models and tasks registered in this process (``suite.plugins``): kind, name, description and
+    source, so a report can tell a run's plugin models from the built-in ones."""
+    from suite.models.registry import registered_plugins as models
+    from suite.tasks.registry import registered_plugins as tasks
+    return ([{"kind": "model", "name": m.name, "arch": m.arch, "framework": m.framework, "path": m.kind,
+              "description": m.description, "module": m.source.module, "source": m.source.text()} for m in models()]
+            + [{"kind": "task", "name": t.name, "description": t.task_class().description, "module": t.source.module,
+                "source": t.source.text()} for t in tasks()])
+
+
 def environment(threads: int | None = None) -> dict:
     """What a reader needs to judge the numbers: machine, versions, threads, flags, commit."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
@@ -64,4 +75,5 @@ def environment(threads: int | None = None) -> dict:
         "flags": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                  "TF_DETERMINISTIC_OPS", "KERAS_BACKEND", "CUDA_VISIBLE_DEVICES")},
         "git": git_state(),
+        "plugins": plugin_record(),
     }

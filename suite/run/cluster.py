@@ -6,8 +6,11 @@ each running one unit at a time; with ``scheduler: tcp://HOST:PORT`` (config key
 
 Worker set-up: before its first unit every worker runs ``ProcessSetup`` (a WorkerPlugin; workers that join
 or restart later run it too): BLAS/OpenMP pools, torch and TensorFlow intra-op threads fixed to ``threads``
-and TensorFlow op determinism on. TensorFlow refuses to change its threads after its first op, so this comes
-first; every unit then checks its worker and fails with a one-line error if the worker runs other settings.
+and TensorFlow op determinism on, then the run's plugin modules imported (the config's ``plugins``, every plugin
+this process loaded, entry points included, and every importable module that registered a model or task here:
+``suite.plugins``). TensorFlow refuses to change its threads
+after its first op, so this comes first; every unit then checks its worker and fails with a one-line error if
+the worker runs other settings.
 One kind of worker serves every training unit (they share the thread count).
 
 Submission: at most as many units in flight as the cluster has worker threads, so the running ones are
@@ -53,6 +56,7 @@ class ClusterSettings:
     workers: int                     # LocalCluster worker processes (one unit at a time each)
     threads: int                     # intra-op threads per framework in every worker
     frameworks: tuple[str, ...]      # frameworks the units build (configured before the first op)
+    plugins: tuple[str, ...] = ()    # plugin modules every worker imports first (suite.plugins)
 
 
 def cores() -> int:
@@ -62,8 +66,13 @@ def cores() -> int:
 def settings_for(cfg) -> ClusterSettings:
     """The cluster of a config (``suite.config.Config``): its scheduler, or a LocalCluster of cfg.workers."""
     from suite.run.plan import frameworks_of
+    from suite.models.registry import registered_plugins as plugin_models
+    from suite.plugins import loaded_modules
+    from suite.tasks.registry import registered_plugins as plugin_tasks
     workers = cfg.workers or max(1, cores() // cfg.threads)
-    return ClusterSettings(cfg.scheduler, workers, cfg.threads, tuple(sorted(frameworks_of(cfg))))
+    registered = [p.source.module for p in [*plugin_models(), *plugin_tasks()] if p.source.importable]
+    plugins = tuple(dict.fromkeys([*cfg.plugins, *loaded_modules(), *registered]))
+    return ClusterSettings(cfg.scheduler, workers, cfg.threads, tuple(sorted(frameworks_of(cfg))), plugins)
 
 
 def check_reachable(address: str, where: str = "scheduler", timeout_s: float = 5.0) -> None:
@@ -79,15 +88,18 @@ def check_reachable(address: str, where: str = "scheduler", timeout_s: float = 5
 
 
 # --- in the worker ---------------------------------------------------------------------------------
-def configure_worker(threads: int, frameworks) -> None:
-    """Fix BLAS/OpenMP, torch and TensorFlow threads to ``threads``, TensorFlow op determinism on."""
+def configure_worker(threads: int, frameworks, plugins=()) -> None:
+    """Fix BLAS/OpenMP, torch and TensorFlow threads to ``threads``, TensorFlow op determinism on; then import the
+    run's plugin modules (``suite.plugins``), so the units can build their models."""
     from suite.bench.threads import configure_process, thread_env
+    from suite.plugins import load_worker_plugins
     os.environ.update(thread_env(threads))
     with contextlib.suppress(ImportError):
         from threadpoolctl import threadpool_limits
         threadpool_limits(limits=threads)
     configure_process(threads, set(frameworks), deterministic=True)
-    _CONFIGURED.update(threads=threads, frameworks=set(frameworks))
+    load_worker_plugins(plugins)
+    _CONFIGURED.update(threads=threads, frameworks=set(frameworks), plugins=tuple(plugins))
 
 
 def worker_threads(frameworks) -> dict[str, int]:
@@ -105,13 +117,15 @@ def worker_threads(frameworks) -> dict[str, int]:
     return out
 
 
-def run_in_worker(run: Callable[[], dict], stage: str, threads: int, frameworks: list[str]):
+def run_in_worker(run: Callable[[], dict], stage: str, threads: int, frameworks: list[str], plugins=()):
     """A unit in a worker: check the worker's set-up, then run it (exceptions become a failed row)."""
+    from suite.plugins import load_worker_plugins
     from suite.run.execute import outcome_of
 
     def checked():
         if not _CONFIGURED:
-            configure_worker(threads, frameworks)      # a worker that missed the plugin (joined mid-way)
+            configure_worker(threads, frameworks, plugins)   # a worker that missed the plugin (joined mid-way)
+        load_worker_plugins(plugins)                          # imported once; a no-op after the set-up
         actual = worker_threads(frameworks)
         wrong = {k: v for k, v in actual.items() if v != threads}
         if wrong:
@@ -131,11 +145,11 @@ def process_cpu_seconds() -> float:
 class ProcessSetup(WorkerPlugin):
     """Thread counts and determinism of a worker, before any unit runs on it."""
 
-    def __init__(self, threads: int, frameworks):
-        self.threads, self.frameworks = threads, sorted(frameworks)
+    def __init__(self, threads: int, frameworks, plugins=()):
+        self.threads, self.frameworks, self.plugins = threads, sorted(frameworks), tuple(plugins)
 
     def setup(self, worker):
-        configure_worker(self.threads, self.frameworks)
+        configure_worker(self.threads, self.frameworks, self.plugins)
 
 
 # --- in the main process -----------------------------------------------------------------------------
@@ -192,7 +206,8 @@ def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_
     wall0, main_cpu0 = time.perf_counter(), time.process_time()
     with connect(settings) as client:
         cpu0 = client.run(process_cpu_seconds)
-        client.register_plugin(ProcessSetup(settings.threads, settings.frameworks), name=PLUGIN_NAME)
+        client.register_plugin(ProcessSetup(settings.threads, settings.frameworks, settings.plugins),
+                               name=PLUGIN_NAME)
         pending, running, seen, ran = list(reversed(units)), {}, set(cpu0), list(units)
         completed = as_completed()
 
@@ -201,8 +216,8 @@ def run_on_cluster(units: list, settings: ClusterSettings, done: Callable, show_
             while pending and len(running) < capacity:
                 unit = pending.pop()
                 future = client.submit(run_in_worker, unit.run, unit.stage, settings.threads,
-                                       list(settings.frameworks), key=f"{unit.id}-{uuid.uuid4().hex[:8]}",
-                                       pure=False)
+                                       list(settings.frameworks), settings.plugins,
+                                       key=f"{unit.id}-{uuid.uuid4().hex[:8]}", pure=False)
                 running[future.key] = unit
                 completed.add(future)
             show_running([u.describe for u in running.values()])

@@ -2,7 +2,9 @@
 
 Views (``suite.config.accuracy_views``): 'budget' sizes each arch to the width whose parameter count is
 closest to ``sizing.budget`` on this task (at most 10% over), 'width' uses ``sizing.hidden`` for every arch.
-A unit whose estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run.
+A unit whose estimated memory exceeds the limit is recorded ``skipped`` with the estimate, not run; so is a unit
+that `init: shared` cannot serve (a plugin arch without a canonical weight layout, built in another framework
+than its donor), with the reason.
 A unit stopped by the wall-clock safety cap is recorded ``truncated``.
 
 Rows: the test metrics (status ok | truncated | failed), then train_seconds, cpu_seconds (this process's CPU
@@ -46,8 +48,20 @@ def model_spec_for_task(entry: dict, data, sizing: SizingSection, seed: int) -> 
                      convention=entry["convention"], scan=entry["scan"], seed=seed,
                      forget_bias=entry.get("forget_bias"))
     if sizing.budget:
-        reference = spec.with_(framework="keras" if spec.convention == "reset_before" else "torch")
-        spec = spec.with_(hidden=width_for_budget(reference, sizing.budget)[0])
+        spec = spec.with_(hidden=width_for_budget(budget_reference(spec), sizing.budget)[0])
+    return spec
+
+
+def budget_reference(spec: ModelSpec) -> ModelSpec:
+    """The spec whose count sizes every framework of this arch alike: the torch implementation where the arch
+    has one that builds this spec (torch's count of two biases per gate block), else the spec itself (the GRU's
+    reset_before convention, which torch.nn.GRU lacks: Keras; a plugin arch without a torch implementation)."""
+    from suite.models.registry import implementations
+    if spec.framework != "torch" and (spec.arch, "torch") in implementations():
+        try:
+            return spec.with_(framework="torch")
+        except UserError:
+            pass
     return spec
 
 
@@ -99,6 +113,11 @@ def _accuracy_rows(cfg: Config, task_name: str, entry: dict, seed: int, sizing: 
         check_fits(spec, training.batch_size, data.seq_len, memory_limit_bytes(cfg.resources.max_memory_gb))
     except UserError as e:
         return {"rows": [base_row(spec, **common, metric=data.metric, value=None, status="skipped", error=str(e))]}
+    if training.init == "shared":
+        reason = shared_init_unavailable(cfg, entry)
+        if reason:
+            return {"rows": [base_row(spec, **common, metric=data.metric, value=None, status="skipped",
+                                      error=reason)]}
     model = build_model(spec)
     if training.init == "shared":
         model.set_weights(shared_initial_weights(cfg, entry, spec))
@@ -220,6 +239,17 @@ SIDE_BY_SIDE_DENORMALS = "flush"
 def task_epochs(training: TrainingSection, task_name: str) -> int:
     """The epochs of this task: ``training.task_epochs[task]`` where given, else ``training.epochs``."""
     return training.task_epochs.get(task_name, training.epochs)
+
+
+def shared_init_unavailable(cfg: Config, entry: dict) -> str | None:
+    """Why `init: shared` cannot give this model the weights of its arch's first configured model: None when it
+    can (the donor is this same model, or the arch has a canonical layout to move weights through)."""
+    from suite.models.registry import has_canonical_layout
+    donor = next(e for e in model_entries(cfg) if e["arch"] == entry["arch"])
+    if donor["name"] == entry["name"] or has_canonical_layout(entry["arch"]):
+        return None
+    return (f"training.init 'shared' needs a canonical weight layout to copy {donor['name']}'s initial weights "
+            f"into {entry['name']}; arch {entry['arch']} declares none (canonical_layout)")
 
 
 def shared_initial_weights(cfg: Config, entry: dict, spec: ModelSpec) -> dict:

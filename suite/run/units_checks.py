@@ -1,7 +1,9 @@
 """Work units that check the models rather than time or train them.
 
-    params        counted vs formula parameters per model and size, and matched-budget widths
-    equivalence   weight-transplant errors between implementations (outputs and gradients)
+    params        counted vs formula parameters per model and size, and matched-budget widths (a plugin arch
+                  without a formula: formula None, its width matched to the framework's count)
+    equivalence   weight-transplant errors between implementations (outputs and gradients); a configured plugin
+                  arch without a pair is a 'skipped' row saying why
 """
 from __future__ import annotations
 
@@ -35,7 +37,10 @@ def _spec(entry: dict, input_size: int, hidden: int, output_size: int, **kw) -> 
 
 
 def equivalence_rows(cfg: Config) -> list[dict]:
-    from suite.models.equivalence import run_equivalence
+    """Every registered pair (``suite.models.equivalence.pairs``), then one 'skipped' row per configured plugin
+    arch that has no pair, with the reason (no canonical layout, or one implementation)."""
+    from suite.models.equivalence import not_compared, run_equivalence
+    from suite.models.registry import is_plugin
     rows = []
     for r in run_equivalence():
         for metric, tol in (("max_out_diff", "out_tol"), ("max_grad_diff", "grad_tol")):
@@ -44,4 +49,8 @@ def equivalence_rows(cfg: Config) -> list[dict]:
                                  value=r[metric], unit="abs", tolerance=r.get(tol),
                                  status="ok" if r["ok"] else "failed",
                                  error=None if r["ok"] else f"{metric} {r[metric]:.2e} > {r.get(tol)}"))
+    plugin_archs = [e["arch"] for e in model_entries(cfg) if is_plugin(e["arch"], e["framework"])]
+    for arch, reason in not_compared(plugin_archs).items():
+        rows.append(base_row(kind="equivalence", model=arch, arch=arch, metric="max_out_diff", value=None,
+                             status="skipped", error=f"not compared: {reason}"))
     return rows

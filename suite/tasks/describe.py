@@ -4,7 +4,7 @@ Loading every task takes a few seconds (chorales: ~30 s the first time, while it
 """
 from __future__ import annotations
 
-from suite.tasks import TASK_NAMES, get_task
+from suite.tasks import get_task, task_names
 
 
 def describe_task(name: str, seed: int = 0, **options) -> dict:
@@ -20,4 +20,4 @@ def describe_task(name: str, seed: int = 0, **options) -> dict:
 
 
 def describe_tasks(seed: int = 0) -> list[dict]:
-    return [describe_task(name, seed) for name in TASK_NAMES]
+    return [describe_task(name, seed) for name in task_names()]
