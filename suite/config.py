@@ -222,8 +222,8 @@ class TrainingSection(ConfigSection):
     floor(n_train / batch_size) updates each, the same for every model on a task, so a seed gives the same
     metrics however busy the machine is. ``max_seconds`` is only a safety cap that marks a run truncated (600 s:
     ~60x the slowest unit of the main job on a quiet 2-core machine). The main job's budgets
-    (configs/default.yaml's task_epochs, batch 64): digits 48 x 16 = 768 updates, adding 15 x 32 = 480, copy
-    40 x 40 = 1,600, sized past the recurrent models' stall at their chosen rates. The validation split is scored every ``eval_every`` updates (16: 20-25
+    (configs/default.yaml's task_epochs, batch 64): digits 48 x 16 = 768 updates, adding 20 x 32 = 640, sized past
+    the recurrent models' stall at their chosen rates. The validation split is scored every ``eval_every`` updates (16: 20-25
     points on adding and copy instead of 10 per-epoch ones; at 250 validation sequences it added 0-6% to a run's
     CPU time, ~4 CPU-s over the main job's 55 units, Xeon, 1 thread). Learning rate: ``lr`` for every model unless ``lr_grid`` is set; then
     each (task, arch) gets the grid's rate of the lowest mean best validation loss on ``tuning_seeds``, each
@@ -411,8 +411,7 @@ class ResourcesSection(ConfigSection):
 
 
 MAIN_JOB_TASKS = {"digits": {"variant": "rows"},
-                  "adding": {"T": 30, "n_train": 2048, "n_val": 250, "n_test": 1000},
-                  "copy": {"T": 10, "K": 5, "n_train": 2560, "n_val": 250, "n_test": 1000}}
+                  "adding": {"T": 30, "n_train": 2048, "n_val": 250, "n_test": 1000}}
 
 
 class Config(ConfigSection):

@@ -59,7 +59,7 @@ def test_a_partial_config_gets_the_documented_defaults():
     assert cfg.speed.rounds == 2 and cfg.speed.sweep_rounds == 1 and cfg.speed.max_time_s == 0.3
     assert cfg.seeds == [0, 1, 2, 3, 4] and cfg.threads == 1 and cfg.scheduler is None
     assert cfg.sizing.budget == 10000 and cfg.sizing.hidden == 48 and cfg.sizing.accuracy_models is None
-    assert list(cfg.tasks) == ["digits", "adding", "copy"] and cfg.tasks["adding"]["T"] == 30
+    assert list(cfg.tasks) == ["digits", "adding"] and cfg.tasks["adding"]["T"] == 30
     assert cfg.paper_check.enabled is False and cfg.edge.models == ["gru-torch", "lstm-torch", "transformer-torch"]
     assert cfg.long_context.sweep_seq_lens == [256, 2048] and cfg.long_context.mqar_pairs == []
 

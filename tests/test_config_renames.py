@@ -59,7 +59,8 @@ def test_each_description_names_the_former_name(old, new):
 
 
 # Keys a shipped config changed on purpose after the rename, and why (every other key must read as before).
-CHANGED_SINCE = {"default.yaml": {"training.task_epochs": "budgets sized past the stall for the tuned learning rates"}}
+CHANGED_SINCE = {"default.yaml": {"training.task_epochs": "budgets sized past the stall for the tuned learning rates",
+                                  "tasks": "copy moved to configs/full.yaml: its budget past the stall does not fit"}}
 
 
 @pytest.mark.parametrize("name", sorted(BEFORE))
@@ -74,7 +75,7 @@ def test_a_shipped_config_validates_as_before_the_rename(name):
             for key, value in values.items():
                 if f"{section}.{key}" not in changed:
                     assert now[section][key] == value, (name, f"{section}.{key}", value, now[section][key])
-        else:
+        elif section not in changed:
             assert now[section] == values, (name, section)
 
 

@@ -263,7 +263,8 @@ def test_the_accuracy_unit_writes_states_and_updates_to_target_that_travel_throu
 def test_the_speed_stage_times_each_accuracy_model_at_its_training_shape():
     from suite.config import defaults, validate_config
     from suite.run.units_speed import job_key, training_shape_jobs, training_shape_rows
-    cfg = validate_config({**defaults().model_dump(mode="python"),
+    tasks = {**defaults().tasks, "copy": {"T": 10, "K": 5, "n_train": 2560, "n_val": 250, "n_test": 1000}}
+    cfg = validate_config({**defaults().model_dump(mode="python"), "tasks": tasks,
                            "sizing": {"accuracy_models": ["gru-torch", "lstm-torch", "transformer-torch"]}})
     jobs, tasks_of, skipped = training_shape_jobs(cfg)
     assert not skipped and len(jobs) == 9                     # 3 models x digits, adding, copy at the matched budget
