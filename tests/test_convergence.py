@@ -217,6 +217,21 @@ def test_time_to_target_has_both_readings_per_update_and_to_target():
         "not measured"
 
 
+def test_time_to_target_reads_the_lstm_at_its_headline_forget_bias_arm():
+    """The accuracy stage names an LSTM by its arm ('lstm-torch-fb1', the headline; 'lstm-torch-fb0' the other)
+    while the speed stage times 'lstm-torch': the claim pairs the GRU with the headline arm and its cost."""
+    plateau = [PLATEAUED] * 5
+    rows = run_rows("adding", "mse", "gru-torch", [1e-4] * 5, plateau, [160, 176, 176, 192, 160], 960, 0.01)
+    for model, headline, reached in (("lstm-torch-fb1", True, [704, 800, 720, 760, 740]),
+                                     ("lstm-torch-fb0", False, [96, 96, 96, 96, 96])):
+        rows += [{**r, "headline_arm": headline} for r in
+                 run_rows("adding", "mse", model, [0.05] * 5, plateau, reached, 960, 0.01)]
+    rows += speed_training_rows({("adding", "gru-torch"): 5.0, ("adding", "lstm-torch"): 2.5})
+    out = judge("gru-reaches-target-sooner", pd.DataFrame(rows))
+    assert out["cells"] == {"adding/torch": SOONER}             # against fb0 (96 updates) it would read 'later'
+    assert "LSTM 5 of 5 reached, median 740" in out["evidence"] and "log-rank in seconds" in out["evidence"]
+
+
 def test_states_table_counts_the_seeds_per_state():
     rows = run_rows("adding", "mse", "lstm-torch", [0.05] * 5, [NOT_STARTED, IMPROVING, IMPROVING, PLATEAUED,
                                                                 PLATEAUED], [None] * 5, 320, 0.01)

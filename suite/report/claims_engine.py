@@ -79,7 +79,7 @@ from suite.bench.ratios import MIN_SAMPLES, TOLERANCE, TOO_FEW, tolerance_text
 from suite.report.speed_evidence import (crossover_T, crossover_table, mean_ratio, ok_kind, pair_ratio,
                                          reference_convention, speedup_ratio, thread_scaling_table)
 from suite.report.statistics import ACCURACY_POINT, ALPHA, LOWER_IS_BETTER, MIN_SEEDS, RELATIVE, compare
-from suite.report.tables import (VIEW_TITLES, edge_table, forget_bias_table, gru_vs_lstm, headline_view,
+from suite.report.tables import (VIEW_TITLES, edge_table, forget_bias_table, gru_vs_lstm, headline_arm, headline_view,
                                  long_context_accuracy_table, transformer_vs_recurrent)
 from suite.report.time_to_target import (INCONCLUSIVE, LATER, NEITHER, SOONER, WITHIN_NOISE, compare_times,
                                          group_states, km_median, per_update_ms, runs_to_target, summary_text)
@@ -796,6 +796,16 @@ class GrowthExponent:
                        {"largest": name(largest), "arch": name(self.arch)})
 
 
+def _base_model(runs: pd.DataFrame, arch: str) -> pd.DataFrame:
+    """The runs of one arch's model in a framework group: the model named 'arch-framework' (plus an LSTM arm's
+    '-fb' suffix), not a convention or scan variant."""
+    g = runs[runs["arch"] == arch]
+    if g.empty:
+        return g
+    base = min(g["model"].unique(), key=len)
+    return g[g["model"] == base]
+
+
 @dataclass(frozen=True)
 class TimeToTarget:
     """Per task x framework of the headline view: model a (``a``-framework) vs model b's times to the task's
@@ -818,19 +828,21 @@ class TimeToTarget:
 
     def evaluate(self, ctx: Context) -> Finding:
         frame = ctx.frame
-        runs = runs_to_target(frame, "accuracy")
+        runs = runs_to_target(headline_arm(frame), "accuracy")      # an LSTM at its headline forget-bias arm
         if runs.empty:
             raise NotMeasured("this run recorded no updates to target")
         view = headline_view(frame)
         runs = runs[runs["view"] == view]
-        cost = per_update_ms(frame)
+        cost = per_update_ms(frame)                 # keyed by (task, 'arch-framework'): the speed stage's names
         na, nb = name(self.a), name(self.b)
         cells, evidence, heads, tasks = [], [], [], []
         for (task, fw), g in runs.groupby(["task", "framework"], sort=False):
-            ga, gb = g[g["model"] == f"{self.a}-{fw}"], g[g["model"] == f"{self.b}-{fw}"]
+            ga, gb = (_base_model(g, arch) for arch in (self.a, self.b))
             if ga.empty or gb.empty:
                 continue
             ca, cb = cost.get((task, f"{self.a}-{fw}"), math.nan), cost.get((task, f"{self.b}-{fw}"), math.nan)
+            if ga.empty or gb.empty:
+                continue
             in_seconds = not (math.isnan(ca) or math.isnan(cb))
             sa, sb = (ca / 1e3, cb / 1e3) if in_seconds else (1.0, 1.0)
             word, p = compare_times(ga["time"] * sa, ga["reached"], gb["time"] * sb, gb["reached"])
