@@ -518,3 +518,14 @@ def test_the_task_pages_example_registers_and_trains(tmp_path, monkeypatch, isol
     assert result.status == "ok" and set(result.test) == {"accuracy", "loss"}
     with pytest.raises(UserError, match=r"c.yaml: key 'tasks.sign.T': expected a positive integer"):
         validate_config({"plugins": [name], "tasks": {"sign": {"T": 0}}}, "c.yaml")
+
+
+def test_a_plugin_is_compared_with_the_lstm_at_its_headline_forget_bias_arm():
+    """The accuracy stage names an LSTM by its arm; the plugin section compares with the headline one under the
+    name the other stages use."""
+    import pandas as pd
+    from suite.report.plugins import reference_names
+    frame = pd.DataFrame({"model": ["lstm-torch-fb1", "lstm-torch-fb0", "gru-torch", "lstm-torch-fb-0.5"],
+                          "headline_arm": [True, False, None, False], "value": [1.0, 2.0, 3.0, 4.0]})
+    out = reference_names(frame)
+    assert list(out["model"]) == ["lstm-torch", "gru-torch"] and list(out["value"]) == [1.0, 3.0]

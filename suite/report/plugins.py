@@ -29,7 +29,8 @@ from suite.report.document import Section, Table, section
 from suite.report.settings import ReportSettings
 from suite.report.speed_evidence import ok_kind, pair_ratio, reference_convention
 from suite.report.statistics import on_scale, welch
-from suite.report.tables import _comparison_row, _view_order, headline_metric, per_seed, with_view
+from suite.report.tables import _comparison_row, _view_order, headline_arm, headline_metric, per_seed, with_view
+from suite.spec import FORGET_BIAS_PREFIX
 
 REFERENCES = ("gru", "lstm")
 SPEED_METRICS = ("train_step_ms", "infer_ms", "step_latency_us")
@@ -139,12 +140,22 @@ def stage_participation(frame: pd.DataFrame, plugin: str) -> list[dict]:
     return out
 
 
+def reference_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with an LSTM at its headline forget-bias arm only, named as the other stages name it
+    ('lstm-torch-fb1' -> 'lstm-torch'), so a plugin is compared with the arm every other claim reads."""
+    rows = headline_arm(frame)
+    if "model" not in rows or rows.empty:
+        return rows
+    return rows.assign(model=rows["model"].astype(str).str.replace(rf"-{FORGET_BIAS_PREFIX}[^-]+$", "", regex=True))
+
+
 def plugin_section(frame: pd.DataFrame, samples: dict | None, settings: ReportSettings, env: dict) -> Section | None:
     """The section (module docstring); None when the run has no plugin model."""
     models = plugin_models(env, frame)
     if not models:
         return None
     T, H = settings.speed_seq_len, settings.speed_hidden
+    frame = reference_names(frame)
     speed, accuracy, target, stages = [], [], [], []
     for p in models:
         name, framework = p["name"], p["framework"]

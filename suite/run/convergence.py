@@ -96,8 +96,12 @@ def run_state(updates: list[int], scores: list[float]) -> RunState:
 
 
 def validation_baseline(task, data) -> float:
-    """m_0: the task's naive predictor (``task.naive_outputs``) scored on the validation split."""
-    return float(task.metrics(task.naive_outputs(data, data.val), data.val.y)[data.metric])
+    """m_0: the task's naive predictor (``task.naive_outputs``) scored on the validation split; a task without
+    one (a plugin's ``register_task`` need not write it) is normalised by its stated ``data.baseline``."""
+    naive = getattr(task, "naive_outputs", None)
+    if naive is None:
+        return float(data.baseline)
+    return float(task.metrics(naive(data, data.val), data.val.y)[data.metric])
 
 
 def meets(metric: float, target: float, higher_is_better: bool) -> bool:
