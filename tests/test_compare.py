@@ -120,7 +120,8 @@ def _copy_with(run: Path, dest: Path, scale_model: str, factor: float) -> Path:
         for row in unit["rows"]:
             if row.get("model") == scale_model and row.get("unit") in ("ms", "us") and row.get("value"):
                 row["value"] *= factor
-                row["samples"]["rounds"] = [[x * factor for x in r] for r in row["samples"]["rounds"]]
+                if "samples" in row:        # the training-shape rows (kind speed_training) keep none
+                    row["samples"]["rounds"] = [[x * factor for x in r] for r in row["samples"]["rounds"]]
         path.write_text(json.dumps(unit))
     store.finalize()
     return dest
