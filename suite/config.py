@@ -228,7 +228,7 @@ class TrainingSection(ConfigSection):
     CPU time, ~4 CPU-s over the main job's 55 units, Xeon, 1 thread). Learning rate: ``lr`` for every model unless ``lr_grid`` is set; then
     each (task, arch) gets the grid's rate of the lowest mean best validation loss on ``tuning_seeds``, each
     candidate trained for the task's full budget (suite.run.units_tuning; the main job, configs/default.yaml,
-    searches [0.001, 0.003, 0.01, 0.03, 0.1] on seeds 100 and 101)."""
+    searches [0.003, 0.01, 0.03, 0.1] on seeds 100 and 101)."""
 
     lr: PositiveFloat = Field(3e-3, description="Adam learning rate (beta1 0.9, beta2 0.999, eps 1e-8)")
     clip_norm: OptionalPositiveFloat = Field(1.0, description="global gradient-norm clip (null = off)")
